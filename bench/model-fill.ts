@@ -1,0 +1,78 @@
+/**
+ * bench:model: fill the default 28,232-port range with connect() calls to one remote
+ * destination until EADDRNOTAVAIL, timing each tenth of the fill. Reports connects/s per decile
+ * and overall, plus the final failing call. Not a test: numbers vary with the machine; the
+ * ratio last/first decile is what shows whether a connect's cost grows with the fill.
+ *
+ *   npm run bench:model            human-readable table
+ *   npm run bench:model -- --json  {"range", "deciles": [{"fill","opsPerSec"}], "overallOpsPerSec", ...}
+ */
+import { performance } from 'node:perf_hooks';
+import { Netns } from '../src/model/index.js';
+
+interface FillResult {
+  range: number;
+  deciles: { fill: string; opsPerSec: number }[];
+  overallOpsPerSec: number;
+  lastToFirstRatio: number;
+  connects: number;
+  finalCall: { errno: string; rule: string };
+}
+
+function fillOnce(): FillResult {
+  const ns = new Netns({ seed: 42 });
+  ns.addAddress('10.0.0.1/8');
+  const [lo, hi] = [32768, 60999];
+  const range = hi - lo + 1;
+  const marks: number[] = [];
+  let n = 0;
+  const t0 = performance.now();
+  let last: { errno: string; rule: string } | null = null;
+  for (;;) {
+    const s = ns.socket('tcp4');
+    if (!s.ok) throw new Error(s.reason);
+    const r = ns.connect(s.sock, '10.1.1.1', 5432);
+    if (!r.ok) {
+      last = { errno: r.errno, rule: r.rule };
+      break;
+    }
+    n++;
+    if (n % Math.floor(range / 10) === 0 && marks.length < 10) marks.push(performance.now());
+    if (n > range + 10) throw new Error('bench: more connects than ports: model bug');
+  }
+  const t1 = performance.now();
+  if (marks.length < 10) marks.push(t1);
+  const per = Math.floor(range / 10);
+  const deciles = marks.map((t, k) => {
+    const start = k === 0 ? t0 : (marks[k - 1] ?? t0);
+    const count = k === 9 ? n - per * 9 : per;
+    return { fill: `${k * 10}-${k * 10 + 10}%`, opsPerSec: Math.round(count / ((t - start) / 1000)) };
+  });
+  const first = deciles[0]?.opsPerSec ?? 1;
+  const lastDecile = deciles[9]?.opsPerSec ?? 0;
+  return {
+    range,
+    deciles,
+    overallOpsPerSec: Math.round(n / ((t1 - t0) / 1000)),
+    lastToFirstRatio: Number((lastDecile / first).toFixed(3)),
+    connects: n,
+    finalCall: last ?? { errno: 'none', rule: '' },
+  };
+}
+
+const json = process.argv.includes('--json');
+// Warm up the JIT once, then report the best of three runs (less noise on a shared machine).
+fillOnce();
+const runs = [fillOnce(), fillOnce(), fillOnce()];
+const best = runs.reduce((a, b) => (b.overallOpsPerSec > a.overallOpsPerSec ? b : a));
+if (json) {
+  console.log(JSON.stringify(best));
+} else {
+  console.log(
+    `range ${best.range} ports, ${best.connects} connects, then ${best.finalCall.errno} (${best.finalCall.rule})`,
+  );
+  for (const d of best.deciles)
+    console.log(`  fill ${d.fill.padEnd(8)} ${d.opsPerSec.toLocaleString('en-US').padStart(12)} connects/s`);
+  console.log(`  overall       ${best.overallOpsPerSec.toLocaleString('en-US').padStart(12)} connects/s`);
+  console.log(`  last tenth / first tenth: ${best.lastToFirstRatio}`);
+}

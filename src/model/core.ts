@@ -1,0 +1,214 @@
+/**
+ * The state of one network namespace (spec D1) and the low-level moves every call is made of:
+ * creating sockets, taking and giving back ports, replacing a closed socket by its TIME_WAIT
+ * entry, resetting a peer, and letting time pass. Calls (bind, connect, ...) live in their own
+ * files and use only these moves, so the indexes in TcpPorts stay consistent.
+ */
+import { type Addr, inPrefix, type Prefix } from './addr.js';
+import { type Socket, type SockId, TcpSocket, type TimeWait, type TwSubstate } from './entities.js';
+import type { HostEntropy } from './entropy.js';
+import { defaultSysctls, type Sysctls } from './sysctl.js';
+import { TcpPorts } from './tcp-ports.js';
+import { TimerHeap } from './timers.js';
+
+/** R6: TIME_WAIT lasts a fixed 60 s. */
+export const TIME_WAIT_MS = 60_000;
+
+export class Core {
+  readonly sysctl: Sysctls = defaultSysctls();
+  readonly ports = new TcpPorts();
+  readonly sockets = new Map<SockId, Socket>();
+  readonly timewaits = new Map<number, TimeWait>();
+  /** Listening sockets by port, for finding the server side of a local connection. */
+  readonly listeners = new Map<number, Set<Socket>>();
+  /** Local addresses beyond loopback, in the order they were added. */
+  readonly prefixes: Prefix[] = [];
+  private readonly localAddrs = new Set<Addr>();
+  /** Route lookups by destination, cleared when an address is added. */
+  private readonly routes = new Map<Addr, Prefix | null>();
+  readonly timers = new TimerHeap<TimeWait>();
+  now = 0;
+  /** The effective uid of the caller (socket ownership R33, privileged ports R3). */
+  uid = 0;
+  private nextSockId = 1;
+  private nextTwId = 1;
+
+  constructor(readonly host: HostEntropy) {}
+
+  newSocket(proto: 'tcp' | 'udp', family: 4 | 6): Socket {
+    const id = this.nextSockId++ as SockId;
+    const s = new TcpSocket(id, proto, family, this.uid, family === 6 && this.sysctl.bindV6Only === 1);
+    this.sockets.set(id, s);
+    return s;
+  }
+
+  /** Is `a` an address of this namespace? 127.0.0.0/8 and ::1 always are (lo). */
+  isLocal(a: Addr): boolean {
+    if (a.family === 4 || a.mapped) {
+      if (a.v4 >>> 24 === 127) return true;
+    } else if (a.loopback) return true;
+    return this.localAddrs.has(a.canon);
+  }
+
+  addPrefix(p: Prefix): void {
+    this.prefixes.push(p);
+    this.localAddrs.add(p.addr.canon);
+    this.routes.clear();
+  }
+
+  /** A directed or limited broadcast of a local IPv4 prefix (bindable for TCP, R7). */
+  isBroadcast(a: Addr): boolean {
+    if (a.v4 === 0xffffffff) return true;
+    return this.prefixes.some((p) => {
+      if (p.addr.family !== 4 || p.len >= 31) return false;
+      const host = p.len === 0 ? 0xffffffff : (1 << (32 - p.len)) - 1;
+      return (p.addr.v4 | host) >>> 0 === a.v4;
+    });
+  }
+
+  /** The prefix that routes to a non-local destination (longest match), if any. */
+  routeFor(dest: Addr): Prefix | null {
+    const cached = this.routes.get(dest);
+    if (cached !== undefined) return cached;
+    let best: Prefix | null = null;
+    for (const p of this.prefixes) {
+      if ((p.addr.family === 4) !== (dest.family === 4 || dest.mapped)) continue;
+      if (inPrefix(dest, p) && (!best || p.len > best.len)) best = p;
+    }
+    this.routes.set(dest, best);
+    return best;
+  }
+
+  socket(id: SockId): Socket | undefined {
+    return this.sockets.get(id);
+  }
+
+  /** Takes the socket's 4-tuple slot (D4). */
+  addTuple(s: Socket): void {
+    if (s.raddr) this.ports.addTuple(s, s.raddr, s.rport, s.lport);
+  }
+
+  removeTuple(s: Socket): void {
+    if (s.raddr && s.lport && this.ports.tupleOwner(s.laddr, s.lport, s.raddr, s.rport) === s) {
+      this.ports.removeTuple(s, s.raddr, s.rport, s.lport);
+    }
+  }
+
+  /** Gives the socket's port back (R15 runs inside). getsockname keeps showing it (R61 quirk). */
+  releasePort(s: Socket): void {
+    if (!s.lport) return;
+    this.removeTuple(s);
+    if (s.state === 'LISTEN') this.unlisten(s);
+    this.ports.release(s, s.lport);
+    s.lport = 0;
+    s.connectBound = false;
+  }
+
+  listen(s: Socket): void {
+    if (Object.isFrozen(s.acceptQueue)) s.acceptQueue = [];
+    let set = this.listeners.get(s.lport);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(s.lport, set);
+    }
+    set.add(s);
+  }
+
+  unlisten(s: Socket): void {
+    const set = this.listeners.get(s.lport);
+    set?.delete(s);
+    if (set && set.size === 0) this.listeners.delete(s.lport);
+  }
+
+  /** The socket is gone from the user's view and the kernel's: nothing of it remains. */
+  destroy(s: Socket): void {
+    this.releasePort(s);
+    s.userOpen = false;
+    this.sockets.delete(s.id);
+  }
+
+  /**
+   * Replaces a closing socket by a TIME_WAIT (or orphaned FIN_WAIT2) entry that holds its port
+   * and 4-tuple (R60, D4). With tcp_max_tw_buckets reached no entry is made and the port is
+   * freed at once (R6).
+   */
+  enterTimeWait(s: Socket, substate: TwSubstate, lifetimeMs: number, peer: SockId | null): TimeWait | null {
+    if (!s.raddr || !s.lport || this.timewaits.size >= this.sysctl.maxTwBuckets) {
+      this.destroy(s);
+      return null;
+    }
+    const tw: TimeWait = {
+      kind: 'timewait',
+      id: this.nextTwId++,
+      origin: s.id,
+      family: s.family,
+      laddr: s.laddr,
+      lport: s.lport,
+      raddr: s.raddr,
+      rport: s.rport,
+      v6only: s.v6only,
+      reuseAddr: s.reuseAddr,
+      reusePort: s.reusePort,
+      uid: s.uid,
+      connectBound: s.connectBound,
+      hasPeerTs: s.peerTs,
+      substate,
+      entryMs: this.now,
+      expiresMs: this.now + lifetimeMs,
+      peer,
+      listening: false,
+      isTimeWait: true,
+      bucketSlot: -1,
+    };
+    // The entry joins the bucket before the socket leaves it, as in the kernel, so the release
+    // rule (R15) sees the entry among the remaining owners.
+    this.ports.join(tw, s.lport);
+    this.ports.addTuple(tw, tw.raddr, tw.rport, tw.lport);
+    this.timewaits.set(tw.id, tw);
+    this.timers.push(tw.expiresMs, tw);
+    this.destroy(s);
+    return tw;
+  }
+
+  /** The entry's time is up, or it was recycled (R62/R63) or killed by an RST. */
+  removeTimeWait(tw: TimeWait): void {
+    if (!this.timewaits.delete(tw.id)) return;
+    this.ports.removeTuple(tw, tw.raddr, tw.rport, tw.lport);
+    this.ports.release(tw, tw.lport);
+  }
+
+  /** A FIN arrives for an orphaned FIN_WAIT2 entry: it becomes TIME_WAIT for 60 s (R60). */
+  finishTimeWait(tw: TimeWait): void {
+    tw.substate = 'TIME_WAIT';
+    tw.peer = null;
+    tw.expiresMs = this.now + TIME_WAIT_MS;
+    this.timers.push(tw.expiresMs, tw);
+  }
+
+  /**
+   * An RST from the peer: the connection is gone. The socket stays open for its user in CLOSE;
+   * its port goes back unless bind() fixed it (a port the kernel chose is released, R61).
+   */
+  resetByPeer(s: Socket): void {
+    this.removeTuple(s);
+    s.state = 'CLOSE';
+    s.wasReset = true;
+    s.peer = null;
+    if (s.lport && !s.portLocked) this.releasePort(s);
+  }
+
+  /** Moves virtual time forward, expiring TIME_WAIT and FIN_WAIT2 entries on the way (R6). */
+  advance(ms: number): void {
+    const target = this.now + ms;
+    while (this.timers.peekAt() <= target) {
+      const item = this.timers.pop();
+      if (!item) break;
+      const tw = item.value;
+      // Lazy deletion: skip entries already gone or rescheduled.
+      if (!this.timewaits.has(tw.id) || tw.expiresMs !== item.at) continue;
+      this.now = Math.max(this.now, item.at);
+      this.removeTimeWait(tw);
+    }
+    this.now = target;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * What holds ports: sockets and TIME_WAIT entries (spec D2, D4). Both are "owners" of a port
+ * bucket; the conflict rules read the same few attributes from either.
+ */
+import { type Addr, ANY4, ANY6 } from './addr.js';
+
+export type SockId = number & { readonly __brand: 'SockId' };
+export type Proto = 'tcp' | 'udp';
+
+/**
+ * TCP states the model distinguishes. CLOSE covers fresh, bound, refused and reset sockets.
+ * Sockets the user has closed but the kernel still keeps (FIN_WAIT2 orphans, TIME_WAIT) are not
+ * sockets any more: they are TimeWait entries.
+ */
+export type TcpState = 'CLOSE' | 'LISTEN' | 'ESTABLISHED' | 'CLOSE_WAIT';
+
+/** The attributes the conflict predicates (D5, R31, R38) read from any owner. */
+export interface OwnerView {
+  readonly family: 4 | 6;
+  readonly laddr: Addr;
+  readonly v6only: boolean;
+  readonly reuseAddr: boolean;
+  readonly reusePort: boolean;
+  readonly uid: number;
+  readonly listening: boolean;
+  readonly isTimeWait: boolean;
+  readonly connectBound: boolean;
+}
+
+export interface Socket extends OwnerView {
+  /** Position in its port bucket's owner list (kept by OwnerList). */
+  bucketSlot: number;
+  readonly kind: 'socket';
+  readonly id: SockId;
+  readonly proto: Proto;
+  family: 4 | 6;
+  uid: number;
+  reuseAddr: boolean;
+  reusePort: boolean;
+  v6only: boolean;
+  noPort: boolean;
+  /** R70 raw value: lo in the low 16 bits, hi in the high 16 bits; 0 = unset. */
+  lpr: number;
+  linger0: boolean;
+  state: TcpState;
+  laddr: Addr;
+  /** The port this socket owns in its bucket (0 = none). */
+  lport: number;
+  /** What getsockname reports; it keeps a released port after a failed connect (R61 quirk). */
+  namePort: number;
+  raddr: Addr | null;
+  rport: number;
+  addrLocked: boolean;
+  portLocked: boolean;
+  connectBound: boolean;
+  /** Timestamps were on (tcp_timestamps != 0) when the connection was made: the peer sends them. */
+  peerTs: boolean;
+  /** The other end when it lives in this namespace (a local connection). */
+  peer: SockId | null;
+  /** For a server-side socket not yet accepted: the listener whose queue holds it. */
+  queuedOn: SockId | null;
+  /** Listener only: children waiting for accept(), oldest first. */
+  acceptQueue: SockId[];
+  /** False once the user's descriptor is gone (un-accepted children have none yet). */
+  userOpen: boolean;
+  /** Was reset by an RST from the peer (reads would fail with ECONNRESET). */
+  wasReset: boolean;
+  readonly listening: boolean;
+  readonly isTimeWait: false;
+}
+
+const NO_QUEUE: SockId[] = Object.freeze([]) as unknown as SockId[];
+
+/** A socket as a class: one hidden class for all sockets keeps the hot paths monomorphic. */
+export class TcpSocket implements Socket {
+  readonly kind = 'socket' as const;
+  reuseAddr = false;
+  reusePort = false;
+  noPort = false;
+  lpr = 0;
+  linger0 = false;
+  state: TcpState = 'CLOSE';
+  laddr: Addr;
+  lport = 0;
+  namePort = 0;
+  raddr: Addr | null = null;
+  rport = 0;
+  addrLocked = false;
+  portLocked = false;
+  connectBound = false;
+  peerTs = false;
+  peer: SockId | null = null;
+  queuedOn: SockId | null = null;
+  /** Shared and frozen until listen() gives the socket a queue of its own. */
+  acceptQueue: SockId[] = NO_QUEUE;
+  bucketSlot = -1;
+  userOpen = true;
+  wasReset = false;
+  readonly isTimeWait = false as const;
+
+  constructor(
+    readonly id: SockId,
+    readonly proto: Proto,
+    public family: 4 | 6,
+    public uid: number,
+    public v6only: boolean,
+  ) {
+    this.laddr = family === 4 ? ANY4 : ANY6;
+  }
+
+  get listening(): boolean {
+    return this.state === 'LISTEN';
+  }
+}
+
+export type TwSubstate = 'TIME_WAIT' | 'FIN_WAIT2';
+
+/** A TIME_WAIT (or orphaned FIN_WAIT2) entry: the kernel's memory of a closed connection (D4). */
+export interface TimeWait extends OwnerView {
+  bucketSlot: number;
+  readonly kind: 'timewait';
+  readonly id: number;
+  readonly origin: SockId;
+  readonly family: 4 | 6;
+  readonly laddr: Addr;
+  readonly lport: number;
+  readonly raddr: Addr;
+  readonly rport: number;
+  readonly v6only: boolean;
+  readonly reuseAddr: boolean;
+  readonly reusePort: boolean;
+  readonly uid: number;
+  readonly connectBound: boolean;
+  readonly hasPeerTs: boolean;
+  substate: TwSubstate;
+  /** Virtual ms when the entry was created (the tcp_tw_reuse_delay clock, R4/R62). */
+  readonly entryMs: number;
+  expiresMs: number;
+  /** The local peer still in CLOSE_WAIT, if any: its close moves us from FIN_WAIT2 to TIME_WAIT. */
+  peer: SockId | null;
+  readonly listening: false;
+  readonly isTimeWait: true;
+}
+
+export type Owner = Socket | TimeWait;
+
+export function describeOwner(o: Owner): string {
+  const local = `${o.family === 6 ? `[${o.laddr.text}]` : o.laddr.text}:${o.lport}`;
+  if (o.kind === 'timewait') {
+    const remote = `${o.raddr.family === 6 ? `[${o.raddr.text}]` : o.raddr.text}:${o.rport}`;
+    return `${o.substate} entry of socket #${o.origin} ${local} -> ${remote}`;
+  }
+  const remote = o.raddr ? ` -> ${o.family === 6 ? `[${o.raddr.text}]` : o.raddr.text}:${o.rport}` : '';
+  const flags = [o.reuseAddr ? 'SO_REUSEADDR' : '', o.reusePort ? 'SO_REUSEPORT' : '']
+    .filter(Boolean)
+    .join(',');
+  return `socket #${o.id} ${o.proto}${o.family} ${local}${remote} ${o.state}${flags ? ` (${flags})` : ''}`;
+}

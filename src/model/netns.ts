@@ -1,0 +1,361 @@
+/**
+ * Netns: one virtual network namespace, the model's public face. Calls look like the socket API
+ * and return values, never throw for anything the kernel would answer with an errno.
+ *
+ * Where the kernel chooses at random (bind(0), listen() autobind, connect() autoselection),
+ * three modes exist (ChoiceOptions):
+ *  - default: the injected entropy decides, reproducibly for a given seed;
+ *  - `follow`: the caller says what the kernel chose; the model checks it is a possible outcome
+ *    (see `outcomes`) and adopts it. This is how differential runs stay exact.
+ *  - `trace`: the search is walked port by port and every port passed over is explained.
+ */
+import { parseAddr, parseCidr } from './addr.js';
+import { Core } from './core.js';
+import { describeOwner, type SockId } from './entities.js';
+import { type HostEntropy, seededHost } from './entropy.js';
+import { checkInvariants } from './invariants.js';
+import { type Failure, fail, type Result } from './result.js';
+import { type Found, type Outcomes, outcomes, type Phase, type TraceEvent, walk } from './search.js';
+import { canonicalSysctlName, readSysctl, writeSysctl } from './sysctl.js';
+import { autobindPhases } from './tcp-autobind.js';
+import { bindTcp, listenTcp, planBind, viewAs } from './tcp-bind.js';
+import { acceptTcp, closeTcp } from './tcp-close.js';
+import { connectTcp, planConnect } from './tcp-connect.js';
+
+export type SocketKind = 'tcp4' | 'tcp6' | 'udp4' | 'udp6';
+export type SockOpt =
+  | 'SO_REUSEADDR'
+  | 'SO_REUSEPORT'
+  | 'IP_BIND_ADDRESS_NO_PORT'
+  | 'IP_LOCAL_PORT_RANGE'
+  | 'IPV6_V6ONLY'
+  | 'SO_LINGER';
+
+export interface ChoiceOptions {
+  /** The port the real kernel chose, or 'fail' when it failed: adopt it (it must be a possible outcome). */
+  readonly follow?: number | 'fail';
+  /** Walk the search port by port and return the trace. */
+  readonly trace?: boolean;
+}
+
+export interface NetnsOptions {
+  /** Seed for the built-in entropy (default 1). Ignored when `host` is given. */
+  readonly seed?: number;
+  /** Host-wide randomness and the shared PERTURB table (spec D1); share it between namespaces. */
+  readonly host?: HostEntropy;
+}
+
+export interface Endpoint {
+  readonly addr: string;
+  readonly port: number;
+}
+
+/** A choice-making call, for `outcomes`. */
+export type ChoiceCall =
+  | { readonly op: 'bind'; readonly addr: string; readonly port: number }
+  | { readonly op: 'listen' }
+  | { readonly op: 'connect'; readonly addr: string; readonly port: number };
+
+/** Thrown when `follow` names a result the kernel could not have produced: a caller bug. */
+export class NotAnOutcomeError extends Error {
+  constructor(
+    readonly followed: number | 'fail',
+    readonly possible: Outcomes,
+  ) {
+    super(
+      `follow: ${followed} is not a possible outcome (ports ${possible.ports.join(',') || 'none'}${possible.mayFail ? ', or failure' : ''})`,
+    );
+  }
+}
+
+export class Netns {
+  private readonly core: Core;
+
+  constructor(opts: NetnsOptions = {}) {
+    this.core = new Core(opts.host ?? seededHost(opts.seed ?? 1));
+  }
+
+  /** Virtual milliseconds since the namespace was made. */
+  get now(): number {
+    return this.core.now;
+  }
+
+  advance(ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms))
+      throw new RangeError(`advance: ms must be a finite number >= 0, got ${ms}`);
+    this.core.advance(ms);
+  }
+
+  sysctl(name: string, value: string): Result {
+    const n = canonicalSysctlName(name);
+    if (!n) return fail('ENOENT', 'R1', `unknown sysctl ${name}`);
+    const f = writeSysctl(this.core.sysctl, n, value);
+    if (f) return f;
+    if (n === 'net.ipv4.ip_local_reserved_ports') this.core.ports.setReserved(this.core.sysctl.reserved);
+    return { ok: true };
+  }
+
+  readSysctl(name: string): Result<{ value: string }> {
+    const n = canonicalSysctlName(name);
+    if (!n) return fail('ENOENT', 'R1', `unknown sysctl ${name}`);
+    return { ok: true, value: readSysctl(this.core.sysctl, n) };
+  }
+
+  /** Adds a local address (`10.0.0.1/24`): it becomes local, the rest of its prefix is remote hosts that accept. */
+  addAddress(cidr: string): Result {
+    const p = parseCidr(cidr);
+    if (!p) return fail('EINVAL', 'R7', `not an address with prefix length: ${cidr}`);
+    if (this.core.isLocal(p.addr)) return fail('EEXIST', 'R7', `${p.addr.text} is already local`);
+    this.core.addPrefix(p);
+    return { ok: true };
+  }
+
+  /** The effective uid of the following calls (socket ownership, privileged ports). */
+  setUid(uid: number): void {
+    if (!Number.isInteger(uid) || uid < 0 || uid > 0xfffffffe)
+      throw new RangeError(`uid must be an integer 0..4294967294, got ${uid}`);
+    this.core.uid = uid;
+  }
+
+  socket(kind: SocketKind): Result<{ sock: SockId }> {
+    if (kind === 'udp4' || kind === 'udp6') return fail('EPROTONOSUPPORT', 'R90', 'UDP is not modelled yet');
+    const s = this.core.newSocket('tcp', kind === 'tcp4' ? 4 : 6);
+    return { ok: true, sock: s.id };
+  }
+
+  setsockopt(sock: SockId, opt: SockOpt, value: number | readonly [number, number]): Result {
+    const s = this.core.socket(sock);
+    if (!s?.userOpen) return badf(sock);
+    const flag = typeof value === 'number' ? value !== 0 : value[0] !== 0;
+    switch (opt) {
+      case 'SO_REUSEADDR':
+        s.reuseAddr = flag;
+        break;
+      case 'SO_REUSEPORT':
+        s.reusePort = flag;
+        break;
+      case 'IP_BIND_ADDRESS_NO_PORT':
+        s.noPort = flag;
+        break;
+      case 'IPV6_V6ONLY':
+        if (s.family === 4) return fail('ENOPROTOOPT', 'R36', 'IPV6_V6ONLY is an IPv6 socket option');
+        if (s.lport !== 0)
+          return fail('EINVAL', 'R36', 'IPV6_V6ONLY cannot change once the socket has a port');
+        s.v6only = flag;
+        break;
+      case 'SO_LINGER': {
+        const [on, secs] = typeof value === 'number' ? [value, 0] : value;
+        s.linger0 = on !== 0 && secs === 0;
+        break;
+      }
+      case 'IP_LOCAL_PORT_RANGE': {
+        // R70: raw u32 (hi << 16 | lo); both set and lo > hi is EINVAL; 0 on a side = unbounded.
+        const [lo, hi] = typeof value === 'number' ? [value & 0xffff, value >>> 16] : value;
+        if (lo < 0 || hi < 0 || lo > 65535 || hi > 65535)
+          return fail('EINVAL', 'R70', 'IP_LOCAL_PORT_RANGE bounds must be 0..65535');
+        if (lo !== 0 && hi !== 0 && lo > hi)
+          return fail('EINVAL', 'R70', 'IP_LOCAL_PORT_RANGE low bound above high bound');
+        s.lpr = ((hi << 16) | lo) >>> 0;
+        break;
+      }
+    }
+    return { ok: true };
+  }
+
+  bind(
+    sock: SockId,
+    addr: string,
+    port: number,
+    opts: ChoiceOptions = {},
+  ): Result<Endpoint & { trace?: TraceEvent[] }> {
+    const s = this.core.socket(sock);
+    if (!s?.userOpen) return badf(sock);
+    const a = parseAddr(addr);
+    if (!a) return fail('EINVAL', 'R30', `not an IP address: ${addr}`);
+    if (!validPort(port)) return fail('EINVAL', 'R30', `port out of range: ${port}`);
+    const chooser = this.chooser(opts);
+    const r = bindTcp(this.core, s, a, port, chooser.pick);
+    if ('ok' in r) return withTrace(r, chooser.trace);
+    return { ok: true, addr: s.laddr.text, port: r.port, ...traced(chooser.trace) };
+  }
+
+  listen(sock: SockId, opts: ChoiceOptions = {}): Result<Endpoint & { trace?: TraceEvent[] }> {
+    const s = this.core.socket(sock);
+    if (!s?.userOpen) return badf(sock);
+    const chooser = this.chooser(opts);
+    const r = listenTcp(this.core, s, chooser.pick);
+    if ('ok' in r) return withTrace(r, chooser.trace);
+    return { ok: true, addr: s.laddr.text, port: r.port, ...traced(chooser.trace) };
+  }
+
+  connect(
+    sock: SockId,
+    addr: string,
+    port: number,
+    opts: ChoiceOptions = {},
+  ): Result<Endpoint & { trace?: TraceEvent[] }> {
+    const s = this.core.socket(sock);
+    if (!s?.userOpen) return badf(sock);
+    const a = parseAddr(addr);
+    if (!a) return fail('EINVAL', 'R10', `not an IP address: ${addr}`);
+    if (!validPort(port)) return fail('EINVAL', 'R10', `port out of range: ${port}`);
+    const chooser = this.chooser(opts);
+    const r = connectTcp(
+      this.core,
+      s,
+      a,
+      port,
+      chooser.pick && ((plan) => chooser.pick?.(plan.phases) ?? null),
+    );
+    if ('ok' in r) return withTrace(r, chooser.trace);
+    return { ok: true, addr: r.addr.text, port: r.port, ...traced(chooser.trace) };
+  }
+
+  accept(sock: SockId): Result<{ sock: SockId; peer: Endpoint }> {
+    const s = this.core.socket(sock);
+    if (!s?.userOpen) return badf(sock);
+    const r = acceptTcp(this.core, s);
+    if ('ok' in r) return r;
+    const c = r.child;
+    return { ok: true, sock: c.id, peer: { addr: c.raddr?.text ?? '', port: c.rport } };
+  }
+
+  close(sock: SockId, opts: { rst?: boolean } = {}): Result {
+    const s = this.core.socket(sock);
+    if (!s?.userOpen) return badf(sock);
+    closeTcp(this.core, s, opts.rst === true);
+    return { ok: true };
+  }
+
+  getsockname(sock: SockId): Result<Endpoint> {
+    const s = this.core.socket(sock);
+    if (!s?.userOpen) return badf(sock);
+    return { ok: true, addr: s.laddr.text, port: s.namePort };
+  }
+
+  /**
+   * Every result the real kernel could give for this call now, whatever its secret hash and
+   * random draws; null when the call makes no random choice (its result is determined).
+   */
+  outcomes(sock: SockId, call: ChoiceCall): Outcomes | null {
+    const phases = this.phasesFor(sock, call);
+    return phases ? outcomes(phases) : null;
+  }
+
+  /** Rebuilds every index from the flat lists and reports each difference (empty = consistent). */
+  checkInvariants(): string[] {
+    return checkInvariants(this.core);
+  }
+
+  /** Read-only views of the state, for reports and pages. */
+  inspect(): NetnsView {
+    const c = this.core;
+    return {
+      now: c.now,
+      portRange: c.sysctl.portRange,
+      reserved: [...c.sysctl.reserved].sort((a, b) => a - b),
+      sockets: [...c.sockets.values()].map((s) => ({
+        id: s.id,
+        label: describeOwner(s),
+        state: s.state,
+        local: { addr: s.laddr.text, port: s.lport },
+        remote: s.raddr ? { addr: s.raddr.text, port: s.rport } : null,
+        connectBound: s.connectBound,
+      })),
+      timewaits: [...c.timewaits.values()].map((t) => ({
+        id: t.id,
+        substate: t.substate,
+        local: { addr: t.laddr.text, port: t.lport },
+        remote: { addr: t.raddr.text, port: t.rport },
+        expiresMs: t.expiresMs,
+      })),
+      bindOwnedPorts: [...c.ports.bindOwned],
+    };
+  }
+
+  private phasesFor(sock: SockId, call: ChoiceCall): Phase[] | null {
+    const s = this.core.socket(sock);
+    if (!s?.userOpen || s.proto !== 'tcp') return null;
+    if (call.op === 'connect') {
+      const a = parseAddr(call.addr);
+      if (!a) return null;
+      const plan = planConnect(this.core, s, a, call.port);
+      return 'kind' in plan && plan.kind === 'auto' ? plan.phases : null;
+    }
+    if (call.op === 'listen') {
+      if (s.state !== 'CLOSE' || s.raddr || s.lport !== 0) return null;
+      return autobindPhases(this.core, viewAs(s, s.laddr, s.v6only, true), s.lpr);
+    }
+    const a = parseAddr(call.addr);
+    if (!a) return null;
+    const plan = planBind(this.core, s, a, call.port);
+    return 'kind' in plan && plan.kind === 'auto' ? autobindPhases(this.core, plan.view, s.lpr) : null;
+  }
+
+  private chooser(opts: ChoiceOptions): { pick?: (phases: Phase[]) => Found | null; trace?: TraceEvent[] } {
+    if (opts.follow !== undefined) {
+      const followed = opts.follow;
+      return {
+        pick: (phases) => {
+          const possible = outcomes(phases);
+          if (followed === 'fail') {
+            if (!possible.mayFail) throw new NotAnOutcomeError(followed, possible);
+            return null;
+          }
+          if (!possible.ports.includes(followed)) throw new NotAnOutcomeError(followed, possible);
+          return { port: followed, phase: 0, pass: 0, i: 0, offset: 0 };
+        },
+      };
+    }
+    if (opts.trace) {
+      const trace: TraceEvent[] = [];
+      return {
+        trace,
+        pick: (phases) => {
+          const r = walk(phases, describeOwner);
+          trace.push(...r.trace);
+          return r.found;
+        },
+      };
+    }
+    return {};
+  }
+}
+
+export interface NetnsView {
+  readonly now: number;
+  readonly portRange: readonly [number, number];
+  readonly reserved: readonly number[];
+  readonly sockets: readonly {
+    id: number;
+    label: string;
+    state: string;
+    local: Endpoint;
+    remote: Endpoint | null;
+    connectBound: boolean;
+  }[];
+  readonly timewaits: readonly {
+    id: number;
+    substate: string;
+    local: Endpoint;
+    remote: Endpoint;
+    expiresMs: number;
+  }[];
+  readonly bindOwnedPorts: readonly number[];
+}
+
+function validPort(p: number): boolean {
+  return Number.isInteger(p) && p >= 0 && p <= 65535;
+}
+
+function badf(sock: SockId): Failure {
+  return fail('EBADF', 'D2', `no open socket #${sock}`);
+}
+
+function traced(trace: TraceEvent[] | undefined): { trace?: TraceEvent[] } {
+  return trace ? { trace } : {};
+}
+
+function withTrace(f: Failure, trace: TraceEvent[] | undefined): Failure & { trace?: TraceEvent[] } {
+  return trace ? { ...f, trace } : f;
+}

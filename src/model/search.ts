@@ -1,0 +1,174 @@
+/**
+ * Running a port search in one of four ways, over the same description of it:
+ *  - choose: the kernel's way, with the injected randomness, using the fast index (PortJudge.first);
+ *  - walk: the same start, port by port, with the reason each port is passed over (explanations,
+ *    and the reference the fast path is tested against);
+ *  - outcomes: every result the real kernel could produce, whatever its secret hash and random
+ *    draws (DESIGN idea 7: where the kernel is random, the model knows the set);
+ *  - a chosen port is "followed" by the caller after checking it is among the outcomes.
+ *
+ * A search is a list of phases. Each phase makes one random draw (a start offset) and runs one or
+ * two passes from it; the next phase runs only if every pass of this one failed (R11, R40).
+ */
+import type { Owner } from './entities.js';
+import type { RuleId } from './result.js';
+import { passPorts, passSegments, type ScanWindow } from './scan-order.js';
+
+export type SkipReason = 'reserved' | 'bind-owned' | '4-tuple' | 'conflict' | 'time-wait-too-young';
+
+export interface Skip {
+  readonly reason: SkipReason;
+  readonly rule: RuleId;
+  readonly by: Owner | null;
+}
+
+/** Decides, for one search, whether a port may be taken. */
+export interface PortJudge {
+  /** First acceptable port of [from, to] stepping by `step`, or -1. Must agree with `verdict`. */
+  first(from: number, to: number, step: 1 | 2): number;
+  /** Why a port is passed over, or null when it is acceptable. */
+  verdict(port: number): Skip | null;
+}
+
+export interface Phase {
+  readonly label: string;
+  readonly window: ScanWindow;
+  readonly judge: PortJudge;
+  /** The start offset the kernel would draw now. Called once per phase, in order. */
+  draw(): number;
+  /** Every start offset the draw can yield. */
+  offsets(): Iterable<number>;
+  /** Pass offsets that follow from a start offset ([o] or [o, o +/- 1]). */
+  passes(offset: number): readonly number[];
+}
+
+export interface Found {
+  readonly port: number;
+  readonly phase: number;
+  readonly pass: number;
+  /** The scan position i inside the pass that succeeded (R13 finish uses it). */
+  readonly i: number;
+  readonly offset: number;
+}
+
+/** Which port a pass from `offset` takes, by the fast index. */
+function runPass(phase: Phase, offset: number): { port: number; i: number } | null {
+  for (const seg of passSegments(phase.window, offset)) {
+    const q = phase.judge.first(seg.from, seg.to, phase.window.step);
+    if (q >= 0) return { port: q, i: seg.i0 + (q - seg.from) };
+  }
+  return null;
+}
+
+function runPhase(phase: Phase, start: number, phaseIndex: number): Found | null {
+  const passes = phase.passes(start);
+  for (let k = 0; k < passes.length; k++) {
+    const offset = passes[k] ?? 0;
+    const hit = runPass(phase, offset);
+    if (hit) return { port: hit.port, i: hit.i, phase: phaseIndex, pass: k, offset };
+  }
+  return null;
+}
+
+/** The kernel's way: draw, then search with the index. */
+export function choose(phases: readonly Phase[]): Found | null {
+  for (let n = 0; n < phases.length; n++) {
+    const phase = phases[n] as Phase;
+    const hit = runPhase(phase, phase.draw(), n);
+    if (hit) return hit;
+  }
+  return null;
+}
+
+export type TraceEvent =
+  | {
+      readonly kind: 'phase';
+      readonly label: string;
+      readonly lo: number;
+      readonly hi: number;
+      readonly step: 1 | 2;
+    }
+  | { readonly kind: 'pass'; readonly pass: number; readonly offset: number; readonly startPort: number }
+  | {
+      readonly kind: 'skip';
+      readonly port: number;
+      readonly reason: SkipReason;
+      readonly rule: RuleId;
+      readonly by: string | null;
+    }
+  | { readonly kind: 'take'; readonly port: number; readonly i: number }
+  | { readonly kind: 'exhausted' };
+
+/**
+ * The reference walk: same draws as `choose`, but port by port with `verdict`, recording every
+ * port passed over and why. `describe` turns an owner into a label for the trace.
+ */
+export function walk(
+  phases: readonly Phase[],
+  describe: (o: Owner) => string,
+  starts?: readonly number[],
+): { found: Found | null; trace: TraceEvent[] } {
+  const trace: TraceEvent[] = [];
+  for (let n = 0; n < phases.length; n++) {
+    const phase = phases[n] as Phase;
+    const w = phase.window;
+    trace.push({ kind: 'phase', label: phase.label, lo: w.lo, hi: w.end - 1, step: w.step });
+    const start = starts?.[n] ?? phase.draw();
+    const passes = phase.passes(start);
+    for (let k = 0; k < passes.length; k++) {
+      const offset = passes[k] ?? 0;
+      trace.push({ kind: 'pass', pass: k, offset, startPort: w.lo + offset });
+      for (const { port, i } of passPorts(w, offset)) {
+        const skip = phase.judge.verdict(port);
+        if (!skip) {
+          trace.push({ kind: 'take', port, i });
+          return { found: { port, i, phase: n, pass: k, offset }, trace };
+        }
+        trace.push({
+          kind: 'skip',
+          port,
+          reason: skip.reason,
+          rule: skip.rule,
+          by: skip.by ? describe(skip.by) : null,
+        });
+      }
+    }
+  }
+  trace.push({ kind: 'exhausted' });
+  return { found: null, trace };
+}
+
+/** Same as `choose` but with given start offsets (one per phase) and no draws: for tests. */
+export function chooseFrom(phases: readonly Phase[], starts: readonly number[]): Found | null {
+  for (let n = 0; n < phases.length; n++) {
+    const hit = runPhase(phases[n] as Phase, starts[n] ?? 0, n);
+    if (hit) return hit;
+  }
+  return null;
+}
+
+export interface Outcomes {
+  /** Every port the kernel could take, ascending. */
+  readonly ports: readonly number[];
+  /** Whether the kernel could also fail (e.g. an odd-sized range, R11/R40). */
+  readonly mayFail: boolean;
+}
+
+/**
+ * Every possible result over all draws. Phases draw independently, so a later phase matters
+ * exactly when some draw of every earlier phase fails.
+ */
+export function outcomes(phases: readonly Phase[]): Outcomes {
+  const ports = new Set<number>();
+  for (let n = 0; n < phases.length; n++) {
+    const phase = phases[n] as Phase;
+    let someFail = false;
+    for (const start of phase.offsets()) {
+      const hit = runPhase(phase, start, n);
+      if (hit) ports.add(hit.port);
+      else someFail = true;
+    }
+    if (!someFail) return { ports: [...ports].sort((a, b) => a - b), mayFail: false };
+  }
+  return { ports: [...ports].sort((a, b) => a - b), mayFail: true };
+}

@@ -1,0 +1,85 @@
+/**
+ * bind(port 0) and listen() autobind for TCP: the search of R40-R45, as phases for search.ts.
+ * Parity is the opposite of connect's (odd offsets first), SO_REUSEADDR sockets try the lower
+ * half of the range first, and the strict rounds refuse any port with an overlapping owner;
+ * ip_autobind_reuse = 1 adds one relaxed round (R41).
+ */
+import { pairConflicts } from './conflict.js';
+import type { Core } from './core.js';
+import { effectiveRange } from './effective-range.js';
+import type { OwnerView } from './entities.js';
+import { overlaps } from './overlap.js';
+import { nextClearInAll, type PortFinder } from './port-bitmap.js';
+import { roundedRemaining } from './scan-order.js';
+import type { Phase, PortJudge, Skip } from './search.js';
+
+function strictJudge(core: Core, n: OwnerView): PortJudge {
+  // Only address views that overlap N can block it (R42): union their port sets.
+  const finders: PortFinder[] = [core.ports.reserved];
+  for (const g of core.ports.byAddress.values()) if (overlaps(n, g.view)) finders.push(g.ports);
+  return {
+    first: (from, to, step) => nextClearInAll(finders, from, to, step),
+    verdict: (port) => verdict(core, n, port, false),
+  };
+}
+
+function relaxedJudge(core: Core, n: OwnerView): PortJudge {
+  const judge: PortJudge = {
+    first: (from, to, step) => {
+      for (let p = from; p <= to; p += step) if (!judge.verdict(p)) return p;
+      return -1;
+    },
+    verdict: (port) => verdict(core, n, port, true),
+  };
+  return judge;
+}
+
+function verdict(core: Core, n: OwnerView, port: number, relax: boolean): Skip | null {
+  if (core.sysctl.reserved.has(port)) return { reason: 'reserved', rule: 'R44', by: null };
+  const b = core.ports.bucket(port);
+  if (!b) return null;
+  for (const e of b.owners) {
+    if (overlaps(n, e) && pairConflicts(n, e, relax, false))
+      return { reason: 'conflict', rule: relax ? 'R41' : 'R42', by: e };
+  }
+  return null;
+}
+
+/** The phases of one bind(0)/listen autobind search for socket view `n` with per-socket range `lpr`. */
+export function autobindPhases(core: Core, n: OwnerView, lpr: number): Phase[] {
+  const { lo: rlo, hi: rhi } = effectiveRange({ lpr }, core.sysctl);
+  const rounds = core.sysctl.autobindReuse === 1 ? [false, true] : [false];
+  const phases: Phase[] = [];
+  for (const relax of rounds) {
+    const judge = relax ? relaxedJudge(core, n) : strictJudge(core, n);
+    let halves: (0 | 1 | 2)[] = n.reuseAddr ? [1, 2] : [0];
+    if (rhi + 1 - rlo < 4) halves = [0];
+    for (const half of halves) {
+      let lo = rlo;
+      let end = rhi + 1;
+      const mid = rlo + Math.floor((end - rlo) / 4) * 2;
+      if (half === 1) end = mid;
+      if (half === 2) lo = mid;
+      const remaining = roundedRemaining(lo, end, true);
+      const label = `${relax ? 'relaxed (ip_autobind_reuse) ' : ''}bind(0) search${half ? ` ${half === 1 ? 'lower' : 'upper'} half` : ''}`;
+      phases.push({
+        label,
+        window: { lo, end, remaining, step: 2 },
+        judge,
+        draw: () => core.host.entropy.below(remaining) | 1,
+        *offsets() {
+          const seen = new Set<number>();
+          for (let x = 0; x < remaining; x++) {
+            const o = x | 1;
+            if (!seen.has(o)) {
+              seen.add(o);
+              yield o;
+            }
+          }
+        },
+        passes: (o) => [o, o - 1],
+      });
+    }
+  }
+  return phases;
+}

@@ -1,0 +1,83 @@
+/**
+ * close(), accept() and what each does to ports (R60, R61): the active closer keeps its port in
+ * TIME_WAIT, an orphan whose peer never closes waits tcp_fin_timeout in FIN_WAIT2, SO_LINGER
+ * {1, 0} resets and keeps nothing, and a closing listener resets the connections it never
+ * accepted.
+ */
+import { type Core, TIME_WAIT_MS } from './core.js';
+import type { Socket } from './entities.js';
+import { type Failure, fail } from './result.js';
+
+/** The connection's other end when it lives here: a socket, or the FIN_WAIT2 entry it left. */
+function localPeer(core: Core, s: Socket) {
+  if (s.peer === null) return null;
+  const sock = core.socket(s.peer);
+  if (sock && sock.peer === s.id) return sock;
+  for (const tw of core.timewaits.values()) if (tw.origin === s.peer && tw.peer === s.id) return tw;
+  return null;
+}
+
+/** Sends an RST to the peer of `s` (linger 0, or a listener dropping a queued connection). */
+function resetPeer(core: Core, s: Socket): void {
+  const p = localPeer(core, s);
+  if (!p) return;
+  if (p.kind === 'socket') core.resetByPeer(p);
+  else core.removeTimeWait(p); // an RST ends a FIN_WAIT2 orphan (and TIME_WAIT, tcp_rfc1337 = 0)
+}
+
+export function closeTcp(core: Core, s: Socket, rst: boolean): void {
+  if (rst) s.linger0 = true;
+  switch (s.state) {
+    case 'LISTEN': {
+      // Connections still in the accept queue are reset: their clients see ECONNRESET.
+      for (const id of s.acceptQueue) {
+        const child = core.socket(id);
+        if (!child) continue;
+        resetPeer(core, child);
+        core.destroy(child);
+      }
+      s.acceptQueue.length = 0;
+      core.destroy(s);
+      return;
+    }
+    case 'ESTABLISHED':
+    case 'CLOSE_WAIT': {
+      if (s.linger0) {
+        resetPeer(core, s);
+        core.destroy(s);
+        return;
+      }
+      const peer = localPeer(core, s);
+      if (s.state === 'CLOSE_WAIT') {
+        // Passive close: LAST_ACK, released when the ACK comes back (at once here). Our FIN
+        // moves the peer's FIN_WAIT2 entry into TIME_WAIT.
+        if (peer?.kind === 'timewait') core.finishTimeWait(peer);
+        core.destroy(s);
+        return;
+      }
+      if (peer?.kind === 'socket') {
+        // Active close towards a local peer that has not closed: we wait in FIN_WAIT2 as an
+        // orphan for tcp_fin_timeout; the peer sits in CLOSE_WAIT.
+        peer.state = 'CLOSE_WAIT';
+        core.enterTimeWait(s, 'FIN_WAIT2', core.sysctl.finTimeoutSec * 1000, peer.id);
+        return;
+      }
+      // A remote host closes as soon as it reads our FIN: we end in TIME_WAIT for 60 s.
+      core.enterTimeWait(s, 'TIME_WAIT', TIME_WAIT_MS, null);
+      return;
+    }
+    case 'CLOSE':
+      core.destroy(s);
+      return;
+  }
+}
+
+export function acceptTcp(core: Core, l: Socket): Failure | { child: Socket } {
+  if (l.state !== 'LISTEN') return fail('EINVAL', 'R50', 'accept() needs a listening socket');
+  const id = l.acceptQueue.shift();
+  const child = id === undefined ? undefined : core.socket(id);
+  if (!child) return fail('EAGAIN', 'R50', 'no connection is waiting');
+  child.queuedOn = null;
+  child.userOpen = true;
+  return { child };
+}

@@ -1,0 +1,353 @@
+/**
+ * TCP connect(): source address (R10), port autoselection (R11-R15), connect from a bound port
+ * (R20, R21, R63), IP_BIND_ADDRESS_NO_PORT (R22), and what happens at the other end: a local
+ * listener gets a server-side socket, no listener means ECONNREFUSED (R61), and an address
+ * outside this namespace is a remote host that accepts.
+ */
+import { type Addr, LOOP4, LOOP6, mapToV6, unmap } from './addr.js';
+import type { Core } from './core.js';
+import { effectiveRange } from './effective-range.js';
+import type { Owner, Socket, TimeWait } from './entities.js';
+import { nextClearInAll, type PortFinder } from './port-bitmap.js';
+import { type Failure, fail } from './result.js';
+import { roundedRemaining, type ScanWindow } from './scan-order.js';
+import { choose, type Found, type Phase, type PortJudge, type Skip } from './search.js';
+import { ownerRef } from './tcp-bind.js';
+import { isConnectShareable, type TupleSlot } from './tcp-ports.js';
+
+/** R62 twRecyclable: may this TIME_WAIT entry give its 4-tuple to a new connection now? */
+export function twRecyclable(core: Core, e: TimeWait, mode: 'AUTOSELECT' | 'BOUND'): boolean {
+  if (!e.hasPeerTs) return false;
+  if (mode === 'BOUND') return true; // R63
+  let reuse: number = core.sysctl.twReuse;
+  if (e.substate === 'FIN_WAIT2') reuse = 0;
+  if (reuse === 2 && !(e.laddr.loopback || e.raddr.loopback)) reuse = 0;
+  return reuse !== 0 && core.now > e.entryMs + core.sysctl.twReuseDelayMs;
+}
+
+/** Could any TIME_WAIT entry of this (src, dst) pair be recycled by autoselection now? (R62) */
+function recyclingPossible(core: Core, src: Addr, dest: Addr): boolean {
+  const reuse = core.sysctl.twReuse;
+  if (reuse === 0) return false;
+  return reuse === 1 || src.loopback || dest.loopback;
+}
+
+/**
+ * R11's single phase and R12's tryPort in one object: the search window and start offset, and
+ * the per-port verdict (bind-owned buckets are skipped whatever their addresses; then the
+ * 4-tuple). A class rather than closures: connect() is the hot path of every benchmark.
+ */
+class ConnectSearch implements Phase, PortJudge {
+  readonly judge = this;
+  readonly window: ScanWindow;
+  readonly label: string;
+  private readonly slot: TupleSlot | undefined;
+  private readonly recycle: boolean;
+  private readonly finders: PortFinder[];
+
+  constructor(
+    private readonly core: Core,
+    src: Addr,
+    dest: Addr,
+    dport: number,
+    readonly idx: number,
+    private readonly base: number,
+    private readonly perSocket: boolean,
+    lo: number,
+    end: number,
+  ) {
+    const step: 1 | 2 = perSocket ? 1 : 2;
+    this.window = { lo, end, remaining: roundedRemaining(lo, end, !perSocket), step };
+    this.label = perSocket
+      ? 'connect() search, IP_LOCAL_PORT_RANGE: step 1'
+      : 'connect() search: parity of the low end first';
+    const ports = core.ports;
+    this.slot = ports.tuples.get(src, dest, dport);
+    this.recycle = recyclingPossible(core, src, dest);
+    this.finders = [ports.reserved, ports.bindOwned];
+    if (this.slot) {
+      this.finders.push(this.slot.live);
+      if (!this.recycle) this.finders.push(this.slot.tw);
+    }
+  }
+
+  draw(): number {
+    const offset = ((this.core.host.perturb.get(this.idx) + this.base) >>> 0) % this.window.remaining;
+    return this.perSocket ? offset : offset & ~1;
+  }
+
+  *offsets(): Iterable<number> {
+    for (let o = 0; o < this.window.remaining; o += this.perSocket ? 1 : 2) yield o;
+  }
+
+  passes(o: number): readonly number[] {
+    return this.perSocket || this.window.remaining <= 1 ? [o] : [o, o + 1];
+  }
+
+  /** The TIME_WAIT entry holding this port's 4-tuple, if any. */
+  timeWaitAt(port: number): TimeWait | undefined {
+    return this.slot?.tw.get(port) as TimeWait | undefined;
+  }
+
+  first(from: number, to: number, step: 1 | 2): number {
+    let p = from;
+    while (p <= to) {
+      const q = nextClearInAll(this.finders, p, to, step);
+      if (q < 0 || !this.recycle) return q;
+      const tw = this.timeWaitAt(q);
+      if (!tw || twRecyclable(this.core, tw, 'AUTOSELECT')) return q;
+      p = q + step;
+    }
+    return -1;
+  }
+
+  verdict(port: number): Skip | null {
+    const core = this.core;
+    if (core.sysctl.reserved.has(port)) return { reason: 'reserved', rule: 'R2', by: null };
+    const b = core.ports.bucket(port);
+    if (!b) return null;
+    if (!isConnectShareable(b))
+      return { reason: 'bind-owned', rule: 'R12', by: firstNonConnectBound(b.owners) };
+    const e = this.slot?.live.get(port) ?? this.slot?.tw.get(port);
+    if (!e) return null;
+    if (e.kind === 'socket') return { reason: '4-tuple', rule: 'R14', by: e };
+    if (twRecyclable(core, e, 'AUTOSELECT')) return null;
+    const young =
+      this.recycle &&
+      e.hasPeerTs &&
+      e.substate === 'TIME_WAIT' &&
+      core.now <= e.entryMs + core.sysctl.twReuseDelayMs;
+    return { reason: young ? 'time-wait-too-young' : '4-tuple', rule: 'R62', by: e };
+  }
+}
+
+function firstNonConnectBound(owners: Iterable<Owner>): Owner | null {
+  let any: Owner | null = null;
+  for (const o of owners) {
+    if (!o.connectBound) return o;
+    any ??= o;
+  }
+  return any;
+}
+
+export interface ConnectPlanAuto {
+  readonly kind: 'auto';
+  readonly src: Addr;
+  readonly dest: Addr;
+  readonly dport: number;
+  readonly phases: Phase[];
+  readonly search: ConnectSearch;
+  /** R13: the perturbation slot and the increment step used when a port is found. */
+  readonly idx: number;
+  readonly step: 1 | 2;
+}
+
+export interface ConnectPlanBound {
+  readonly kind: 'bound';
+  readonly src: Addr;
+  readonly dest: Addr;
+  readonly dport: number;
+}
+
+/** Everything connect() decides before it changes anything: errors, source address, search. Pure. */
+export function planConnect(
+  core: Core,
+  s: Socket,
+  target: Addr,
+  dport: number,
+): Failure | ConnectPlanAuto | ConnectPlanBound {
+  if (s.family === 4 && target.family === 6)
+    return fail('EAFNOSUPPORT', 'R10', 'an IPv4 socket cannot connect to an IPv6 address');
+  if (s.family === 6 && target.family === 4)
+    return fail('EINVAL', 'R10', 'an IPv6 socket needs an IPv6 (or v4-mapped) address');
+  if (s.state !== 'CLOSE' || s.raddr || s.wasReset)
+    return fail('EISCONN', 'R10', 'the socket is listening or already connected');
+  if (dport === 0) return fail('ECONNREFUSED', 'R10', 'nothing listens on port 0');
+  const v4path = s.family === 4 || target.mapped;
+  if (s.family === 6 && target.mapped && s.v6only)
+    return fail('ENETUNREACH', 'R10', 'an IPV6_V6ONLY socket cannot reach an IPv4 address');
+  if (s.family === 6 && !target.mapped && s.laddr.mapped && !s.laddr.wildcard) {
+    return fail('ENETUNREACH', 'R10', 'a socket bound to a v4-mapped address can only reach IPv4');
+  }
+  // Connecting to the wildcard means this host (the loopback, or the socket's own address).
+  let dest = target;
+  if (dest.wildcard || (dest.mapped && dest.v4 === 0)) {
+    if (!s.laddr.wildcard && !(s.laddr.mapped && s.laddr.v4 === 0)) dest = s.laddr;
+    else dest = v4path ? (s.family === 6 ? mapToV6(LOOP4) : LOOP4) : LOOP6;
+  }
+  let src = s.laddr;
+  if (src.wildcard || (src.mapped && src.v4 === 0)) {
+    const chosen = sourceFor(core, v4path ? unmap(dest) : dest);
+    if (!chosen)
+      return fail(
+        'ENETUNREACH',
+        'R10',
+        `no route to ${dest.text}: add a local address whose prefix covers it`,
+      );
+    src = s.family === 6 && v4path ? mapToV6(chosen) : chosen;
+  }
+  if (s.lport !== 0) return { kind: 'bound', src, dest, dport };
+  const { lo, hi, perSocket } = effectiveRange(s, core.sysctl);
+  const { idx, base } = core.host.hash.portOffset(unmap(src), unmap(dest), dport);
+  const search = new ConnectSearch(core, src, dest, dport, idx, base, perSocket, lo, hi + 1);
+  return { kind: 'auto', src, dest, dport, phases: [search], search, idx, step: perSocket ? 1 : 2 };
+}
+
+/** R10: the route's preferred source for a destination (IPv4 view for v4-mapped). */
+export function sourceFor(core: Core, dest: Addr): Addr | null {
+  if (dest.family === 4) {
+    if (dest.v4 >>> 24 === 127) return LOOP4;
+    if (core.isLocal(dest)) return dest;
+  } else {
+    if (dest.loopback) return LOOP6;
+    if (core.isLocal(dest)) return dest;
+  }
+  return core.routeFor(dest)?.addr ?? null;
+}
+
+/** The listener a connection to dest:dport reaches: exact address first, then wildcard (R80). */
+function findListener(core: Core, dest: Addr, dport: number, v4: boolean): Socket | null {
+  const set = core.listeners.get(dport);
+  if (!set) return null;
+  let best: Socket | null = null;
+  let bestScore = -1;
+  for (const l of set) {
+    let score = -1;
+    if (v4) {
+      if (l.family === 4) score = l.laddr.wildcard ? 2 : l.laddr.v4 === unmap(dest).v4 ? 4 : -1;
+      else if (!l.v6only)
+        score = l.laddr.wildcard ? 1 : l.laddr.mapped && l.laddr.v4 === unmap(dest).v4 ? 3 : -1;
+    } else if (l.family === 6 && !l.laddr.mapped) {
+      score = l.laddr.wildcard ? 1 : l.laddr === dest ? 3 : -1;
+    }
+    if (score > bestScore) {
+      best = l;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** An address as a socket of `family` sees it: IPv4 connections appear v4-mapped on IPv6 sockets. */
+function inFamily(a: Addr, family: 4 | 6, v4: boolean): Addr {
+  if (family === 4) return unmap(a);
+  return v4 ? mapToV6(unmap(a)) : a;
+}
+
+export type ConnectPicker = (plan: ConnectPlanAuto) => Found | null;
+
+export function connectTcp(
+  core: Core,
+  s: Socket,
+  target: Addr,
+  dport: number,
+  pick?: ConnectPicker,
+): Failure | { port: number; addr: Addr } {
+  const plan = planConnect(core, s, target, dport);
+  if ('ok' in plan) return plan;
+  const { src, dest } = plan;
+  const hadPort = s.lport !== 0;
+  const oldAddr = s.laddr;
+  if (plan.kind === 'bound') {
+    // R20/R63: only the 4-tuple is checked; a TIME_WAIT holding it is recycled if it has timestamps.
+    const e = core.ports.tupleOwner(src, s.lport, dest, dport);
+    if (e) {
+      if (e.kind === 'timewait' && twRecyclable(core, e, 'BOUND')) core.removeTimeWait(e);
+      else
+        return fail(
+          'EADDRNOTAVAIL',
+          e.kind === 'timewait' ? 'R63' : 'R20',
+          `the 4-tuple ${src.text}:${s.lport} -> ${dest.text}:${dport} is in use`,
+          [ownerRef(e)],
+        );
+    }
+    // R21: a wildcard-bound socket moves to the sub-bucket of its new source address.
+    if (src !== s.laddr) core.ports.moveAddress(s, s.lport, s.laddr, () => Object.assign(s, { laddr: src }));
+  } else {
+    const found = pick ? pick(plan) : choose(plan.phases);
+    if (!found) {
+      return fail(
+        'EADDRNOTAVAIL',
+        'R14',
+        `every port of the range is in use towards ${dest.text}:${dport} (or held by bind())`,
+      );
+    }
+    // R13 finish: move the perturbation slot on, take the port as connect-bound, recycle a TW entry.
+    const r = core.host.entropy.below(8);
+    core.host.perturb.add(plan.idx, Math.max(found.i, r * plan.step) + plan.step);
+    const tw = plan.search.timeWaitAt(found.port);
+    if (tw) core.removeTimeWait(tw);
+    s.laddr = src;
+    s.lport = found.port;
+    s.namePort = found.port;
+    s.connectBound = true;
+    core.ports.join(s, found.port);
+  }
+  return establish(core, s, dest, dport, hadPort, oldAddr);
+}
+
+function establish(
+  core: Core,
+  s: Socket,
+  dest: Addr,
+  dport: number,
+  hadPort: boolean,
+  oldAddr: Addr,
+): Failure | { port: number; addr: Addr } {
+  const v4 = s.family === 4 || dest.mapped;
+  const destLocal = core.isLocal(dest);
+  const listener = destLocal ? findListener(core, dest, dport, v4) : null;
+  if (destLocal && !listener) {
+    // R61: a refused connect gives back a port the kernel chose (connect or bind(0)); an explicit
+    // port stays. getsockname keeps showing the old port.
+    const namePort = s.namePort;
+    if (s.portLocked) {
+      if (!s.addrLocked && s.laddr !== oldAddr)
+        core.ports.moveAddress(s, s.lport, s.laddr, () => Object.assign(s, { laddr: oldAddr }));
+    } else {
+      core.releasePort(s);
+      if (!s.addrLocked) s.laddr = oldAddr;
+    }
+    s.namePort = namePort;
+    return fail(
+      'ECONNREFUSED',
+      'R61',
+      `nothing listens on ${dest.text}:${dport}${hadPort ? '' : '; the chosen port was released'}`,
+    );
+  }
+  s.raddr = dest;
+  s.rport = dport;
+  s.state = 'ESTABLISHED';
+  s.peerTs = core.sysctl.timestamps !== 0;
+  core.addTuple(s);
+  if (listener) {
+    const child = core.newSocket('tcp', listener.family);
+    child.uid = listener.uid;
+    child.reuseAddr = listener.reuseAddr;
+    child.reusePort = listener.reusePort;
+    child.v6only = listener.v6only;
+    child.portLocked = listener.portLocked;
+    child.addrLocked = true;
+    child.laddr = inFamily(dest, listener.family, v4);
+    child.lport = listener.lport;
+    child.namePort = listener.lport;
+    child.raddr = inFamily(s.laddr, listener.family, v4);
+    child.rport = s.lport;
+    child.state = 'ESTABLISHED';
+    child.peerTs = s.peerTs;
+    child.peer = s.id;
+    child.queuedOn = listener.id;
+    child.userOpen = false;
+    s.peer = child.id;
+    // The child inherits the listener's port: it joins the bucket without a new bind check.
+    const b = core.ports.join(child, child.lport);
+    const sub = core.ports.sub(b, child.laddr);
+    if (sub && sub.count === 1) {
+      sub.ra = b.ra;
+      sub.rp = b.rp;
+    }
+    core.addTuple(child);
+    listener.acceptQueue.push(child.id);
+  }
+  return { port: s.lport, addr: s.laddr };
+}

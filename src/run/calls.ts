@@ -1,0 +1,61 @@
+/**
+ * The vocabulary shared by every backend: one socket-level call with its arguments, and what it
+ * returned. A script line becomes one Call; the model and the kernel helper both execute Calls.
+ * Sockets are named by the script ("c1"), so backends keep their own name -> socket maps.
+ */
+
+export type SocketKind = 'tcp4' | 'tcp6' | 'udp4' | 'udp6';
+
+/** Socket options the language and both backends understand (Linux names). */
+export type SockOptName =
+  | 'SO_REUSEADDR'
+  | 'SO_REUSEPORT'
+  | 'IP_BIND_ADDRESS_NO_PORT'
+  | 'IP_LOCAL_PORT_RANGE'
+  | 'IPV6_V6ONLY'
+  | 'SO_LINGER';
+
+/**
+ * Option values: a boolean-ish integer for flags; for IP_LOCAL_PORT_RANGE the pair [lo, hi]
+ * (either may be 0 = unbounded; packed by the backend as hi << 16 | lo); for SO_LINGER the pair
+ * [onoff, seconds].
+ */
+export type SockOptValue = number | readonly [number, number];
+
+export type Call =
+  /** Write a sysctl inside the namespace. name is the dotted form: net.ipv4.ip_local_port_range. */
+  | { op: 'sysctl'; name: string; value: string }
+  /** Add a local address (CIDR, e.g. 10.0.0.1/24 or fd00::1/64). */
+  | { op: 'addr'; cidr: string }
+  /** Effective uid for the following calls (socket ownership, privileged-port checks). */
+  | { op: 'uid'; uid: number }
+  | { op: 'socket'; name: string; kind: SocketKind }
+  | { op: 'setsockopt'; sock: string; opt: SockOptName; value: SockOptValue }
+  | { op: 'bind'; sock: string; addr: string; port: number }
+  | { op: 'listen'; sock: string; backlog: number }
+  | { op: 'connect'; sock: string; addr: string; port: number }
+  /** Accept one pending connection on a listener; the new socket gets the name `name`. */
+  | { op: 'accept'; sock: string; name: string }
+  /** close(); with rst: SO_LINGER {1, 0} first, so the kernel sends RST and keeps no TIME_WAIT. */
+  | { op: 'close'; sock: string; rst: boolean }
+  | { op: 'getsockname'; sock: string }
+  /** Let time pass: real time on the kernel, advance(ms) on the model. */
+  | { op: 'sleep'; ms: number };
+
+export type CallOp = Call['op'];
+
+/** Errno names as Linux spells them. */
+export type ErrnoName = string;
+
+export interface Endpoint {
+  readonly addr: string;
+  readonly port: number;
+}
+
+/**
+ * What a call returned. For bind/listen/connect/getsockname `port` is the local port afterwards
+ * (getsockname), and `addr` the local address; accept returns the peer in `peer`.
+ */
+export type Outcome =
+  | { readonly ok: true; readonly port?: number; readonly addr?: string; readonly peer?: Endpoint }
+  | { readonly ok: false; readonly errno: ErrnoName };
