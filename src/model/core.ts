@@ -162,6 +162,7 @@ export class Core {
     };
     // The entry joins the bucket before the socket leaves it, as in the kernel, so the release
     // rule (R15) sees the entry among the remaining owners.
+    this.removeTuple(s);
     this.ports.join(tw, s.lport);
     this.ports.addTuple(tw, tw.raddr, tw.rport, tw.lport);
     this.timewaits.set(tw.id, tw);

@@ -73,6 +73,7 @@ export class Netns {
 
   constructor(opts: NetnsOptions = {}) {
     this.core = new Core(opts.host ?? seededHost(opts.seed ?? 1));
+    cores.set(this, this.core);
   }
 
   /** Virtual milliseconds since the namespace was made. */
@@ -320,6 +321,15 @@ export class Netns {
     }
     return {};
   }
+}
+
+const cores = new WeakMap<Netns, Core>();
+
+/** The state behind a Netns, for the model's own tests (not exported from the package). */
+export function coreOf(ns: Netns): Core {
+  const c = cores.get(ns);
+  if (!c) throw new Error('not a Netns');
+  return c;
 }
 
 export interface NetnsView {

@@ -1,0 +1,275 @@
+/**
+ * Parses one statement line into a call (with its expectation), a `repeat N {` opener or a
+ * `} expect ...` closer. Socket names are reported as uses/creations; the line driver in parse.ts
+ * checks them against what exists.
+ */
+import type { Call, SocketKind, SockOptName, SockOptValue } from '../run/calls.js';
+import { canonicalCidr } from './addr.js';
+import type { Expect, PortExpect } from './ast.js';
+import { Cursor } from './cursor.js';
+import { MAX_PORT, parseEndpointArg, parseErrno, parseExpect, parsePortExpect } from './expect-parse.js';
+import {
+  CALL_OPS,
+  DEFAULT_BACKLOG,
+  PAIR_OPTIONS,
+  RESERVED_WORDS,
+  SCRIPT_SYSCTLS,
+  SOCKET_KINDS,
+  SOCKET_OPTIONS,
+  suggest,
+} from './vocab.js';
+
+export interface NameRef {
+  readonly name: string;
+  readonly col: number;
+}
+
+export type LineResult =
+  | {
+      kind: 'call';
+      call: Call;
+      expect: Expect;
+      /** Column of the `=` of the expectation (for errors about it), else the statement's. */
+      expectCol: number;
+      trailing: string | null;
+      uses: NameRef[];
+      creates: NameRef | null;
+      closes: NameRef | null;
+    }
+  | { kind: 'open'; max: number; trailing: string | null }
+  | { kind: 'close'; expectCount: PortExpect | null; thenErrno: string | null; trailing: string | null };
+
+const MAX_UID = 4294967294;
+
+/** Which results make sense for each call. */
+function allowedExpect(op: Call['op'], e: Expect): string | null {
+  if (e.kind === 'none') return null;
+  if (op === 'sleep') return 'sleep has no result; remove the expectation';
+  const portLike = ['bind', 'listen', 'connect', 'accept', 'getsockname'];
+  if (e.kind === 'ok' || e.kind === 'errno' || portLike.includes(op)) return null;
+  return `${op} returns 0 or -1 ERRNO; a port or address makes no sense here`;
+}
+
+export function parseStatement(text: string): LineResult {
+  const c: Cursor = new Cursor(text);
+  if (c.eat('}')) return parseClose(c);
+  c.skipWs();
+  const col = c.col;
+  const w = c.word();
+  if (w === '') c.fail(`expected a statement (a call, sysctl, addr, uid, sleep or repeat), ${c.found()}`);
+  let call: Call;
+  const uses: NameRef[] = [];
+  let creates: NameRef | null = null;
+  let closes: NameRef | null = null;
+  const sock = (): string => {
+    c.skipWs();
+    const at = c.col;
+    const name = c.word();
+    if (name === '') c.fail(`expected a socket name, ${c.found()}`);
+    uses.push({ name, col: at });
+    return name;
+  };
+  if (w === 'sysctl') call = parseSysctl(c);
+  else if (w === 'addr') {
+    c.skipWs();
+    const at = c.col;
+    const raw = c.take(/[0-9A-Za-z.:/]/);
+    if (raw === '') c.fail(`expected an address with a prefix length, like 10.0.0.1/24, ${c.found()}`);
+    const cidr = canonicalCidr(raw);
+    if (cidr === null)
+      c.fail(`malformed address '${raw}': expected something like 10.0.0.1/24 or fd00::1/64`, at);
+    call = { op: 'addr', cidr };
+  } else if (w === 'uid') call = { op: 'uid', uid: c.int('a uid', MAX_UID) };
+  else if (w === 'sleep') call = { op: 'sleep', ms: parseDuration(c) };
+  else if (w === 'repeat') {
+    const max = c.int('a round count after repeat');
+    if (max === 0) c.fail('a repeat needs at least 1 round', col + 'repeat '.length);
+    c.expect('{', 'after the repeat count');
+    return { kind: 'open', max, trailing: c.end("after '{'") };
+  } else if (c.startsWith('=') && !c.startsWith('==')) {
+    if (RESERVED_WORDS.includes(w)) c.fail(`'${w}' is a keyword and cannot name a socket`, col);
+    c.expect('=', '');
+    c.skipWs();
+    const rcol = c.col;
+    const rhs = c.word();
+    if (rhs !== 'socket' && rhs !== 'accept')
+      c.fail(`expected socket(KIND) or accept(SOCKET) after '${w} ='`, rcol);
+    c.expect('(', `after ${rhs}`);
+    if (rhs === 'socket') {
+      c.skipWs();
+      const kcol = c.col;
+      const kind = c.word();
+      if (!(SOCKET_KINDS as readonly string[]).includes(kind)) {
+        c.fail(`unknown socket kind '${kind}' (known: ${SOCKET_KINDS.join(', ')})`, kcol);
+      }
+      call = { op: 'socket', name: w, kind: kind as SocketKind };
+    } else {
+      call = { op: 'accept', sock: sock(), name: w };
+    }
+    c.expect(')', `to close ${rhs}(`);
+    creates = { name: w, col };
+  } else if (c.startsWith('(')) {
+    if (w === 'socket' || w === 'accept') {
+      c.fail(
+        `${w}() must name its socket, like \`c1 = ${w === 'socket' ? 'socket(tcp4)' : 'accept(srv)'}\``,
+        col,
+      );
+    }
+    if (!(CALL_OPS as readonly string[]).includes(w)) {
+      c.fail(`unknown call ${w}() (known: socket, accept, ${CALL_OPS.join(', ')})`, col);
+    }
+    c.expect('(', '');
+    const s = sock();
+    switch (w as (typeof CALL_OPS)[number]) {
+      case 'setsockopt': {
+        c.expect(',', 'after the socket');
+        const { opt, value } = parseOption(c);
+        call = { op: 'setsockopt', sock: s, opt, value };
+        break;
+      }
+      case 'bind':
+      case 'connect': {
+        c.expect(',', 'after the socket');
+        const ep = parseEndpointArg(c);
+        call = { op: w as 'bind' | 'connect', sock: s, addr: ep.addr, port: ep.port };
+        break;
+      }
+      case 'listen':
+        call = { op: 'listen', sock: s, backlog: c.eat(',') ? c.int('a backlog') : DEFAULT_BACKLOG };
+        break;
+      case 'close': {
+        let rst = false;
+        if (c.eat(',')) {
+          c.skipWs();
+          const at = c.col;
+          if (c.word() !== 'rst') c.fail("expected 'rst' (close(c, rst) closes with a reset)", at);
+          rst = true;
+        }
+        call = { op: 'close', sock: s, rst };
+        closes = { name: s, col: uses[0]?.col ?? col };
+        break;
+      }
+      case 'getsockname':
+        call = { op: 'getsockname', sock: s };
+        break;
+    }
+    c.expect(')', call.op === 'bind' || call.op === 'connect' ? 'after the port' : `to close ${w}(`);
+  } else {
+    const hint = suggest(w, [...CALL_OPS, 'sysctl', 'addr', 'uid', 'sleep', 'repeat']);
+    c.fail(`unknown statement '${w}'${hint ? ` (did you mean ${hint}?)` : ''}`, col);
+  }
+  let expect: Expect = { kind: 'none' };
+  c.skipWs();
+  const expectCol = c.col;
+  if (c.eat('=')) {
+    expect = parseExpect(c);
+    const bad = allowedExpect(call.op, expect);
+    if (bad !== null) c.fail(bad, expectCol);
+  }
+  const trailing = c.end('after the statement');
+  return { kind: 'call', call, expect, expectCol, trailing, uses, creates, closes };
+}
+
+function parseClose(c: Cursor): LineResult {
+  let expectCount: PortExpect | null = null;
+  let thenErrno: string | null = null;
+  c.skipWs();
+  const at = c.col;
+  const w = c.word();
+  if (w === 'expect') {
+    expectCount = parsePortExpect(c, 'count', Number.MAX_SAFE_INTEGER);
+    c.skipWs();
+    const at2 = c.col;
+    const w2 = c.word();
+    if (w2 === 'then') thenErrno = parseErrno(c, "after 'then'");
+    else if (w2 !== '') c.fail(`expected 'then ERRNO' after the count, found '${w2}'`, at2);
+  } else if (w === 'then') thenErrno = parseErrno(c, "after 'then'");
+  else if (w !== '') c.fail(`expected 'expect COUNT' or 'then ERRNO' after '}', found '${w}'`, at);
+  return { kind: 'close', expectCount, thenErrno, trailing: c.end('after the end of the repeat') };
+}
+
+function parseSysctl(c: Cursor): Call {
+  c.skipWs();
+  const col = c.col;
+  const name = c.take(/[A-Za-z0-9_./-]/);
+  if (name === '') c.fail(`expected a sysctl name like net.ipv4.ip_local_port_range, ${c.found()}`);
+  if (!(SCRIPT_SYSCTLS as readonly string[]).includes(name)) {
+    const hint = suggest(name, SCRIPT_SYSCTLS);
+    c.fail(
+      `unknown sysctl ${name}${hint ? ` (did you mean ${hint}?)` : ` (known: ${SCRIPT_SYSCTLS.join(', ')})`}`,
+      col,
+    );
+  }
+  c.expect('=', 'after the sysctl name');
+  c.skipWs();
+  let value: string;
+  if (c.startsWith('"')) value = quoted(c);
+  else {
+    value = c.take(/[^=#"]/).trim();
+    if (value === '') c.fail(`expected a value after '=' (write "" for an empty value), ${c.found()}`);
+  }
+  return { op: 'sysctl', name, value };
+}
+
+/** A double-quoted string with \" and \\ escapes. */
+function quoted(c: Cursor): string {
+  const col = c.col;
+  c.i++;
+  let out = '';
+  while (c.i < c.text.length) {
+    const ch = c.text[c.i++] ?? '';
+    if (ch === '"') return out;
+    if (ch === '\\') {
+      const next = c.text[c.i++] ?? '';
+      if (next !== '"' && next !== '\\')
+        c.fail('only \\" and \\\\ may be escaped in a quoted value', c.col - 2);
+      out += next;
+    } else out += ch;
+  }
+  return c.fail("unterminated quoted value: expected a closing '\"'", col);
+}
+
+function parseOption(c: Cursor): { opt: SockOptName; value: SockOptValue } {
+  c.skipWs();
+  const col = c.col;
+  const opt = c.word();
+  if (opt === '') c.fail(`expected a socket option name like SO_REUSEADDR, ${c.found()}`);
+  if (!(SOCKET_OPTIONS as readonly string[]).includes(opt)) {
+    const hint = suggest(opt, SOCKET_OPTIONS);
+    c.fail(
+      `unknown socket option ${opt}${hint ? ` (did you mean ${hint}?)` : ''} (known: ${SOCKET_OPTIONS.join(', ')})`,
+      col,
+    );
+  }
+  c.expect(',', 'after the option name');
+  const o = opt as SockOptName;
+  if (!PAIR_OPTIONS.includes(o)) return { opt: o, value: c.int('an option value') };
+  const what = o === 'SO_LINGER' ? 'onoff seconds, like 1 0' : 'low high, like 40000 40010 (0 = open end)';
+  const a = c.int(`two numbers (${what})`, o === 'SO_LINGER' ? Number.MAX_SAFE_INTEGER : MAX_PORT, 'port');
+  const b = c.int(
+    `a second number (${what})`,
+    o === 'SO_LINGER' ? Number.MAX_SAFE_INTEGER : MAX_PORT,
+    'port',
+  );
+  return { opt: o, value: [a, b] };
+}
+
+/** `1.2s`, `61s`, `200ms` -> milliseconds (whole numbers only). */
+function parseDuration(c: Cursor): number {
+  c.skipWs();
+  const col = c.col;
+  const num = c.take(/[0-9.]/);
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(num);
+  if (!m) c.fail(`expected a duration like 1.2s or 200ms, ${num === '' ? c.found() : `found '${num}'`}`, col);
+  const unit = c.word();
+  const whole = m[1] ?? '0';
+  const frac = m[2] ?? '';
+  if (unit === 'ms') {
+    if (frac !== '') c.fail(`sleep ${num}ms is not a whole number of milliseconds`, col);
+    return Number(whole);
+  }
+  if (unit !== 's')
+    c.fail('expected a unit after the duration: s or ms (sleep 1.2s, sleep 200ms)', col + num.length);
+  if (/[1-9]/.test(frac.slice(3))) c.fail(`sleep ${num}s is not a whole number of milliseconds`, col);
+  return Number(whole) * 1000 + Number(frac.slice(0, 3).padEnd(3, '0'));
+}

@@ -1,0 +1,124 @@
+/**
+ * The fixed vocabulary of the language: sysctls, socket kinds, options, errno names, keywords.
+ * Exported so the model, the kernel backend and the CLI can share one list.
+ */
+import type { SocketKind, SockOptName } from '../run/calls.js';
+
+/** Every sysctl a script may write, by its full dotted name (spec section 2). */
+export const SCRIPT_SYSCTLS = [
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.ip_local_reserved_ports',
+  'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.tcp_tw_reuse',
+  'net.ipv4.tcp_tw_reuse_delay',
+  'net.ipv4.tcp_timestamps',
+  'net.ipv4.ip_autobind_reuse',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_max_tw_buckets',
+  'net.ipv4.ip_nonlocal_bind',
+  'net.ipv4.udp_child_hash_entries',
+  'net.ipv6.bindv6only',
+  'net.ipv6.ip_nonlocal_bind',
+] as const;
+export type ScriptSysctl = (typeof SCRIPT_SYSCTLS)[number];
+
+export const SOCKET_KINDS: readonly SocketKind[] = ['tcp4', 'tcp6', 'udp4', 'udp6'];
+
+/** Options whose value is one integer. */
+export const FLAG_OPTIONS: readonly SockOptName[] = [
+  'SO_REUSEADDR',
+  'SO_REUSEPORT',
+  'IP_BIND_ADDRESS_NO_PORT',
+  'IPV6_V6ONLY',
+];
+/** Options whose value is a pair `a b`: IP_LOCAL_PORT_RANGE `lo hi`, SO_LINGER `onoff seconds`. */
+export const PAIR_OPTIONS: readonly SockOptName[] = ['IP_LOCAL_PORT_RANGE', 'SO_LINGER'];
+export const SOCKET_OPTIONS: readonly SockOptName[] = [...FLAG_OPTIONS, ...PAIR_OPTIONS];
+
+/** Errno names a script may expect (Linux spelling). */
+export const ERRNO_NAMES: readonly string[] = [
+  'EACCES',
+  'EADDRINUSE',
+  'EADDRNOTAVAIL',
+  'EAFNOSUPPORT',
+  'EAGAIN',
+  'EALREADY',
+  'EBADF',
+  'ECONNABORTED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EDESTADDRREQ',
+  'EFAULT',
+  'EHOSTUNREACH',
+  'EINPROGRESS',
+  'EINTR',
+  'EINVAL',
+  'EISCONN',
+  'EMFILE',
+  'ENETUNREACH',
+  'ENFILE',
+  'ENOBUFS',
+  'ENOENT',
+  'ENOMEM',
+  'ENOPROTOOPT',
+  'ENOTCONN',
+  'ENOTSOCK',
+  'EOPNOTSUPP',
+  'EPERM',
+  'EPIPE',
+  'EPROTONOSUPPORT',
+  'ERANGE',
+  'ETIMEDOUT',
+];
+
+/** Call operations written `op(args)`. */
+export const CALL_OPS = ['setsockopt', 'bind', 'listen', 'connect', 'close', 'getsockname'] as const;
+/** Statement keywords. */
+export const STATEMENT_KEYWORDS = ['sysctl', 'addr', 'uid', 'sleep', 'repeat'] as const;
+/** Words that cannot name a socket. */
+export const RESERVED_WORDS: readonly string[] = [
+  ...STATEMENT_KEYWORDS,
+  ...CALL_OPS,
+  'socket',
+  'accept',
+  'expect',
+  'then',
+  'rst',
+];
+
+/** The listen() backlog used when a script writes `listen(s)`. */
+export const DEFAULT_BACKLOG = 128;
+
+/** Levenshtein distance, for "did you mean" hints. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const sub = (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      cur.push(Math.min(sub, (prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/**
+ * The closest known word, if close enough to be a plausible typo, or one that ends with the
+ * given text (so `ip_local_port_range` suggests `net.ipv4.ip_local_port_range`).
+ */
+export function suggest(word: string, known: readonly string[]): string | null {
+  const w = word.toLowerCase();
+  const suffix = known.find((k) => k.toLowerCase().endsWith(`.${w}`) || k.toLowerCase() === w);
+  if (suffix !== undefined) return suffix;
+  let best: string | null = null;
+  let bestD = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const k of known) {
+    const d = distance(w, k.toLowerCase());
+    if (d < bestD) {
+      best = k;
+      bestD = d;
+    }
+  }
+  return best;
+}

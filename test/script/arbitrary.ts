@@ -1,0 +1,238 @@
+/**
+ * fast-check generators of valid script ASTs: every socket is created before use, body names stay
+ * in their body, and comments/blank lines sit only where the printer can place them unambiguously
+ * (a comment right under the header would join the header).
+ */
+import fc from 'fast-check';
+import type { Call, SockOptName } from '../../src/run/calls.js';
+import type { Expect, PortExpect, RepeatStep, Script, Step } from '../../src/script/index.js';
+import {
+  canonicalV4,
+  canonicalV6,
+  ERRNO_NAMES,
+  PAIR_OPTIONS,
+  rulesOf,
+  SCRIPT_SYSCTLS,
+  SOCKET_KINDS,
+  SOCKET_OPTIONS,
+} from '../../src/script/index.js';
+
+const NOWHERE = { line: 0, col: 0 };
+const text = (max: number) =>
+  fc.string({ unit: fc.constantFrom(...' abcxyz#=:"\\{}R1A3-é\t'), maxLength: max });
+const commentText = text(16).map((s) => s.trim());
+const port = fc.integer({ min: 0, max: 65535 });
+
+const v4 = fc
+  .tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255))
+  .map((b) => canonicalV4(b.join('.')) ?? '');
+const v6 = fc
+  .array(fc.oneof(fc.constant(0), fc.nat(0xffff)), { minLength: 8, maxLength: 8 })
+  .map((g) => canonicalV6(g.map((x) => x.toString(16)).join(':')) ?? '');
+const mapped = v4.map((a) => canonicalV6(`::ffff:${a}`) ?? '');
+const addr = fc.oneof(v4, v6, mapped);
+
+const portExpect = (min: number): fc.Arbitrary<PortExpect> =>
+  fc.oneof(
+    fc.integer({ min, max: 65535 }).map((p) => ({ kind: 'port' as const, port: p })),
+    fc
+      .tuple(port, port)
+      .map(([a, b]) => ({ kind: 'range' as const, lo: Math.min(a, b), hi: Math.max(a, b) })),
+    fc.uniqueArray(port, { minLength: 1, maxLength: 4 }).map((ports) => ({ kind: 'set' as const, ports })),
+  );
+const errno = fc.constantFrom(...ERRNO_NAMES);
+const okOrErrno: fc.Arbitrary<Expect> = fc.oneof(
+  fc.constant({ kind: 'none' as const }),
+  fc.constant({ kind: 'ok' as const }),
+  errno.map((e) => ({ kind: 'errno' as const, errno: e })),
+);
+// A bare port 0 prints as `= 0`, which means success, so a top-level port expectation starts at 1.
+const anyExpect: fc.Arbitrary<Expect> = fc.oneof(
+  okOrErrno,
+  portExpect(1),
+  fc.tuple(addr, portExpect(0)).map(([a, p]) => ({ kind: 'endpoint' as const, addr: a, port: p })),
+);
+
+/** A call whose socket names are placeholders ('?'), resolved by `build`. */
+const callArb: fc.Arbitrary<Call> = fc.oneof(
+  fc.record({
+    op: fc.constant('sysctl' as const),
+    name: fc.constantFrom(...SCRIPT_SYSCTLS),
+    value: text(12),
+  }),
+  fc
+    .tuple(addr, fc.nat(128))
+    .map(([a, n]) => ({ op: 'addr' as const, cidr: `${a}/${a.includes(':') ? n : n % 33}` })),
+  fc.record({ op: fc.constant('uid' as const), uid: fc.integer({ min: 0, max: 4294967294 }) }),
+  fc.record({ op: fc.constant('sleep' as const), ms: fc.nat(200_000) }),
+  fc.record({
+    op: fc.constant('socket' as const),
+    name: fc.constant('?'),
+    kind: fc.constantFrom(...SOCKET_KINDS),
+  }),
+  fc.constantFrom(...SOCKET_OPTIONS).chain((opt: SockOptName) =>
+    (PAIR_OPTIONS.includes(opt) ? fc.tuple(port, port) : fc.nat(5)).map((value) => ({
+      op: 'setsockopt' as const,
+      sock: '?',
+      opt,
+      value,
+    })),
+  ),
+  fc.tuple(fc.constantFrom('bind' as const, 'connect' as const), addr, port).map(([op, a, p]) => ({
+    op,
+    sock: '?',
+    addr: a,
+    port: p,
+  })),
+  fc.record({ op: fc.constant('listen' as const), sock: fc.constant('?'), backlog: fc.nat(4096) }),
+  fc.constant({ op: 'accept' as const, sock: '?', name: '?' }),
+  fc.boolean().map((rst) => ({ op: 'close' as const, sock: '?', rst })),
+  fc.constant({ op: 'getsockname' as const, sock: '?' }),
+);
+
+interface Trivia {
+  blankBefore: boolean;
+  comments: string[];
+  trailing: string | null;
+}
+const trivia: fc.Arbitrary<Trivia> = fc.record({
+  blankBefore: fc.boolean(),
+  comments: fc.array(commentText, { maxLength: 2 }),
+  trailing: fc.option<string>(commentText),
+});
+
+interface LeafSeed {
+  kind: 'leaf';
+  call: Call;
+  expect: Expect;
+  pick: number;
+  trivia: Trivia;
+}
+interface RepeatSeed {
+  kind: 'repeat';
+  max: number;
+  body: Seed[];
+  count: PortExpect | null;
+  thenErrno: string | null;
+  trivia: Trivia;
+  footer: string[];
+  endTrailing: string | null;
+}
+type Seed = LeafSeed | RepeatSeed;
+
+const leafSeed: fc.Arbitrary<Seed> = fc.record({
+  kind: fc.constant('leaf' as const),
+  call: callArb,
+  expect: anyExpect,
+  pick: fc.nat(),
+  trivia,
+});
+const repeatSeed = (body: fc.Arbitrary<Seed>): fc.Arbitrary<Seed> =>
+  fc.record({
+    kind: fc.constant('repeat' as const),
+    max: fc.integer({ min: 1, max: 10_000 }),
+    body: fc.array(body, { minLength: 1, maxLength: 4 }),
+    count: fc.option<PortExpect>(portExpect(0)),
+    thenErrno: fc.option<string>(errno),
+    trivia,
+    footer: fc.array(commentText, { maxLength: 2 }),
+    endTrailing: fc.option<string>(commentText),
+  });
+const seed: fc.Arbitrary<Seed> = fc.oneof(
+  { weight: 6, arbitrary: leafSeed },
+  { weight: 1, arbitrary: repeatSeed(fc.oneof({ weight: 4, arbitrary: leafSeed }, repeatSeed(leafSeed))) },
+);
+
+/** Sockets open at each nesting level, innermost last. */
+type Scopes = string[][];
+
+function fitExpect(call: Call, e: Expect, inBody: boolean): Expect {
+  if (call.op === 'sleep') return { kind: 'none' };
+  if (inBody && e.kind === 'errno') return { kind: 'ok' };
+  const portLike = ['bind', 'listen', 'connect', 'accept', 'getsockname'].includes(call.op);
+  if (portLike || e.kind === 'none' || e.kind === 'ok' || e.kind === 'errno') return e;
+  return { kind: 'ok' };
+}
+
+/** Clamps a loop count so that it can hold (the parser rejects counts that never can). */
+function fitCount(count: PortExpect | null, then: string | null, max: number): PortExpect | null {
+  if (then === null) return count === null ? null : { kind: 'port', port: max };
+  if (count === null) return null;
+  const m = (p: number) => p % (max + 1);
+  if (count.kind === 'port') return { kind: 'port', port: m(count.port) };
+  if (count.kind === 'range') return { kind: 'range', lo: m(count.lo), hi: Math.max(m(count.lo), count.hi) };
+  return { kind: 'set', ports: [...new Set(count.ports.map(m))] };
+}
+
+function build(seeds: Seed[], scopes: Scopes, counter: { n: number }): Step[] {
+  const steps: Step[] = [];
+  const local = scopes[scopes.length - 1] ?? [];
+  const inBody = scopes.length > 1;
+  for (const s of seeds) {
+    if (s.kind === 'repeat') {
+      const max = s.max;
+      const body = build(s.body, [...scopes, []], counter);
+      const step: RepeatStep = {
+        kind: 'repeat',
+        max,
+        body,
+        expectCount: fitCount(s.count, s.thenErrno, max),
+        thenErrno: s.thenErrno,
+        pos: NOWHERE,
+        endPos: NOWHERE,
+        footer: s.footer,
+        endTrailing: s.endTrailing,
+        ...s.trivia,
+      };
+      steps.push(step);
+      continue;
+    }
+    const visible = scopes.flat();
+    let call: Call = s.call;
+    const fresh = () => `s${counter.n++}`;
+    if ('sock' in call) {
+      const pool = call.op === 'close' ? local : visible;
+      const sock = pool[s.pick % Math.max(pool.length, 1)];
+      if (sock === undefined) call = { op: 'socket', name: '?', kind: 'tcp4' };
+      else {
+        call = { ...call, sock };
+        if (call.op === 'close') local.splice(local.indexOf(sock), 1);
+      }
+    }
+    if (call.op === 'socket' || call.op === 'accept') {
+      call = { ...call, name: fresh() };
+      local.push(call.name);
+    }
+    steps.push({ kind: 'call', call, expect: fitExpect(call, s.expect, inBody), pos: NOWHERE, ...s.trivia });
+  }
+  return steps;
+}
+
+export const scriptArb: fc.Arbitrary<Script> = fc
+  .record({
+    header: fc.array(commentText, { maxLength: 3 }),
+    seeds: fc.array(seed, { maxLength: 12 }),
+    footer: fc.array(commentText, { maxLength: 2 }),
+  })
+  .map(({ header, seeds, footer }) => {
+    const steps = build(seeds, [[]], { n: 0 });
+    const first = steps[0];
+    if (first !== undefined) {
+      // Comments right after the header (or at the very top) are header lines, so the first step
+      // keeps its own comments only behind a blank line, and only when there is a header.
+      const fixed =
+        header.length === 0
+          ? { ...first, blankBefore: false, comments: [] }
+          : first.comments.length > 0
+            ? { ...first, blankBefore: true }
+            : first;
+      steps[0] = fixed;
+    }
+    return {
+      file: 'gen.pst',
+      header,
+      rules: rulesOf(header),
+      steps,
+      footer: steps.length === 0 && header.length === 0 ? [] : footer,
+    };
+  });
