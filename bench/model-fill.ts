@@ -61,10 +61,22 @@ function fillOnce(): FillResult {
 }
 
 const json = process.argv.includes('--json');
-// Warm up the JIT once, then report the best of three runs (less noise on a shared machine).
+// Warm up the JIT once, then take the median of five runs per decile and overall: a garbage
+// collection pause lands in a random decile of a single run, the median keeps it from deciding.
 fillOnce();
-const runs = [fillOnce(), fillOnce(), fillOnce()];
-const best = runs.reduce((a, b) => (b.overallOpsPerSec > a.overallOpsPerSec ? b : a));
+const runs = [fillOnce(), fillOnce(), fillOnce(), fillOnce(), fillOnce()];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const first = runs[0] as FillResult;
+const deciles = first.deciles.map((d, k) => ({
+  fill: d.fill,
+  opsPerSec: median(runs.map((r) => r.deciles[k]?.opsPerSec ?? 0)),
+}));
+const best: FillResult = {
+  ...first,
+  deciles,
+  overallOpsPerSec: median(runs.map((r) => r.overallOpsPerSec)),
+  lastToFirstRatio: Number(((deciles[9]?.opsPerSec ?? 0) / (deciles[0]?.opsPerSec ?? 1)).toFixed(3)),
+};
 if (json) {
   console.log(JSON.stringify(best));
 } else {

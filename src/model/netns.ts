@@ -193,13 +193,18 @@ export class Netns {
     sock: SockId,
     addr: string,
     port: number,
-    opts: ChoiceOptions = {},
+    opts?: ChoiceOptions,
   ): Result<Endpoint & { trace?: TraceEvent[] }> {
     const s = this.core.socket(sock);
     if (!s?.userOpen) return badf(sock);
     const a = parseAddr(addr);
     if (!a) return fail('EINVAL', 'R10', `not an IP address: ${addr}`);
     if (!validPort(port)) return fail('EINVAL', 'R10', `port out of range: ${port}`);
+    if (!opts || (opts.follow === undefined && !opts.trace)) {
+      // The common case, kept free of extra allocations: connect() is what benchmarks hammer.
+      const r = connectTcp(this.core, s, a, port);
+      return 'ok' in r ? r : { ok: true, addr: r.addr.text, port: r.port };
+    }
     const chooser = this.chooser(opts);
     const r = connectTcp(
       this.core,

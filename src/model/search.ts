@@ -12,7 +12,7 @@
  */
 import type { Owner } from './entities.js';
 import type { RuleId } from './result.js';
-import { passPorts, passSegments, type ScanWindow } from './scan-order.js';
+import { passPorts, type ScanWindow } from './scan-order.js';
 
 export type SkipReason = 'reserved' | 'bind-owned' | '4-tuple' | 'conflict' | 'time-wait-too-young';
 
@@ -38,8 +38,13 @@ export interface Phase {
   draw(): number;
   /** Every start offset the draw can yield. */
   offsets(): Iterable<number>;
-  /** Pass offsets that follow from a start offset ([o] or [o, o +/- 1]). */
-  passes(offset: number): readonly number[];
+  /** The second pass starts at offset + passDelta (connect +1, bind(0) -1); 0 = one pass only. */
+  readonly passDelta: number;
+}
+
+/** Pass offsets that follow from a start offset ([o] or [o, o + delta]). */
+export function passOffsets(phase: Phase, start: number): number[] {
+  return phase.passDelta === 0 ? [start] : [start, start + phase.passDelta];
 }
 
 export interface Found {
@@ -51,22 +56,39 @@ export interface Found {
   readonly offset: number;
 }
 
-/** Which port a pass from `offset` takes, by the fast index. */
-function runPass(phase: Phase, offset: number): { port: number; i: number } | null {
-  for (const seg of passSegments(phase.window, offset)) {
-    const q = phase.judge.first(seg.from, seg.to, phase.window.step);
-    if (q >= 0) return { port: q, i: seg.i0 + (q - seg.from) };
+/**
+ * Which port a pass from `offset` takes, by the fast index, or -1. The pass visits at most two
+ * ascending runs (scan-order.ts); computed inline because this is connect()'s hot path.
+ */
+function runPass(phase: Phase, offset: number): number {
+  const { lo, end, remaining, step } = phase.window;
+  const lastI = step * Math.floor((remaining - 1) / step);
+  const start = lo + offset;
+  let n1 = 0;
+  if (start < end) {
+    const last = Math.min(end - 1, start + lastI);
+    n1 = Math.floor((last - start) / step) + 1;
+    const q = phase.judge.first(start, start + (n1 - 1) * step, step);
+    if (q >= 0) return q;
   }
-  return null;
+  const i2 = n1 * step;
+  if (i2 > lastI) return -1;
+  return phase.judge.first(start + i2 - remaining, start + lastI - remaining, step);
+}
+
+/** The kernel's loop counter i for a port a pass from `offset` reached. */
+function positionOf(phase: Phase, offset: number, port: number): number {
+  const start = phase.window.lo + offset;
+  return port >= start ? port - start : port - start + phase.window.remaining;
 }
 
 function runPhase(phase: Phase, start: number, phaseIndex: number): Found | null {
-  const passes = phase.passes(start);
-  for (let k = 0; k < passes.length; k++) {
-    const offset = passes[k] ?? 0;
-    const hit = runPass(phase, offset);
-    if (hit) return { port: hit.port, i: hit.i, phase: phaseIndex, pass: k, offset };
-  }
+  let q = runPass(phase, start);
+  if (q >= 0) return { port: q, i: positionOf(phase, start, q), phase: phaseIndex, pass: 0, offset: start };
+  if (phase.passDelta === 0) return null;
+  const second = start + phase.passDelta;
+  q = runPass(phase, second);
+  if (q >= 0) return { port: q, i: positionOf(phase, second, q), phase: phaseIndex, pass: 1, offset: second };
   return null;
 }
 
@@ -114,7 +136,7 @@ export function walk(
     const w = phase.window;
     trace.push({ kind: 'phase', label: phase.label, lo: w.lo, hi: w.end - 1, step: w.step });
     const start = starts?.[n] ?? phase.draw();
-    const passes = phase.passes(start);
+    const passes = passOffsets(phase, start);
     for (let k = 0; k < passes.length; k++) {
       const offset = passes[k] ?? 0;
       trace.push({ kind: 'pass', pass: k, offset, startPort: w.lo + offset });

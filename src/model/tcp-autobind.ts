@@ -77,7 +77,7 @@ export function autobindPhases(core: Core, n: OwnerView, lpr: number): Phase[] {
             }
           }
         },
-        passes: (o) => [o, o - 1],
+        passDelta: -1,
       });
     }
   }

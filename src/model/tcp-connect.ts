@@ -80,8 +80,8 @@ class ConnectSearch implements Phase, PortJudge {
     for (let o = 0; o < this.window.remaining; o += this.perSocket ? 1 : 2) yield o;
   }
 
-  passes(o: number): readonly number[] {
-    return this.perSocket || this.window.remaining <= 1 ? [o] : [o, o + 1];
+  get passDelta(): number {
+    return this.perSocket || this.window.remaining <= 1 ? 0 : 1;
   }
 
   /** The TIME_WAIT entry holding this port's 4-tuple, if any. */
