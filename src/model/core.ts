@@ -195,6 +195,8 @@ export class Core {
     s.state = 'CLOSE';
     s.wasReset = true;
     s.peer = null;
+    s.raddr = null; // no peer any more (getpeername would say ENOTCONN); the 4-tuple is free
+    s.rport = 0;
     if (s.lport && !s.portLocked) this.releasePort(s);
   }
 

@@ -159,6 +159,8 @@ export class Netns {
         s.lpr = ((hi << 16) | lo) >>> 0;
         break;
       }
+      default:
+        return fail('ENOPROTOOPT', 'D2', `unknown socket option ${String(opt)}`);
     }
     return { ok: true };
   }

@@ -321,6 +321,15 @@ function establish(
   s.peerTs = core.sysctl.timestamps !== 0;
   core.addTuple(s);
   if (listener) {
+    // The SYN may meet an older connection on the server side with the same 4-tuple: a
+    // TIME_WAIT entry accepts a new SYN and dies; a live socket (say in CLOSE_WAIT after our
+    // side closed) answers with an ACK our side resets, and the retransmitted SYN then reaches
+    // the listener.
+    const childLaddr = inFamily(dest, listener.family, v4);
+    const childRaddr = inFamily(s.laddr, listener.family, v4);
+    const old = core.ports.tupleOwner(childLaddr, listener.lport, childRaddr, s.lport);
+    if (old?.kind === 'timewait') core.removeTimeWait(old);
+    else if (old) core.resetByPeer(old);
     const child = core.newSocket('tcp', listener.family);
     child.uid = listener.uid;
     child.reuseAddr = listener.reuseAddr;
@@ -328,10 +337,10 @@ function establish(
     child.v6only = listener.v6only;
     child.portLocked = listener.portLocked;
     child.addrLocked = true;
-    child.laddr = inFamily(dest, listener.family, v4);
+    child.laddr = childLaddr;
     child.lport = listener.lport;
     child.namePort = listener.lport;
-    child.raddr = inFamily(s.laddr, listener.family, v4);
+    child.raddr = childRaddr;
     child.rport = s.lport;
     child.state = 'ESTABLISHED';
     child.peerTs = s.peerTs;

@@ -127,6 +127,15 @@ describe('repeat loops', () => {
   const loop = (expectLine: string) =>
     `srv = socket(tcp4)\nrepeat 5000 {\n  c = socket(tcp4)\n  connect(c, 10.0.0.2:80)\n} ${expectLine}\n`;
 
+  it('a body expectation holds on every complete round, not on the failure that ends the loop', async () => {
+    const text = `repeat 50 {\n  c = socket(tcp4)\n  connect(c, 10.0.0.2:80) = 40000..40009\n} expect 10 then EADDRNOTAVAIL\n`;
+    const r = await run(text, new FakeBackend(10));
+    assert.deepEqual(passes(r), [true]);
+    // ...but a complete round outside the expected ports still fails the body expectation.
+    const wrong = await run(text.replace('40000..40009', '40000..40004'), new FakeBackend(10));
+    assert.equal(wrong.failed, 5);
+  });
+
   it('"expect 2000 then EADDRNOTAVAIL" passes on exactly 2000 then that errno', async () => {
     const r = await run(loop('expect 2000 then EADDRNOTAVAIL'), new FakeBackend(2000));
     const rec = r.records[1];
