@@ -33,27 +33,35 @@ export interface SubBucket {
 
 /** The owners of one port: an array with each owner's slot stored on the owner (an owner holds one port). */
 export class OwnerList implements Iterable<Owner> {
-  private readonly items: Owner[] = [];
+  // Made on the first add as a one-element literal: pushing onto [] reserves 17 slots, and most
+  // ports have exactly one owner.
+  private items: Owner[] | null = null;
 
   get size(): number {
-    return this.items.length;
+    return this.items?.length ?? 0;
   }
 
   add(o: Owner): void {
+    if (this.items === null) {
+      o.bucketSlot = 0;
+      this.items = [o];
+      return;
+    }
     o.bucketSlot = this.items.length;
     this.items.push(o);
   }
 
   has(o: Owner): boolean {
-    return this.items[o.bucketSlot] === o;
+    return this.items?.[o.bucketSlot] === o;
   }
 
   delete(o: Owner): boolean {
+    const items = this.items;
     const i = o.bucketSlot;
-    if (this.items[i] !== o) return false;
-    const last = this.items.pop() as Owner;
+    if (items?.[i] !== o) return false;
+    const last = items.pop() as Owner;
     if (last !== o) {
-      this.items[i] = last;
+      items[i] = last;
       last.bucketSlot = i;
     }
     o.bucketSlot = -1;
@@ -61,7 +69,7 @@ export class OwnerList implements Iterable<Owner> {
   }
 
   [Symbol.iterator](): Iterator<Owner> {
-    return this.items[Symbol.iterator]();
+    return (this.items ?? [])[Symbol.iterator]();
   }
 }
 
@@ -72,7 +80,7 @@ export interface Bucket {
   rp: RpFlag;
   fastUid: number;
   fastAddr: AddrView | null;
-  readonly subs: SubBucket[];
+  subs: SubBucket[];
 }
 
 export interface AddressGroup {
@@ -181,7 +189,8 @@ export class TcpPorts {
       // A new sub-bucket starts connect-shareable; a bind() join then copies the bucket's
       // flags into it (R38), a connect() join leaves it so (R13 finish).
       s = { key: owner.laddr.key, count: 0, nonConnectBound: 0, ra: -1, rp: -1 };
-      b.subs.push(s);
+      if (b.subs.length === 0) b.subs = [s];
+      else b.subs.push(s);
     }
     s.count++;
     if (!owner.connectBound) s.nonConnectBound++;
