@@ -29,7 +29,11 @@ export interface Addr {
   readonly bytes: readonly number[];
   /** The interned address whose text is `key` (the IPv4 form of a v4-mapped address; else itself). */
   readonly canon: Addr;
+  /** A small number unique to this interned address (a cheap map key). */
+  readonly id: number;
 }
+
+let nextId = 1;
 
 const interned = new Map<string, Addr>();
 
@@ -145,6 +149,7 @@ export function parseAddr(input: string): Addr | null {
         linkLocal: bytes[0] === 0xfe && ((bytes[1] ?? 0) & 0xc0) === 0x80,
         bytes,
         canon: undefined as unknown as Addr,
+        id: 0,
       };
     }
   } else {
@@ -163,13 +168,18 @@ export function parseAddr(input: string): Addr | null {
         linkLocal: false,
         bytes: [v4 >>> 24, (v4 >>> 16) & 255, (v4 >>> 8) & 255, v4 & 255],
         canon: undefined as unknown as Addr,
+        id: 0,
       };
     }
   }
   if (addr) {
     // Intern by canonical text too, so every spelling maps to the same object.
     const canonical = interned.get(addr.text) ?? addr;
-    if (canonical === addr) (addr as { canon: Addr }).canon = addr.mapped ? mustAddr(v4Text(addr.v4)) : addr;
+    if (canonical === addr) {
+      const w = addr as { canon: Addr; id: number };
+      w.id = nextId++;
+      w.canon = addr.mapped ? mustAddr(v4Text(addr.v4)) : addr;
+    }
     interned.set(addr.text, canonical);
     interned.set(input, canonical);
     return canonical;

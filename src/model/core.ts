@@ -8,7 +8,7 @@ import { type Addr, inPrefix, type Prefix } from './addr.js';
 import { type Socket, type SockId, TcpSocket, type TimeWait, type TwSubstate } from './entities.js';
 import type { HostEntropy } from './entropy.js';
 import { defaultSysctls, type Sysctls } from './sysctl.js';
-import { TcpPorts } from './tcp-ports.js';
+import { TcpPorts, type TupleSlot } from './tcp-ports.js';
 import { TimerHeap } from './timers.js';
 
 /** R6: TIME_WAIT lasts a fixed 60 s. */
@@ -84,8 +84,8 @@ export class Core {
   }
 
   /** Takes the socket's 4-tuple slot (D4). */
-  addTuple(s: Socket): void {
-    if (s.raddr) this.ports.addTuple(s, s.raddr, s.rport, s.lport);
+  addTuple(s: Socket): TupleSlot | null {
+    return s.raddr ? this.ports.addTuple(s, s.raddr, s.rport, s.lport) : null;
   }
 
   removeTuple(s: Socket): void {

@@ -41,15 +41,14 @@ class ConnectSearch implements Phase, PortJudge {
   readonly judge = this;
   readonly window: ScanWindow;
   readonly label: string;
-  private readonly slot: TupleSlot | undefined;
   private readonly recycle: boolean;
   private readonly finders: PortFinder[];
 
   constructor(
     private readonly core: Core,
+    private readonly slot: TupleSlot | undefined,
     src: Addr,
     dest: Addr,
-    dport: number,
     readonly idx: number,
     private readonly base: number,
     private readonly perSocket: boolean,
@@ -62,7 +61,6 @@ class ConnectSearch implements Phase, PortJudge {
       ? 'connect() search, IP_LOCAL_PORT_RANGE: step 1'
       : 'connect() search: parity of the low end first';
     const ports = core.ports;
-    this.slot = ports.tuples.get(src, dest, dport);
     this.recycle = recyclingPossible(core, src, dest);
     this.finders = [ports.reserved, ports.bindOwned];
     if (this.slot) {
@@ -137,8 +135,9 @@ export interface ConnectPlanAuto {
   readonly dport: number;
   readonly phases: Phase[];
   readonly search: ConnectSearch;
-  /** R13: the perturbation slot and the increment step used when a port is found. */
+  /** R13: the perturbation slot, the hash's base, and the increment step used when a port is found. */
   readonly idx: number;
+  readonly base: number;
   readonly step: 1 | 2;
 }
 
@@ -188,9 +187,16 @@ export function planConnect(
   }
   if (s.lport !== 0) return { kind: 'bound', src, dest, dport };
   const { lo, hi, perSocket } = effectiveRange(s, core.sysctl);
-  const { idx, base } = core.host.hash.portOffset(unmap(src), unmap(dest), dport);
-  const search = new ConnectSearch(core, src, dest, dport, idx, base, perSocket, lo, hi + 1);
-  return { kind: 'auto', src, dest, dport, phases: [search], search, idx, step: perSocket ? 1 : 2 };
+  // The hash depends on the triple only: cached in its 4-tuple slot once the triple is in use.
+  const slot = core.ports.tuples.get(src, dest, dport);
+  let idx: number;
+  let base: number;
+  if (slot && slot.idx >= 0) {
+    idx = slot.idx;
+    base = slot.base;
+  } else ({ idx, base } = core.host.hash.portOffset(unmap(src), unmap(dest), dport));
+  const search = new ConnectSearch(core, slot, src, dest, idx, base, perSocket, lo, hi + 1);
+  return { kind: 'auto', src, dest, dport, phases: [search], search, idx, base, step: perSocket ? 1 : 2 };
 }
 
 /** R10: the route's preferred source for a destination (IPv4 view for v4-mapped). */
@@ -283,7 +289,13 @@ export function connectTcp(
     s.connectBound = true;
     core.ports.join(s, found.port);
   }
-  return establish(core, s, dest, dport, hadPort, oldAddr);
+  const slot = establish(core, s, dest, dport, hadPort, oldAddr);
+  if ('ok' in slot) return slot;
+  if (plan.kind === 'auto' && slot.idx < 0) {
+    slot.idx = plan.idx;
+    slot.base = plan.base;
+  }
+  return { port: s.lport, addr: s.laddr };
 }
 
 function establish(
@@ -293,7 +305,7 @@ function establish(
   dport: number,
   hadPort: boolean,
   oldAddr: Addr,
-): Failure | { port: number; addr: Addr } {
+): Failure | TupleSlot {
   const v4 = s.family === 4 || dest.mapped;
   const destLocal = core.isLocal(dest);
   const listener = destLocal ? findListener(core, dest, dport, v4) : null;
@@ -319,7 +331,8 @@ function establish(
   s.rport = dport;
   s.state = 'ESTABLISHED';
   s.peerTs = core.sysctl.timestamps !== 0;
-  core.addTuple(s);
+  const slot = core.addTuple(s);
+  if (!slot) throw new Error('model bug: a connected socket without a remote end');
   if (listener) {
     // The SYN may meet an older connection on the server side with the same 4-tuple: a
     // TIME_WAIT entry accepts a new SYN and dies; a live socket (say in CLOSE_WAIT after our
@@ -358,5 +371,5 @@ function establish(
     core.addTuple(child);
     listener.acceptQueue.push(child.id);
   }
-  return { port: s.lport, addr: s.laddr };
+  return slot;
 }

@@ -91,60 +91,66 @@ export interface AddressGroup {
 export interface TupleSlot {
   readonly live: PortMap<Owner>;
   readonly tw: PortMap<Owner>;
+  /** R13 portOffset of this (saddr, daddr, dport), cached: the hash is fixed per triple. -1 = not yet. */
+  idx: number;
+  base: number;
 }
 
 export function isConnectShareable(b: { ra: RaFlag; rp: RpFlag }): boolean {
   return b.ra === -1 && b.rp === -1;
 }
 
-/** The 4-tuple table: (local address, remote address, remote port) -> ports, keyed by interned canonical addresses. */
+/**
+ * The 4-tuple table: (local address, remote address, remote port) -> ports. Keyed by one number
+ * built from the interned addresses' ids (a single map lookup on connect's hot path), with a
+ * string-keyed map for the rare namespace that has met more than 2^18 distinct addresses.
+ */
 export class TupleTable {
-  private readonly byLocal = new Map<Addr, Map<Addr, Map<number, TupleSlot>>>();
-  private count = 0;
+  private readonly byNumber = new Map<number, TupleSlot>();
+  private readonly byString = new Map<string, TupleSlot>();
+
+  private static key(laddr: Addr, raddr: Addr, rport: number): number | string {
+    const l = laddr.canon.id;
+    const r = raddr.canon.id;
+    if (l < 262144 && r < 262144) return (l * 262144 + r) * 65536 + rport;
+    return `${laddr.key}>${raddr.key}:${rport}`;
+  }
+
+  private mapFor(k: number | string): Map<number | string, TupleSlot> {
+    return (typeof k === 'number' ? this.byNumber : this.byString) as Map<number | string, TupleSlot>;
+  }
 
   get(laddr: Addr, raddr: Addr, rport: number): TupleSlot | undefined {
-    return this.byLocal.get(laddr.canon)?.get(raddr.canon)?.get(rport);
+    const k = TupleTable.key(laddr, raddr, rport);
+    return typeof k === 'number' ? this.byNumber.get(k) : this.byString.get(k);
   }
 
   getOrCreate(laddr: Addr, raddr: Addr, rport: number): TupleSlot {
-    let byRemote = this.byLocal.get(laddr.canon);
-    if (!byRemote) {
-      byRemote = new Map();
-      this.byLocal.set(laddr.canon, byRemote);
-    }
-    let byPort = byRemote.get(raddr.canon);
-    if (!byPort) {
-      byPort = new Map();
-      byRemote.set(raddr.canon, byPort);
-    }
-    let slot = byPort.get(rport);
+    const k = TupleTable.key(laddr, raddr, rport);
+    const map = this.mapFor(k);
+    let slot = map.get(k);
     if (!slot) {
-      slot = { live: new PortMap<Owner>(), tw: new PortMap<Owner>() };
-      byPort.set(rport, slot);
-      this.count++;
+      slot = { live: new PortMap<Owner>(), tw: new PortMap<Owner>(), idx: -1, base: 0 };
+      map.set(k, slot);
     }
     return slot;
   }
 
-  /** Drops an empty slot (and the maps above it that became empty). */
+  /** Drops a slot that became empty. */
   prune(laddr: Addr, raddr: Addr, rport: number): void {
-    const byRemote = this.byLocal.get(laddr.canon);
-    const byPort = byRemote?.get(raddr.canon);
-    const slot = byPort?.get(rport);
-    if (!byRemote || !byPort || !slot || slot.live.size > 0 || slot.tw.size > 0) return;
-    byPort.delete(rport);
-    this.count--;
-    if (byPort.size === 0) byRemote.delete(raddr.canon);
-    if (byRemote.size === 0) this.byLocal.delete(laddr.canon);
+    const k = TupleTable.key(laddr, raddr, rport);
+    const map = this.mapFor(k);
+    const slot = map.get(k);
+    if (slot && slot.live.size === 0 && slot.tw.size === 0) map.delete(k);
   }
 
   get size(): number {
-    return this.count;
+    return this.byNumber.size + this.byString.size;
   }
 
   *values(): IterableIterator<TupleSlot> {
-    for (const byRemote of this.byLocal.values())
-      for (const byPort of byRemote.values()) yield* byPort.values();
+    yield* this.byNumber.values();
+    yield* this.byString.values();
   }
 }
 
@@ -257,12 +263,13 @@ export class TcpPorts {
     else this.bindOwned.add(b.port);
   }
 
-  addTuple(owner: Owner, raddr: Addr, rport: number, lport: number): void {
+  addTuple(owner: Owner, raddr: Addr, rport: number, lport: number): TupleSlot {
     const t = this.tuples.getOrCreate(owner.laddr, raddr, rport);
     const prev = t.live.get(lport) ?? t.tw.get(lport);
     if (prev && prev !== owner)
       throw new Error(`model bug: 4-tuple ${owner.laddr.key}:${lport} > ${raddr.key}:${rport} taken twice`);
     (owner.kind === 'timewait' ? t.tw : t.live).set(lport, owner);
+    return t;
   }
 
   removeTuple(owner: Owner, raddr: Addr, rport: number, lport: number): void {
