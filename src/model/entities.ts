@@ -65,6 +65,7 @@ export interface Socket extends OwnerView {
   userOpen: boolean;
   /** Was reset by an RST from the peer (reads would fail with ECONNRESET). */
   wasReset: boolean;
+  viaV4: boolean;
   readonly listening: boolean;
   readonly isTimeWait: false;
 }
@@ -96,6 +97,8 @@ export class TcpSocket implements Socket {
   bucketSlot = -1;
   userOpen = true;
   wasReset = false;
+  /** An IPv6 socket that once connected along the IPv4 path keeps the IPv4-mapped operations. */
+  viaV4 = false;
   readonly isTimeWait = false as const;
 
   constructor(

@@ -291,7 +291,7 @@ export class Netns {
       return 'kind' in plan && plan.kind === 'auto' ? plan.phases : null;
     }
     if (call.op === 'listen') {
-      if (s.state !== 'CLOSE' || s.raddr || s.lport !== 0) return null;
+      if (s.state !== 'CLOSE' || s.raddr || s.wasReset || s.lport !== 0) return null;
       return autobindPhases(this.core, viewAs(s, s.laddr, s.v6only, true), s.lpr);
     }
     const a = parseAddr(call.addr);

@@ -20,6 +20,7 @@ export type Errno =
   | 'EOPNOTSUPP'
   | 'EPROTONOSUPPORT'
   | 'ENOENT'
+  | 'ETIMEDOUT'
   | 'EEXIST';
 
 /** A spec rule or definition id: 'R31', 'D5', ... */

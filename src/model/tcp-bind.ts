@@ -188,7 +188,10 @@ export function bindTcp(
 
 export function listenTcp(core: Core, s: Socket, pick?: Picker): Failure | { port: number } {
   if (s.state === 'LISTEN') return { port: s.lport };
-  if (s.state !== 'CLOSE' || s.raddr) return fail('EINVAL', 'R51', 'listen() needs an unconnected socket');
+  // A socket that was ever connected stays so for the socket layer, even after a reset.
+  if (s.state !== 'CLOSE' || s.raddr || s.wasReset)
+    return fail('EINVAL', 'R51', 'listen() needs an unconnected socket');
+
   if (s.lport === 0) {
     // R50: autobind as bind(0) would, but as a listener (never reusable in the bucket summary),
     // on the wildcard or on the IP_BIND_ADDRESS_NO_PORT address.

@@ -162,17 +162,19 @@ export function planConnect(
   if (s.state !== 'CLOSE' || s.raddr || s.wasReset)
     return fail('EISCONN', 'R10', 'the socket is listening or already connected');
   if (dport === 0) return fail('ECONNREFUSED', 'R10', 'nothing listens on port 0');
-  const v4path = s.family === 4 || target.mapped;
-  if (s.family === 6 && target.mapped && s.v6only)
-    return fail('ENETUNREACH', 'R10', 'an IPV6_V6ONLY socket cannot reach an IPv4 address');
-  if (s.family === 6 && !target.mapped && s.laddr.mapped && !s.laddr.wildcard) {
-    return fail('ENETUNREACH', 'R10', 'a socket bound to a v4-mapped address can only reach IPv4');
-  }
-  // Connecting to the wildcard means this host (the loopback, or the socket's own address).
+  // Connecting to the wildcard means this host. IPv4 (and ::ffff:0.0.0.0): the socket's own
+  // address, else 127.0.0.1. IPv6 "::": ::1, or ::ffff:127.0.0.1 for a socket bound to a
+  // v4-mapped address.
   let dest = target;
-  if (dest.wildcard || (dest.mapped && dest.v4 === 0)) {
-    if (!s.laddr.wildcard && !(s.laddr.mapped && s.laddr.v4 === 0)) dest = s.laddr;
-    else dest = v4path ? (s.family === 6 ? mapToV6(LOOP4) : LOOP4) : LOOP6;
+  const ownV4 = s.laddr.v4 > 0 ? unmap(s.laddr) : LOOP4;
+  if (dest.family === 4 && dest.wildcard) dest = ownV4;
+  else if (dest.mapped && dest.v4 === 0) dest = mapToV6(ownV4);
+  else if (dest.wildcard) dest = s.laddr.mapped ? mapToV6(LOOP4) : LOOP6;
+  const v4path = s.family === 4 || dest.mapped;
+  if (s.family === 6 && dest.mapped && s.v6only)
+    return fail('ENETUNREACH', 'R10', 'an IPV6_V6ONLY socket cannot reach an IPv4 address');
+  if (s.family === 6 && !dest.mapped && s.laddr.mapped) {
+    return fail('EAFNOSUPPORT', 'R10', 'a socket bound to a v4-mapped address can only reach IPv4');
   }
   let src = s.laddr;
   if (src.wildcard || (src.mapped && src.v4 === 0)) {
@@ -184,6 +186,11 @@ export function planConnect(
         `no route to ${dest.text}: add a local address whose prefix covers it`,
       );
     src = s.family === 6 && v4path ? mapToV6(chosen) : chosen;
+  }
+  // A loopback source can't leave through another device: IPv4 refuses the route at once
+  // (EINVAL, before any port is chosen); IPv6 sends the SYN and it is dropped (see establish).
+  if (v4path && src.loopback && !core.isLocal(unmap(dest))) {
+    return fail('EINVAL', 'R10', `a loopback source (${src.text}) cannot reach ${dest.text}`);
   }
   if (s.lport !== 0) return { kind: 'bound', src, dest, dport };
   const { lo, hi, perSocket } = effectiveRange(s, core.sysctl);
@@ -221,8 +228,11 @@ function findListener(core: Core, dest: Addr, dport: number, v4: boolean): Socke
     let score = -1;
     if (v4) {
       if (l.family === 4) score = l.laddr.wildcard ? 2 : l.laddr.v4 === unmap(dest).v4 ? 4 : -1;
-      else if (!l.v6only)
-        score = l.laddr.wildcard ? 1 : l.laddr.mapped && l.laddr.v4 === unmap(dest).v4 ? 3 : -1;
+      else if (!l.v6only) {
+        // [::ffff:0.0.0.0] listens on every IPv4 address, like 0.0.0.0.
+        if (l.laddr.wildcard || (l.laddr.mapped && l.laddr.v4 === 0)) score = 1;
+        else score = l.laddr.mapped && l.laddr.v4 === unmap(dest).v4 ? 3 : -1;
+      }
     } else if (l.family === 6 && !l.laddr.mapped) {
       score = l.laddr.wildcard ? 1 : l.laddr === dest ? 3 : -1;
     }
@@ -308,8 +318,15 @@ function establish(
 ): Failure | TupleSlot {
   const v4 = s.family === 4 || dest.mapped;
   const destLocal = core.isLocal(dest);
-  const listener = destLocal ? findListener(core, dest, dport, v4) : null;
-  if (destLocal && !listener) {
+  // A SYN to our own address and port meets this very socket: TCP simultaneous open, the
+  // socket is connected to itself (and nothing is refused).
+  const self = destLocal && dport === s.lport && dest.key === s.laddr.key;
+  const listener = destLocal && !self ? findListener(core, dest, dport, v4) : null;
+  // SYNs that go nowhere: an IPv6 loopback source towards another device, or an IPv6 socket
+  // still wired for the IPv4 path (a connect through a v4-mapped address came first).
+  const lost = !v4 && ((s.laddr.loopback && !destLocal) || s.viaV4);
+  if (s.family === 6 && v4) s.viaV4 = true;
+  if (lost || (destLocal && !self && !listener)) {
     // R61: a refused connect gives back a port the kernel chose (connect or bind(0)); an explicit
     // port stays. getsockname keeps showing the old port.
     const namePort = s.namePort;
@@ -321,6 +338,8 @@ function establish(
       if (!s.addrLocked) s.laddr = oldAddr;
     }
     s.namePort = namePort;
+    if (lost)
+      return fail('ETIMEDOUT', 'R10', `no answer from ${dest.text}:${dport}: the SYN cannot be delivered`);
     return fail(
       'ECONNREFUSED',
       'R61',
