@@ -1,0 +1,144 @@
+/**
+ * What every command shares: the Command shape, option parsing (node:util parseArgs, strict, with
+ * its errors turned into PORTSPACE_USAGE), reading and parsing script files (every parse error at
+ * its file:line:col), and the kernel availability check.
+ */
+import { readFileSync } from 'node:fs';
+import { kernelAvailability } from '../kernel/availability.js';
+import type { Outcome } from '../run/calls.js';
+import { canonicalAddr, endpointText } from '../script/addr.js';
+import type { Script } from '../script/ast.js';
+import { parseScript } from '../script/parse.js';
+import { CliError, EXIT, usageError } from './errors.js';
+import type { Output } from './output.js';
+
+export interface Command {
+  readonly name: string;
+  /** One line for `portspace --help`. */
+  readonly summary: string;
+  /** The full `portspace NAME --help` text. */
+  readonly help: string;
+  /** Returns the exit code; throws CliError for user mistakes. */
+  run(argv: readonly string[], out: Output): Promise<number>;
+}
+
+/**
+ * Runs a node:util parseArgs call (strict, positionals allowed, `help` among the options) and
+ * turns its errors (unknown option, missing value) into PORTSPACE_USAGE with a pointer to the
+ * command's help. Each command calls parseArgs itself so its option types stay precise.
+ */
+export function parseOptions<T>(command: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    const raw = e instanceof Error ? e.message : String(e);
+    // Node's text is long ("... To specify a positional argument starting with a '-' ..."): keep the first sentence.
+    const first = raw.split(/\.\s/)[0]?.replace(/\.$/, '') ?? raw;
+    const lower = first.charAt(0).toLowerCase() + first.slice(1);
+    throw usageError(`${lower}. See 'portspace ${command} --help'.`);
+  }
+}
+
+/** The `--help/-h` option every command has. */
+export const HELP_OPTION = { help: { type: 'boolean', short: 'h', default: false } } as const;
+
+/** A non-negative integer option, or undefined when absent. */
+export function intOption(command: string, name: string, v: string | undefined, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) {
+    throw usageError(
+      `--${name} must be an integer${min > 0 ? ` >= ${min}` : ' >= 0'}, got '${v}'. See 'portspace ${command} --help'.`,
+    );
+  }
+  return Number(v);
+}
+
+function readScriptText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new CliError(
+        'PORTSPACE_FILE_NOT_FOUND',
+        `cannot read '${file}': no such file. Check the path (scripts end in .pst; docs/examples/ has some).`,
+        EXIT.usage,
+        { file },
+      );
+    }
+    const why = code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(e);
+    throw new CliError(
+      'PORTSPACE_FILE_UNREADABLE',
+      `cannot read '${file}': ${why}. Give a readable .pst file.`,
+      EXIT.usage,
+      { file },
+      { cause: e },
+    );
+  }
+}
+
+/**
+ * Reads and parses every file before anything runs, so bad input never produces half a run.
+ * All parse errors of all files are reported together.
+ */
+export function loadScripts(files: readonly string[]): Script[] {
+  const scripts: Script[] = [];
+  const errors: { file: string; line: number; col: number; message: string; text: string }[] = [];
+  for (const file of files) {
+    const r = parseScript(readScriptText(file), file);
+    if (r.ok) scripts.push(r.script);
+    else
+      for (const e of r.errors)
+        errors.push({ file: e.file, line: e.line, col: e.col, message: e.message, text: e.format() });
+  }
+  if (errors.length > 0) {
+    const n = errors.length;
+    throw new CliError(
+      'PORTSPACE_SCRIPT_PARSE',
+      `${errors.map((e) => e.text).join('\n')}\n${n} error${n === 1 ? '' : 's'}; fix the script${files.length === 1 ? '' : 's'} (docs/script-language.md describes the language).`,
+      EXIT.usage,
+      { errors: errors.map(({ text: _t, ...rest }) => rest) },
+    );
+  }
+  return scripts;
+}
+
+/** Throws PORTSPACE_KERNEL_UNAVAILABLE with the reason when kernel runs cannot happen here. */
+export async function requireKernel(what: string): Promise<void> {
+  const a = await kernelAvailability();
+  if (!a.ok) {
+    throw new CliError(
+      'PORTSPACE_KERNEL_UNAVAILABLE',
+      `${what} needs the real kernel, which is unavailable here: ${a.reason}`,
+      EXIT.unavailable,
+      { reason: a.reason },
+    );
+  }
+}
+
+/** An outcome as a script writes it: `-1 EADDRINUSE`, `40000`, `127.0.0.1:40000`, `0` (accept: the peer). */
+export function outcomeText(o: Outcome): string {
+  if (!o.ok) return `-1 ${o.errno}`;
+  const canon = (a: string) => canonicalAddr(a) ?? a;
+  if (o.peer) return endpointText(canon(o.peer.addr), o.peer.port);
+  if (o.port === undefined) return '0';
+  if (o.addr === undefined) return String(o.port);
+  return endpointText(canon(o.addr), o.port);
+}
+
+/** An Outcome for JSON: without the model's `detail` (explain reports it in its own shape). */
+export function outcomeJson(o: Outcome | null): Outcome | null {
+  if (o === null) return null;
+  if (!o.ok) return { ok: false, errno: o.errno };
+  const { ok, port, addr, peer } = o;
+  return {
+    ok,
+    ...(port === undefined ? {} : { port }),
+    ...(addr === undefined ? {} : { addr }),
+    ...(peer === undefined ? {} : { peer }),
+  };
+}
+
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}

@@ -1,0 +1,124 @@
+// `portspace diff`, run as a user would (the built CLI): a small script and a few random scripts
+// on model and kernel, the summary, --json shapes (kept from scripts/diff.ts), --help, bad input,
+// and the unavailable-kernel path. The kernel part skips with the reason printed where kernel
+// runs cannot happen (not root, no unshare).
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { kernelAvailability } from '../../src/kernel/availability.js';
+import { cli, ensureBuilt, json, noStack } from './cli-helpers.js';
+
+const SMALL = 'docs/examples/r12-reserved-ports.pst';
+const WRONG = 'test/scripts/wrong/r11-wrong-parity.pst';
+
+before(() => ensureBuilt());
+
+async function kernelOr(t: { skip: (m: string) => void }): Promise<boolean> {
+  const a = await kernelAvailability();
+  if (!a.ok) {
+    console.log(`# kernel part skipped: ${a.reason}`);
+    t.skip(`kernel part skipped: ${a.reason}`);
+  }
+  return a.ok;
+}
+
+test('diff FILE: model and kernel agree on a small script; the summary counts scripts, calls, agreements, divergences, rules', async (t) => {
+  if (!(await kernelOr(t))) return;
+  const r = cli(['diff', SMALL]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^ok {2}docs\/examples\/r12-reserved-ports\.pst: 13 calls, 13 agreements/m);
+  assert.match(
+    r.stdout,
+    /^1 script, 13 calls, 13 agreements, 0 divergences, 0 failed expectations, 0 errors$/m,
+  );
+  assert.match(r.stdout, /^rules covered \(\d+\): .*\bR2\b.*\bR14\b/m);
+  assert.match(r.stdout, /model and kernel agree/);
+});
+
+test('diff --json FILE...: the shape of scripts/diff.ts, plus agreements; failed expectations exit 1', async (t) => {
+  if (!(await kernelOr(t))) return;
+  const r = cli(['diff', '--json', SMALL, WRONG]);
+  assert.equal(r.status, 1, r.stderr);
+  const j = json(r) as Record<string, unknown> & { reports: Record<string, unknown>[] };
+  assert.equal(j.kernel, 'linux');
+  assert.equal(j.scripts, 2);
+  assert.equal(j.calls, 19);
+  assert.equal(j.agreements, 19);
+  assert.equal(j.divergences, 0);
+  assert.equal(j.failures, 2, 'the wrong script fails on both sides');
+  assert.equal(j.errors, 0);
+  assert.equal(j.firstDivergence, null);
+  assert.ok(Array.isArray(j.rulesCovered) && j.rulesCovered.includes('R14'));
+  assert.ok(Array.isArray(j.rulesMissing));
+  assert.deepEqual(
+    j.reports.map((x) => x.file),
+    [SMALL, WRONG],
+  );
+});
+
+test('diff --random N --seed S --json: seeded random scripts, summary with rules covered', async (t) => {
+  if (!(await kernelOr(t))) return;
+  const r = cli(['diff', '--random', '6', '--seed', '3', '--no-write', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const j = json(r);
+  assert.equal(j.kernel, 'linux');
+  assert.equal(j.seed, 3);
+  assert.equal(j.scripts, 6);
+  assert.equal(j.divergences, 0);
+  assert.equal(j.firstDivergence, null);
+  assert.equal(typeof j.calls, 'number');
+  assert.equal(j.agreements, j.calls);
+  assert.ok(Array.isArray(j.rulesCovered) && j.rulesCovered.length > 0);
+  assert.match(
+    r.stderr,
+    /random differential run: seed 3, up to 6 scripts/,
+    'log lines go to stderr with --json',
+  );
+  const text = cli(['diff', '--random', '6', '--seed', '3', '--no-write']);
+  assert.equal(text.status, 0);
+  assert.match(text.stdout, /^seed 3: 6 scripts, \d+ calls, \d+ agreements, 0 divergences, 0 errors/m);
+  assert.match(text.stdout, /^rules covered \(\d+\): R/m);
+  assert.equal(text.stderr, '', 'no progress bar on a pipe');
+});
+
+test('diff without kernel access: the reason, PORTSPACE_KERNEL_UNAVAILABLE, exit 3 (JSON keeps "kernel": null)', () => {
+  const env = { PORTSPACE_SKIP_KERNEL: '1' };
+  const r = cli(['diff', SMALL], env);
+  assert.equal(r.status, 3);
+  assert.match(
+    r.stderr,
+    /^portspace: diff needs the real kernel, which is unavailable here: kernel runs disabled by PORTSPACE_SKIP_KERNEL=1/,
+  );
+  assert.ok(noStack(r));
+  const j = cli(['diff', '--json', SMALL], env);
+  assert.equal(j.status, 3);
+  const o = json(j) as Record<string, unknown> & { error: { code: string } };
+  assert.equal(o.kernel, null);
+  assert.equal(o.reason, 'kernel runs disabled by PORTSPACE_SKIP_KERNEL=1');
+  assert.equal(o.scripts, 0);
+  assert.equal(o.error.code, 'PORTSPACE_KERNEL_UNAVAILABLE');
+});
+
+test('diff: bad input is exit 2 before any kernel work', () => {
+  const cases: [string[], RegExp][] = [
+    [['diff'], /give script files or --random N/],
+    [['diff', '--random', 'x'], /--random must be an integer >= 1, got 'x'/],
+    [['diff', '--random', '3', SMALL], /either --random N or script files, not both/],
+    [['diff', '--seed', '4', SMALL], /--seed only applies to --random N/],
+    [['diff', 'missing.pst'], /cannot read 'missing\.pst': no such file/],
+    [['diff', '--frob'], /unknown option '--frob'/],
+  ];
+  for (const [args, msg] of cases) {
+    const r = cli(args, { PORTSPACE_SKIP_KERNEL: '1' });
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, msg);
+    assert.ok(noStack(r));
+  }
+});
+
+test('diff --help, exit 0', () => {
+  const r = cli(['diff', '--help']);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^usage: portspace diff FILE\.\.\. \[--json\]/);
+  assert.match(r.stdout, /--random N/);
+  assert.match(r.stdout, /--no-shrink/);
+});
