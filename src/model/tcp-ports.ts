@@ -106,50 +106,61 @@ export function isConnectShareable(b: { ra: RaFlag; rp: RpFlag }): boolean {
  * string-keyed map for the rare namespace that has met more than 2^18 distinct addresses.
  */
 export class TupleTable {
-  private readonly byNumber = new Map<number, TupleSlot>();
+  /** local address id and remote port -> remote address id -> slot: small-integer keys only. */
+  private readonly bySmall = new Map<number, Map<number, TupleSlot>>();
   private readonly byString = new Map<string, TupleSlot>();
+  private count = 0;
 
-  private static key(laddr: Addr, raddr: Addr, rport: number): number | string {
+  /** Small-integer outer key, or -1 when the ids are too large for one (then a string key is used). */
+  private static outer(laddr: Addr, rport: number): number {
     const l = laddr.canon.id;
-    const r = raddr.canon.id;
-    if (l < 262144 && r < 262144) return (l * 262144 + r) * 65536 + rport;
-    return `${laddr.key}>${raddr.key}:${rport}`;
-  }
-
-  private mapFor(k: number | string): Map<number | string, TupleSlot> {
-    return (typeof k === 'number' ? this.byNumber : this.byString) as Map<number | string, TupleSlot>;
+    return l < 32768 ? l * 65536 + rport : -1;
   }
 
   get(laddr: Addr, raddr: Addr, rport: number): TupleSlot | undefined {
-    const k = TupleTable.key(laddr, raddr, rport);
-    return typeof k === 'number' ? this.byNumber.get(k) : this.byString.get(k);
+    const o = TupleTable.outer(laddr, rport);
+    if (o < 0) return this.byString.get(`${laddr.key}>${raddr.key}:${rport}`);
+    return this.bySmall.get(o)?.get(raddr.canon.id);
   }
 
   getOrCreate(laddr: Addr, raddr: Addr, rport: number): TupleSlot {
-    const k = TupleTable.key(laddr, raddr, rport);
-    const map = this.mapFor(k);
-    let slot = map.get(k);
-    if (!slot) {
-      slot = { live: new PortMap<Owner>(), tw: new PortMap<Owner>(), idx: -1, base: 0 };
-      map.set(k, slot);
+    let slot = this.get(laddr, raddr, rport);
+    if (slot) return slot;
+    slot = { live: new PortMap<Owner>(), tw: new PortMap<Owner>(), idx: -1, base: 0 };
+    const o = TupleTable.outer(laddr, rport);
+    if (o < 0) this.byString.set(`${laddr.key}>${raddr.key}:${rport}`, slot);
+    else {
+      let inner = this.bySmall.get(o);
+      if (!inner) {
+        inner = new Map();
+        this.bySmall.set(o, inner);
+      }
+      inner.set(raddr.canon.id, slot);
     }
+    this.count++;
     return slot;
   }
 
   /** Drops a slot that became empty. */
   prune(laddr: Addr, raddr: Addr, rport: number): void {
-    const k = TupleTable.key(laddr, raddr, rport);
-    const map = this.mapFor(k);
-    const slot = map.get(k);
-    if (slot && slot.live.size === 0 && slot.tw.size === 0) map.delete(k);
+    const slot = this.get(laddr, raddr, rport);
+    if (!slot || slot.live.size > 0 || slot.tw.size > 0) return;
+    const o = TupleTable.outer(laddr, rport);
+    if (o < 0) this.byString.delete(`${laddr.key}>${raddr.key}:${rport}`);
+    else {
+      const inner = this.bySmall.get(o);
+      inner?.delete(raddr.canon.id);
+      if (inner?.size === 0) this.bySmall.delete(o);
+    }
+    this.count--;
   }
 
   get size(): number {
-    return this.byNumber.size + this.byString.size;
+    return this.count;
   }
 
   *values(): IterableIterator<TupleSlot> {
-    yield* this.byNumber.values();
+    for (const inner of this.bySmall.values()) yield* inner.values();
     yield* this.byString.values();
   }
 }
