@@ -11,13 +11,53 @@ import { defaultSysctls, type Sysctls } from './sysctl.js';
 import { TcpPorts, type TupleSlot } from './tcp-ports.js';
 import { TimerHeap } from './timers.js';
 
+/**
+ * Sockets by id. Ids are small integers and, like file descriptors, a closed socket's id is
+ * handed out again; an array indexed by id is much cheaper than a Map on connect's hot path.
+ */
+export class SocketTable {
+  private readonly slots: (Socket | undefined)[] = [undefined];
+  private readonly free: SockId[] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  nextId(): SockId {
+    return this.free.pop() ?? (this.slots.length as SockId);
+  }
+
+  put(s: Socket): void {
+    if (this.slots[s.id] !== undefined) throw new Error(`model bug: socket id ${s.id} in use`);
+    if (s.id === this.slots.length) this.slots.push(s);
+    else this.slots[s.id] = s;
+    this.count++;
+  }
+
+  get(id: SockId): Socket | undefined {
+    return this.slots[id];
+  }
+
+  remove(s: Socket): void {
+    if (this.slots[s.id] !== s) return;
+    this.slots[s.id] = undefined;
+    this.free.push(s.id);
+    this.count--;
+  }
+
+  *values(): IterableIterator<Socket> {
+    for (const s of this.slots) if (s) yield s;
+  }
+}
+
 /** R6: TIME_WAIT lasts a fixed 60 s. */
 export const TIME_WAIT_MS = 60_000;
 
 export class Core {
   readonly sysctl: Sysctls = defaultSysctls();
   readonly ports = new TcpPorts();
-  readonly sockets = new Map<SockId, Socket>();
+  readonly sockets = new SocketTable();
   readonly timewaits = new Map<number, TimeWait>();
   /** Listening sockets by port, for finding the server side of a local connection. */
   readonly listeners = new Map<number, Set<Socket>>();
@@ -30,15 +70,14 @@ export class Core {
   now = 0;
   /** The effective uid of the caller (socket ownership R33, privileged ports R3). */
   uid = 0;
-  private nextSockId = 1;
   private nextTwId = 1;
 
   constructor(readonly host: HostEntropy) {}
 
   newSocket(proto: 'tcp' | 'udp', family: 4 | 6): Socket {
-    const id = this.nextSockId++ as SockId;
+    const id = this.sockets.nextId();
     const s = new TcpSocket(id, proto, family, this.uid, family === 6 && this.sysctl.bindV6Only === 1);
-    this.sockets.set(id, s);
+    this.sockets.put(s);
     return s;
   }
 
@@ -84,8 +123,9 @@ export class Core {
   }
 
   /** Takes the socket's 4-tuple slot (D4). */
-  addTuple(s: Socket): TupleSlot | null {
-    return s.raddr ? this.ports.addTuple(s, s.raddr, s.rport, s.lport) : null;
+  /** `slot`, when the caller already holds the socket's 4-tuple slot, saves the lookup. */
+  addTuple(s: Socket, slot?: TupleSlot): TupleSlot | null {
+    return s.raddr ? this.ports.addTuple(s, s.raddr, s.rport, s.lport, slot) : null;
   }
 
   removeTuple(s: Socket): void {
@@ -124,7 +164,7 @@ export class Core {
   destroy(s: Socket): void {
     this.releasePort(s);
     s.userOpen = false;
-    this.sockets.delete(s.id);
+    this.sockets.remove(s);
   }
 
   /**
@@ -132,7 +172,7 @@ export class Core {
    * and 4-tuple (R60, D4). With tcp_max_tw_buckets reached no entry is made and the port is
    * freed at once (R6).
    */
-  enterTimeWait(s: Socket, substate: TwSubstate, lifetimeMs: number, peer: SockId | null): TimeWait | null {
+  enterTimeWait(s: Socket, substate: TwSubstate, lifetimeMs: number, peer: Socket | null): TimeWait | null {
     if (!s.raddr || !s.lport || this.timewaits.size >= this.sysctl.maxTwBuckets) {
       this.destroy(s);
       return null;
@@ -165,6 +205,7 @@ export class Core {
     this.removeTuple(s);
     this.ports.join(tw, s.lport);
     this.ports.addTuple(tw, tw.raddr, tw.rport, tw.lport);
+    if (peer) peer.peerEntry = tw;
     this.timewaits.set(tw.id, tw);
     this.timers.push(tw.expiresMs, tw);
     this.destroy(s);
@@ -195,6 +236,7 @@ export class Core {
     s.state = 'CLOSE';
     s.wasReset = true;
     s.peer = null;
+    s.peerEntry = null;
     s.raddr = null; // no peer any more (getpeername would say ENOTCONN); the 4-tuple is free
     s.rport = 0;
     if (s.lport && !s.portLocked) this.releasePort(s);

@@ -56,11 +56,13 @@ export interface Socket extends OwnerView {
   /** Timestamps were on (tcp_timestamps != 0) when the connection was made: the peer sends them. */
   peerTs: boolean;
   /** The other end when it lives in this namespace (a local connection). */
-  peer: SockId | null;
+  peer: Socket | null;
+  /** The TIME_WAIT / FIN_WAIT2 entry the local peer left when it closed first. */
+  peerEntry: TimeWait | null;
   /** For a server-side socket not yet accepted: the listener whose queue holds it. */
-  queuedOn: SockId | null;
+  queuedOn: Socket | null;
   /** Listener only: children waiting for accept(), oldest first. */
-  acceptQueue: SockId[];
+  acceptQueue: Socket[];
   /** False once the user's descriptor is gone (un-accepted children have none yet). */
   userOpen: boolean;
   /** Was reset by an RST from the peer (reads would fail with ECONNRESET). */
@@ -70,7 +72,7 @@ export interface Socket extends OwnerView {
   readonly isTimeWait: false;
 }
 
-const NO_QUEUE: SockId[] = Object.freeze([]) as unknown as SockId[];
+const NO_QUEUE: Socket[] = Object.freeze([]) as unknown as Socket[];
 
 /** A socket as a class: one hidden class for all sockets keeps the hot paths monomorphic. */
 export class TcpSocket implements Socket {
@@ -90,10 +92,11 @@ export class TcpSocket implements Socket {
   portLocked = false;
   connectBound = false;
   peerTs = false;
-  peer: SockId | null = null;
-  queuedOn: SockId | null = null;
+  peer: Socket | null = null;
+  peerEntry: TimeWait | null = null;
+  queuedOn: Socket | null = null;
   /** Shared and frozen until listen() gives the socket a queue of its own. */
-  acceptQueue: SockId[] = NO_QUEUE;
+  acceptQueue: Socket[] = NO_QUEUE;
   bucketSlot = -1;
   userOpen = true;
   wasReset = false;
@@ -140,7 +143,7 @@ export interface TimeWait extends OwnerView {
   readonly entryMs: number;
   expiresMs: number;
   /** The local peer still in CLOSE_WAIT, if any: its close moves us from FIN_WAIT2 to TIME_WAIT. */
-  peer: SockId | null;
+  peer: Socket | null;
   readonly listening: false;
   readonly isTimeWait: true;
 }

@@ -5,15 +5,15 @@
  * accepted.
  */
 import { type Core, TIME_WAIT_MS } from './core.js';
-import type { Socket } from './entities.js';
+import type { Socket, TimeWait } from './entities.js';
 import { type Failure, fail } from './result.js';
 
 /** The connection's other end when it lives here: a socket, or the FIN_WAIT2 entry it left. */
-function localPeer(core: Core, s: Socket) {
-  if (s.peer === null) return null;
-  const sock = core.socket(s.peer);
-  if (sock && sock.peer === s.id) return sock;
-  for (const tw of core.timewaits.values()) if (tw.origin === s.peer && tw.peer === s.id) return tw;
+function localPeer(core: Core, s: Socket): Socket | TimeWait | null {
+  const p = s.peer;
+  if (p && core.socket(p.id) === p && p.peer === s) return p;
+  const e = s.peerEntry;
+  if (e && core.timewaits.get(e.id) === e && e.peer === s) return e;
   return null;
 }
 
@@ -30,9 +30,8 @@ export function closeTcp(core: Core, s: Socket, rst: boolean): void {
   switch (s.state) {
     case 'LISTEN': {
       // Connections still in the accept queue are reset: their clients see ECONNRESET.
-      for (const id of s.acceptQueue) {
-        const child = core.socket(id);
-        if (!child) continue;
+      for (const child of s.acceptQueue) {
+        if (core.socket(child.id) !== child) continue;
         resetPeer(core, child);
         core.destroy(child);
       }
@@ -59,7 +58,7 @@ export function closeTcp(core: Core, s: Socket, rst: boolean): void {
         // Active close towards a local peer that has not closed: we wait in FIN_WAIT2 as an
         // orphan for tcp_fin_timeout; the peer sits in CLOSE_WAIT.
         peer.state = 'CLOSE_WAIT';
-        core.enterTimeWait(s, 'FIN_WAIT2', core.sysctl.finTimeoutSec * 1000, peer.id);
+        core.enterTimeWait(s, 'FIN_WAIT2', core.sysctl.finTimeoutSec * 1000, peer);
         return;
       }
       // A remote host closes as soon as it reads our FIN: we end in TIME_WAIT for 60 s.
@@ -74,8 +73,7 @@ export function closeTcp(core: Core, s: Socket, rst: boolean): void {
 
 export function acceptTcp(core: Core, l: Socket): Failure | { child: Socket } {
   if (l.state !== 'LISTEN') return fail('EINVAL', 'R50', 'accept() needs a listening socket');
-  const id = l.acceptQueue.shift();
-  const child = id === undefined ? undefined : core.socket(id);
+  const child = l.acceptQueue.shift();
   if (!child) return fail('EAGAIN', 'R50', 'no connection is waiting');
   child.queuedOn = null;
   child.userOpen = true;

@@ -46,7 +46,7 @@ class ConnectSearch implements Phase, PortJudge {
 
   constructor(
     private readonly core: Core,
-    private readonly slot: TupleSlot | undefined,
+    readonly slot: TupleSlot | undefined,
     src: Addr,
     dest: Addr,
     readonly idx: number,
@@ -299,7 +299,15 @@ export function connectTcp(
     s.connectBound = true;
     core.ports.join(s, found.port);
   }
-  const slot = establish(core, s, dest, dport, hadPort, oldAddr);
+  const slot = establish(
+    core,
+    s,
+    dest,
+    dport,
+    hadPort,
+    oldAddr,
+    plan.kind === 'auto' ? plan.search.slot : undefined,
+  );
   if ('ok' in slot) return slot;
   if (plan.kind === 'auto' && slot.idx < 0) {
     slot.idx = plan.idx;
@@ -315,6 +323,7 @@ function establish(
   dport: number,
   hadPort: boolean,
   oldAddr: Addr,
+  knownSlot: TupleSlot | undefined,
 ): Failure | TupleSlot {
   const v4 = s.family === 4 || dest.mapped;
   const destLocal = core.isLocal(dest);
@@ -350,7 +359,7 @@ function establish(
   s.rport = dport;
   s.state = 'ESTABLISHED';
   s.peerTs = core.sysctl.timestamps !== 0;
-  const slot = core.addTuple(s);
+  const slot = core.addTuple(s, knownSlot);
   if (!slot) throw new Error('model bug: a connected socket without a remote end');
   if (listener) {
     // The SYN may meet an older connection on the server side with the same 4-tuple: a
@@ -376,10 +385,10 @@ function establish(
     child.rport = s.lport;
     child.state = 'ESTABLISHED';
     child.peerTs = s.peerTs;
-    child.peer = s.id;
-    child.queuedOn = listener.id;
+    child.peer = s;
+    child.queuedOn = listener;
     child.userOpen = false;
-    s.peer = child.id;
+    s.peer = child;
     // The child inherits the listener's port: it joins the bucket without a new bind check.
     const b = core.ports.join(child, child.lport);
     const sub = core.ports.sub(b, child.laddr);
@@ -388,7 +397,7 @@ function establish(
       sub.rp = b.rp;
     }
     core.addTuple(child);
-    listener.acceptQueue.push(child.id);
+    listener.acceptQueue.push(child);
   }
   return slot;
 }

@@ -141,20 +141,6 @@ export class TupleTable {
     return slot;
   }
 
-  /** Drops a slot that became empty. */
-  prune(laddr: Addr, raddr: Addr, rport: number): void {
-    const slot = this.get(laddr, raddr, rport);
-    if (!slot || slot.live.size > 0 || slot.tw.size > 0) return;
-    const o = TupleTable.outer(laddr, rport);
-    if (o < 0) this.byString.delete(`${laddr.key}>${raddr.key}:${rport}`);
-    else {
-      const inner = this.bySmall.get(o);
-      inner?.delete(raddr.canon.id);
-      if (inner?.size === 0) this.bySmall.delete(o);
-    }
-    this.count--;
-  }
-
   get size(): number {
     return this.count;
   }
@@ -274,8 +260,8 @@ export class TcpPorts {
     else this.bindOwned.add(b.port);
   }
 
-  addTuple(owner: Owner, raddr: Addr, rport: number, lport: number): TupleSlot {
-    const t = this.tuples.getOrCreate(owner.laddr, raddr, rport);
+  addTuple(owner: Owner, raddr: Addr, rport: number, lport: number, known?: TupleSlot): TupleSlot {
+    const t = known ?? this.tuples.getOrCreate(owner.laddr, raddr, rport);
     const prev = t.live.get(lport) ?? t.tw.get(lport);
     if (prev && prev !== owner)
       throw new Error(`model bug: 4-tuple ${owner.laddr.key}:${lport} > ${raddr.key}:${rport} taken twice`);
@@ -288,8 +274,9 @@ export class TcpPorts {
     const side = owner.kind === 'timewait' ? t?.tw : t?.live;
     if (!t || !side || side.get(lport) !== owner)
       throw new Error(`model bug: 4-tuple ${owner.laddr.key}:${lport} > ${raddr.key}:${rport} not held`);
+    // Empty slots stay: they keep the triple's cached hash, and a caller may hold the slot
+    // across a recycle that empties it (connect's known-slot path).
     side.delete(lport);
-    if (t.live.size === 0 && t.tw.size === 0) this.tuples.prune(owner.laddr, raddr, rport);
   }
 
   tupleOwner(laddr: Addr, lport: number, raddr: Addr, rport: number): Owner | undefined {
