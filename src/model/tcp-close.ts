@@ -73,7 +73,9 @@ export function closeTcp(core: Core, s: Socket, rst: boolean): void {
 
 export function acceptTcp(core: Core, l: Socket): Failure | { child: Socket } {
   if (l.state !== 'LISTEN') return fail('EINVAL', 'R50', 'accept() needs a listening socket');
-  const child = l.acceptQueue.shift();
+  let child = l.acceptQueue.shift();
+  // Skip anything no longer in the socket table (defensive: queued children leave only with their listener).
+  while (child && core.socket(child.id) !== child) child = l.acceptQueue.shift();
   if (!child) return fail('EAGAIN', 'R50', 'no connection is waiting');
   child.queuedOn = null;
   child.userOpen = true;
