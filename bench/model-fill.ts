@@ -64,7 +64,7 @@ const json = process.argv.includes('--json');
 // Warm up the JIT once, then take the median of five runs per decile and overall: a garbage
 // collection pause lands in a random decile of a single run, the median keeps it from deciding.
 fillOnce();
-const runs = [fillOnce(), fillOnce(), fillOnce(), fillOnce(), fillOnce()];
+const runs = Array.from({ length: 5 }, fillOnce);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const first = runs[0] as FillResult;
 const deciles = first.deciles.map((d, k) => ({

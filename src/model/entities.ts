@@ -67,6 +67,7 @@ export interface Socket extends OwnerView {
   userOpen: boolean;
   /** Was reset by an RST from the peer (reads would fail with ECONNRESET). */
   wasReset: boolean;
+  /** An IPv6 socket that once connected along the IPv4 path keeps the IPv4-mapped operations (R10). */
   viaV4: boolean;
   readonly listening: boolean;
   readonly isTimeWait: false;
@@ -74,48 +75,136 @@ export interface Socket extends OwnerView {
 
 const NO_QUEUE: Socket[] = Object.freeze([]) as unknown as Socket[];
 
-/** A socket as a class: one hidden class for all sockets keeps the hot paths monomorphic. */
+/** The socket's boolean attributes, packed into one small integer (sockets are many). */
+enum Bit {
+  ReuseAddr = 1,
+  ReusePort = 2,
+  NoPort = 4,
+  Linger0 = 8,
+  AddrLocked = 16,
+  PortLocked = 32,
+  ConnectBound = 64,
+  PeerTs = 128,
+  UserOpen = 256,
+  WasReset = 512,
+  ViaV4 = 1024,
+  V6Only = 2048,
+}
+
+/**
+ * A socket as a class: one hidden class for all sockets keeps the hot paths monomorphic, and
+ * the booleans live in one bit field, so a socket costs about a third less memory.
+ */
 export class TcpSocket implements Socket {
-  readonly kind = 'socket' as const;
-  reuseAddr = false;
-  reusePort = false;
-  noPort = false;
+  private bits: number = Bit.UserOpen;
   lpr = 0;
-  linger0 = false;
   state: TcpState = 'CLOSE';
   laddr: Addr;
   lport = 0;
   namePort = 0;
   raddr: Addr | null = null;
   rport = 0;
-  addrLocked = false;
-  portLocked = false;
-  connectBound = false;
-  peerTs = false;
   peer: Socket | null = null;
   peerEntry: TimeWait | null = null;
   queuedOn: Socket | null = null;
   /** Shared and frozen until listen() gives the socket a queue of its own. */
   acceptQueue: Socket[] = NO_QUEUE;
   bucketSlot = -1;
-  userOpen = true;
-  wasReset = false;
-  /** An IPv6 socket that once connected along the IPv4 path keeps the IPv4-mapped operations. */
-  viaV4 = false;
-  readonly isTimeWait = false as const;
 
   constructor(
     readonly id: SockId,
     readonly proto: Proto,
     public family: 4 | 6,
     public uid: number,
-    public v6only: boolean,
+    v6only: boolean,
   ) {
     this.laddr = family === 4 ? ANY4 : ANY6;
+    if (v6only) this.bits |= Bit.V6Only;
+  }
+
+  get kind(): 'socket' {
+    return 'socket';
+  }
+
+  get isTimeWait(): false {
+    return false;
   }
 
   get listening(): boolean {
     return this.state === 'LISTEN';
+  }
+
+  get reuseAddr(): boolean {
+    return (this.bits & Bit.ReuseAddr) !== 0;
+  }
+  set reuseAddr(v: boolean) {
+    this.bits = v ? this.bits | Bit.ReuseAddr : this.bits & ~Bit.ReuseAddr;
+  }
+  get reusePort(): boolean {
+    return (this.bits & Bit.ReusePort) !== 0;
+  }
+  set reusePort(v: boolean) {
+    this.bits = v ? this.bits | Bit.ReusePort : this.bits & ~Bit.ReusePort;
+  }
+  get noPort(): boolean {
+    return (this.bits & Bit.NoPort) !== 0;
+  }
+  set noPort(v: boolean) {
+    this.bits = v ? this.bits | Bit.NoPort : this.bits & ~Bit.NoPort;
+  }
+  get linger0(): boolean {
+    return (this.bits & Bit.Linger0) !== 0;
+  }
+  set linger0(v: boolean) {
+    this.bits = v ? this.bits | Bit.Linger0 : this.bits & ~Bit.Linger0;
+  }
+  get addrLocked(): boolean {
+    return (this.bits & Bit.AddrLocked) !== 0;
+  }
+  set addrLocked(v: boolean) {
+    this.bits = v ? this.bits | Bit.AddrLocked : this.bits & ~Bit.AddrLocked;
+  }
+  get portLocked(): boolean {
+    return (this.bits & Bit.PortLocked) !== 0;
+  }
+  set portLocked(v: boolean) {
+    this.bits = v ? this.bits | Bit.PortLocked : this.bits & ~Bit.PortLocked;
+  }
+  get connectBound(): boolean {
+    return (this.bits & Bit.ConnectBound) !== 0;
+  }
+  set connectBound(v: boolean) {
+    this.bits = v ? this.bits | Bit.ConnectBound : this.bits & ~Bit.ConnectBound;
+  }
+  get peerTs(): boolean {
+    return (this.bits & Bit.PeerTs) !== 0;
+  }
+  set peerTs(v: boolean) {
+    this.bits = v ? this.bits | Bit.PeerTs : this.bits & ~Bit.PeerTs;
+  }
+  get userOpen(): boolean {
+    return (this.bits & Bit.UserOpen) !== 0;
+  }
+  set userOpen(v: boolean) {
+    this.bits = v ? this.bits | Bit.UserOpen : this.bits & ~Bit.UserOpen;
+  }
+  get wasReset(): boolean {
+    return (this.bits & Bit.WasReset) !== 0;
+  }
+  set wasReset(v: boolean) {
+    this.bits = v ? this.bits | Bit.WasReset : this.bits & ~Bit.WasReset;
+  }
+  get viaV4(): boolean {
+    return (this.bits & Bit.ViaV4) !== 0;
+  }
+  set viaV4(v: boolean) {
+    this.bits = v ? this.bits | Bit.ViaV4 : this.bits & ~Bit.ViaV4;
+  }
+  get v6only(): boolean {
+    return (this.bits & Bit.V6Only) !== 0;
+  }
+  set v6only(v: boolean) {
+    this.bits = v ? this.bits | Bit.V6Only : this.bits & ~Bit.V6Only;
   }
 }
 

@@ -83,6 +83,23 @@ export interface Bucket {
   subs: SubBucket[];
 }
 
+/** A bucket is its own owner list: one object less per port in use. */
+class PortBucket extends OwnerList implements Bucket {
+  ra: RaFlag = -1;
+  rp: RpFlag = -1;
+  fastUid = -1;
+  fastAddr: AddrView | null = null;
+  subs: SubBucket[] = [];
+
+  constructor(readonly port: number) {
+    super();
+  }
+
+  get owners(): OwnerList {
+    return this;
+  }
+}
+
 export interface AddressGroup {
   readonly view: AddrView;
   readonly ports: PortCounts;
@@ -181,7 +198,7 @@ export class TcpPorts {
   join(owner: Owner, port: number, newBucketFlags: readonly [RaFlag, RpFlag] = [-1, -1]): Bucket {
     let b = this.byPort[port];
     if (!b) {
-      b = { port, owners: new OwnerList(), ra: -1, rp: -1, fastUid: -1, fastAddr: null, subs: [] };
+      b = new PortBucket(port);
       this.byPort[port] = b;
       this.bucketCount++;
       this.setFlags(b, newBucketFlags[0], newBucketFlags[1]);
