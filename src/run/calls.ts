@@ -4,16 +4,11 @@
  * Sockets are named by the script ("c1"), so backends keep their own name -> socket maps.
  */
 
-export type SocketKind = 'tcp4' | 'tcp6' | 'udp4' | 'udp6';
+import type { SocketKind, SockOpt } from '../model/index.js';
 
-/** Socket options the language and both backends understand (Linux names). */
-export type SockOptName =
-  | 'SO_REUSEADDR'
-  | 'SO_REUSEPORT'
-  | 'IP_BIND_ADDRESS_NO_PORT'
-  | 'IP_LOCAL_PORT_RANGE'
-  | 'IPV6_V6ONLY'
-  | 'SO_LINGER';
+/** Socket kinds and option names are the model's (Linux names). */
+export type { SocketKind };
+export type SockOptName = SockOpt;
 
 /**
  * Option values: a boolean-ish integer for flags; for IP_LOCAL_PORT_RANGE the pair [lo, hi]

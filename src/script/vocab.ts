@@ -2,24 +2,14 @@
  * The fixed vocabulary of the language: sysctls, socket kinds, options, errno names, keywords.
  * Exported so the model, the kernel backend and the CLI can share one list.
  */
+import { SYSCTL_NAMES } from '../model/sysctl.js';
 import type { SocketKind, SockOptName } from '../run/calls.js';
 
-/** Every sysctl a script may write, by its full dotted name (spec section 2). */
-export const SCRIPT_SYSCTLS = [
-  'net.ipv4.ip_local_port_range',
-  'net.ipv4.ip_local_reserved_ports',
-  'net.ipv4.ip_unprivileged_port_start',
-  'net.ipv4.tcp_tw_reuse',
-  'net.ipv4.tcp_tw_reuse_delay',
-  'net.ipv4.tcp_timestamps',
-  'net.ipv4.ip_autobind_reuse',
-  'net.ipv4.tcp_fin_timeout',
-  'net.ipv4.tcp_max_tw_buckets',
-  'net.ipv4.ip_nonlocal_bind',
-  'net.ipv4.udp_child_hash_entries',
-  'net.ipv6.bindv6only',
-  'net.ipv6.ip_nonlocal_bind',
-] as const;
+/**
+ * Every sysctl a script may write, by its full dotted name (spec section 2): the model's, plus
+ * udp_child_hash_entries (R8), which only the kernel acts on.
+ */
+export const SCRIPT_SYSCTLS = [...SYSCTL_NAMES, 'net.ipv4.udp_child_hash_entries'] as const;
 export type ScriptSysctl = (typeof SCRIPT_SYSCTLS)[number];
 
 export const SOCKET_KINDS: readonly SocketKind[] = ['tcp4', 'tcp6', 'udp4', 'udp6'];

@@ -224,7 +224,7 @@ describe('errors name file:line:col', () => {
     ],
     [
       'sysctl net.ipv4.bogus_knob = 1',
-      't.pst:1:8: unknown sysctl net.ipv4.bogus_knob (known: net.ipv4.ip_local_port_range, net.ipv4.ip_local_reserved_ports, net.ipv4.ip_unprivileged_port_start, net.ipv4.tcp_tw_reuse, net.ipv4.tcp_tw_reuse_delay, net.ipv4.tcp_timestamps, net.ipv4.ip_autobind_reuse, net.ipv4.tcp_fin_timeout, net.ipv4.tcp_max_tw_buckets, net.ipv4.ip_nonlocal_bind, net.ipv4.udp_child_hash_entries, net.ipv6.bindv6only, net.ipv6.ip_nonlocal_bind)',
+      't.pst:1:8: unknown sysctl net.ipv4.bogus_knob (known: net.ipv4.ip_local_port_range, net.ipv4.ip_local_reserved_ports, net.ipv4.ip_unprivileged_port_start, net.ipv4.tcp_tw_reuse, net.ipv4.tcp_tw_reuse_delay, net.ipv4.tcp_timestamps, net.ipv4.ip_autobind_reuse, net.ipv4.tcp_fin_timeout, net.ipv4.tcp_max_tw_buckets, net.ipv4.ip_nonlocal_bind, net.ipv6.ip_nonlocal_bind, net.ipv6.bindv6only, net.ipv4.udp_child_hash_entries)',
     ],
     [
       'sysctl net.ipv4.tcp_tw_reuse =',
