@@ -5,7 +5,7 @@
  *  - connect: a keyed hash of (saddr, daddr, dport) (R13)           -> ConnectHash
  *  - connect: the global perturbation table PERTURB (D1, R13)       -> PerturbTable
  *  - UDP autobind: a random u32 (R90)                                -> Entropy.u32()
- * A seeded implementation makes runs reproducible; the model never touches Math.random.
+ * A seeded implementation makes runs reproducible; the model never draws from a global random source.
  */
 import type { Addr } from './addr.js';
 
