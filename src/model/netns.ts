@@ -205,7 +205,7 @@ export class Netns {
     if (!opts || (opts.follow === undefined && !opts.trace)) {
       // The common case, kept free of extra allocations: connect() is what benchmarks hammer.
       const r = connectTcp(this.core, s, a, port);
-      return 'ok' in r ? r : { ok: true, addr: r.addr.text, port: r.port };
+      return 'ok' in r ? r : { ok: true, addr: r.laddr.text, port: r.lport };
     }
     const chooser = this.chooser(opts);
     const r = connectTcp(
@@ -216,7 +216,7 @@ export class Netns {
       chooser.pick && ((plan) => chooser.pick?.(plan.phases) ?? null),
     );
     if ('ok' in r) return withTrace(r, chooser.trace);
-    return { ok: true, addr: r.addr.text, port: r.port, ...traced(chooser.trace) };
+    return { ok: true, addr: r.laddr.text, port: r.lport, ...traced(chooser.trace) };
   }
 
   accept(sock: SockId): Result<{ sock: SockId; peer: Endpoint }> {

@@ -92,6 +92,11 @@ function runPhase(phase: Phase, start: number, phaseIndex: number): Found | null
   return null;
 }
 
+/** One phase, the kernel's way (connect() has exactly one). */
+export function chooseOne(phase: Phase): Found | null {
+  return runPhase(phase, phase.draw(), 0);
+}
+
 /** The kernel's way: draw, then search with the index. */
 export function choose(phases: readonly Phase[]): Found | null {
   for (let n = 0; n < phases.length; n++) {

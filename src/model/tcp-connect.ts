@@ -11,7 +11,7 @@ import type { Owner, Socket, TimeWait } from './entities.js';
 import { nextClearInAll, type PortFinder } from './port-bitmap.js';
 import { type Failure, fail } from './result.js';
 import { roundedRemaining, type ScanWindow } from './scan-order.js';
-import { choose, type Found, type Phase, type PortJudge, type Skip } from './search.js';
+import { chooseOne, type Found, type Phase, type PortJudge, type Skip } from './search.js';
 import { ownerRef } from './tcp-bind.js';
 import { isConnectShareable, type TupleSlot } from './tcp-ports.js';
 
@@ -37,49 +37,70 @@ function recyclingPossible(core: Core, src: Addr, dest: Addr): boolean {
  * the per-port verdict (bind-owned buckets are skipped whatever their addresses; then the
  * 4-tuple). A class rather than closures: connect() is the hot path of every benchmark.
  */
-class ConnectSearch implements Phase, PortJudge {
-  readonly judge = this;
-  readonly window: ScanWindow;
-  readonly label: string;
+class ConnectSearch implements Phase, PortJudge, ScanWindow, ConnectPlanAuto {
+  readonly kind = 'auto' as const;
+  readonly remaining: number;
+  readonly step: 1 | 2;
   private readonly recycle: boolean;
   private readonly finders: PortFinder[];
 
   constructor(
     private readonly core: Core,
     readonly slot: TupleSlot | undefined,
-    src: Addr,
-    dest: Addr,
+    readonly src: Addr,
+    readonly dest: Addr,
+    readonly dport: number,
     readonly idx: number,
-    private readonly base: number,
+    readonly base: number,
     private readonly perSocket: boolean,
-    lo: number,
-    end: number,
+    readonly lo: number,
+    readonly end: number,
   ) {
-    const step: 1 | 2 = perSocket ? 1 : 2;
-    this.window = { lo, end, remaining: roundedRemaining(lo, end, !perSocket), step };
-    this.label = perSocket
-      ? 'connect() search, IP_LOCAL_PORT_RANGE: step 1'
-      : 'connect() search: parity of the low end first';
+    this.step = perSocket ? 1 : 2;
+    this.remaining = roundedRemaining(lo, end, !perSocket);
     const ports = core.ports;
     this.recycle = recyclingPossible(core, src, dest);
-    this.finders = [ports.reserved, ports.bindOwned];
-    if (this.slot) {
-      this.finders.push(this.slot.live);
-      if (!this.recycle) this.finders.push(this.slot.tw);
-    }
+    // The finder lists depend only on long-lived sets, so they are built once and kept.
+    if (!slot) this.finders = ports.baseFinders;
+    else if (this.recycle)
+      this.finders = slot.findersRecycling ??= [ports.reserved, ports.bindOwned, slot.live];
+    else this.finders = slot.finders ??= [ports.reserved, ports.bindOwned, slot.live, slot.tw];
+  }
+
+  // The search is its own plan, phase, judge and window: one object per connect, not five.
+  get judge(): PortJudge {
+    return this;
+  }
+
+  get window(): ScanWindow {
+    return this;
+  }
+
+  get search(): ConnectSearch {
+    return this;
+  }
+
+  get phases(): Phase[] {
+    return [this];
+  }
+
+  get label(): string {
+    return this.perSocket
+      ? 'connect() search, IP_LOCAL_PORT_RANGE: step 1'
+      : 'connect() search: parity of the low end first';
   }
 
   draw(): number {
-    const offset = ((this.core.host.perturb.get(this.idx) + this.base) >>> 0) % this.window.remaining;
+    const offset = ((this.core.host.perturb.get(this.idx) + this.base) >>> 0) % this.remaining;
     return this.perSocket ? offset : offset & ~1;
   }
 
   *offsets(): Iterable<number> {
-    for (let o = 0; o < this.window.remaining; o += this.perSocket ? 1 : 2) yield o;
+    for (let o = 0; o < this.remaining; o += this.perSocket ? 1 : 2) yield o;
   }
 
   get passDelta(): number {
-    return this.perSocket || this.window.remaining <= 1 ? 0 : 1;
+    return this.perSocket || this.remaining <= 1 ? 0 : 1;
   }
 
   /** The TIME_WAIT entry holding this port's 4-tuple, if any. */
@@ -193,7 +214,10 @@ export function planConnect(
     return fail('EINVAL', 'R10', `a loopback source (${src.text}) cannot reach ${dest.text}`);
   }
   if (s.lport !== 0) return { kind: 'bound', src, dest, dport };
-  const { lo, hi, perSocket } = effectiveRange(s, core.sysctl);
+  // D7: the namespace range unless IP_LOCAL_PORT_RANGE narrows it (no object on the common path).
+  let lo = core.sysctl.portRange[0];
+  let hi = core.sysctl.portRange[1];
+  if (s.lpr !== 0) ({ lo, hi } = effectiveRange(s, core.sysctl));
   // The hash depends on the triple only: cached in its 4-tuple slot once the triple is in use.
   const slot = core.ports.tuples.get(src, dest, dport);
   let idx: number;
@@ -202,8 +226,7 @@ export function planConnect(
     idx = slot.idx;
     base = slot.base;
   } else ({ idx, base } = core.host.hash.portOffset(unmap(src), unmap(dest), dport));
-  const search = new ConnectSearch(core, slot, src, dest, idx, base, perSocket, lo, hi + 1);
-  return { kind: 'auto', src, dest, dport, phases: [search], search, idx, base, step: perSocket ? 1 : 2 };
+  return new ConnectSearch(core, slot, src, dest, dport, idx, base, s.lpr !== 0, lo, hi + 1);
 }
 
 /** R10: the route's preferred source for a destination (IPv4 view for v4-mapped). */
@@ -258,7 +281,7 @@ export function connectTcp(
   target: Addr,
   dport: number,
   pick?: ConnectPicker,
-): Failure | { port: number; addr: Addr } {
+): Failure | Socket {
   const plan = planConnect(core, s, target, dport);
   if ('ok' in plan) return plan;
   const { src, dest } = plan;
@@ -280,7 +303,7 @@ export function connectTcp(
     // R21: a wildcard-bound socket moves to the sub-bucket of its new source address.
     if (src !== s.laddr) core.ports.moveAddress(s, s.lport, s.laddr, () => Object.assign(s, { laddr: src }));
   } else {
-    const found = pick ? pick(plan) : choose(plan.phases);
+    const found = pick ? pick(plan) : chooseOne(plan.search);
     if (!found) {
       return fail(
         'EADDRNOTAVAIL',
@@ -313,7 +336,7 @@ export function connectTcp(
     slot.idx = plan.idx;
     slot.base = plan.base;
   }
-  return { port: s.lport, addr: s.laddr };
+  return s;
 }
 
 function establish(

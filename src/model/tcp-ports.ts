@@ -12,7 +12,7 @@
 import type { Addr } from './addr.js';
 import type { Owner } from './entities.js';
 import type { AddrView } from './overlap.js';
-import { PortBitmap } from './port-bitmap.js';
+import { PortBitmap, type PortFinder } from './port-bitmap.js';
 import { PortCounts, PortMap } from './port-map.js';
 
 /** B.ra / S.ra: -1 none, 0 no, 1 yes. */
@@ -111,6 +111,9 @@ export interface TupleSlot {
   /** R13 portOffset of this (saddr, daddr, dport), cached: the hash is fixed per triple. -1 = not yet. */
   idx: number;
   base: number;
+  /** connect()'s finder lists for this triple (with and without TIME_WAIT recycling), made once. */
+  finders?: PortFinder[];
+  findersRecycling?: PortFinder[];
 }
 
 export function isConnectShareable(b: { ra: RaFlag; rp: RpFlag }): boolean {
@@ -183,6 +186,8 @@ export class TcpPorts {
   readonly tuples = new TupleTable();
   /** R2 reserved ports as a finder (rebuilt when the sysctl changes). */
   readonly reserved = new PortBitmap();
+  /** connect()'s finders towards a destination not in use yet. */
+  readonly baseFinders: PortFinder[] = [this.reserved, this.bindOwned];
 
   /** Ports that have a bucket, ascending. */
   *bucketPorts(): IterableIterator<number> {
@@ -195,13 +200,13 @@ export class TcpPorts {
   }
 
   /** Adds an owner to port's bucket and to the sub-bucket of its address (creating either). */
-  join(owner: Owner, port: number, newBucketFlags: readonly [RaFlag, RpFlag] = [-1, -1]): Bucket {
+  join(owner: Owner, port: number): Bucket {
     let b = this.byPort[port];
     if (!b) {
+      // A new bucket is connect-shareable (-1, -1) until a bind()/listen() join updates it (R38).
       b = new PortBucket(port);
       this.byPort[port] = b;
       this.bucketCount++;
-      this.setFlags(b, newBucketFlags[0], newBucketFlags[1]);
     }
     b.owners.add(owner);
     let s = this.sub(b, owner.laddr);
@@ -278,10 +283,14 @@ export class TcpPorts {
   }
 
   addTuple(owner: Owner, raddr: Addr, rport: number, lport: number, known?: TupleSlot): TupleSlot {
+    // With a known slot the caller's search just proved the port free for this 4-tuple (connect's
+    // hot path); otherwise check, since two owners of one 4-tuple would be a model bug.
     const t = known ?? this.tuples.getOrCreate(owner.laddr, raddr, rport);
-    const prev = t.live.get(lport) ?? t.tw.get(lport);
-    if (prev && prev !== owner)
-      throw new Error(`model bug: 4-tuple ${owner.laddr.key}:${lport} > ${raddr.key}:${rport} taken twice`);
+    if (!known) {
+      const prev = t.live.get(lport) ?? t.tw.get(lport);
+      if (prev && prev !== owner)
+        throw new Error(`model bug: 4-tuple ${owner.laddr.key}:${lport} > ${raddr.key}:${rport} taken twice`);
+    }
     (owner.kind === 'timewait' ? t.tw : t.live).set(lport, owner);
     return t;
   }
