@@ -15,7 +15,15 @@ import { describeOwner, type SockId } from './entities.js';
 import { type HostEntropy, seededHost } from './entropy.js';
 import { checkInvariants } from './invariants.js';
 import { type Failure, fail, type Result } from './result.js';
-import { type Found, type Outcomes, outcomes, type Phase, type TraceEvent, walk } from './search.js';
+import {
+  type Found,
+  isOutcome,
+  type Outcomes,
+  outcomes,
+  type Phase,
+  type TraceEvent,
+  walk,
+} from './search.js';
 import { canonicalSysctlName, readSysctl, writeSysctl } from './sysctl.js';
 import { autobindPhases } from './tcp-autobind.js';
 import { bindTcp, listenTcp, planBind, viewAs } from './tcp-bind.js';
@@ -250,6 +258,20 @@ export class Netns {
     return phases ? outcomes(phases) : null;
   }
 
+  /** Does this call make a random choice now (bind(0), listen autobind, connect autoselection)? */
+  makesChoice(sock: SockId, call: ChoiceCall): boolean {
+    return this.phasesFor(sock, call) !== null;
+  }
+
+  /**
+   * Could the kernel produce `result` (a port, or 'fail') for this random call now? The same
+   * answer as `outcomes(...)`, without listing every port (cheap on full-size ranges).
+   */
+  isPossible(sock: SockId, call: ChoiceCall, result: number | 'fail'): boolean {
+    const phases = this.phasesFor(sock, call);
+    return phases !== null && isOutcome(phases, result);
+  }
+
   /** Rebuilds every index from the flat lists and reports each difference (empty = consistent). */
   checkInvariants(): string[] {
     return checkInvariants(this.core);
@@ -305,12 +327,8 @@ export class Netns {
       const followed = opts.follow;
       return {
         pick: (phases) => {
-          const possible = outcomes(phases);
-          if (followed === 'fail') {
-            if (!possible.mayFail) throw new NotAnOutcomeError(followed, possible);
-            return null;
-          }
-          if (!possible.ports.includes(followed)) throw new NotAnOutcomeError(followed, possible);
+          if (!isOutcome(phases, followed)) throw new NotAnOutcomeError(followed, outcomes(phases));
+          if (followed === 'fail') return null;
           return { port: followed, phase: 0, pass: 0, i: 0, offset: 0 };
         },
       };

@@ -174,6 +174,29 @@ export function chooseFrom(phases: readonly Phase[], starts: readonly number[]):
   return null;
 }
 
+/**
+ * Is `result` (a port, or 'fail') one of the outcomes? The same answer as `outcomes()`, without
+ * listing them: a connect() search over an even-sized range is a full rotation of each parity
+ * class, so its outcomes are "every acceptable port of the first class that has one" (R11). That
+ * keeps following the kernel O(1) per call on a 28,232-port range; other searches enumerate.
+ */
+export function isOutcome(phases: readonly Phase[], result: number | 'fail'): boolean {
+  const only = phases.length === 1 ? phases[0] : undefined;
+  if (only && only.window.remaining === only.window.end - only.window.lo && only.passDelta >= 0) {
+    const { lo, end, step } = only.window;
+    const j = only.judge;
+    const any1 = j.first(lo, end - 1, step) >= 0;
+    const any2 = only.passDelta === 1 && j.first(lo + 1, end - 1, 2) >= 0;
+    if (result === 'fail') return !any1 && !any2;
+    if (result < lo || result >= end || j.verdict(result) !== null) return false;
+    if (step === 1) return true;
+    const firstClass = (result - lo) % 2 === 0;
+    return firstClass ? any1 : !any1 && any2;
+  }
+  const o = outcomes(phases);
+  return result === 'fail' ? o.mayFail : o.ports.includes(result);
+}
+
 export interface Outcomes {
   /** Every port the kernel could take, ascending. */
   readonly ports: readonly number[];

@@ -18,6 +18,11 @@ export class ParitySwappedModel extends ModelBackend {
     return { ports: o.ports.map((p) => p ^ 1).sort((a, b) => a - b), mayFail: o.mayFail };
   }
 
+  override isPossible(call: Call, result: number | 'fail'): boolean {
+    if (call.op !== 'connect' || result === 'fail') return super.isPossible(call, result);
+    return super.isPossible(call, result ^ 1);
+  }
+
   override execSync(call: Call, opts: ChoiceOptions = {}): Outcome & { readonly detail?: Result<object> } {
     if (call.op !== 'connect' || typeof opts.follow !== 'number') return super.execSync(call, opts);
     const real = super.outcomesFor(call);

@@ -11,7 +11,7 @@
  * never change a result. It skips the state views once a script holds many sockets (capacity
  * loops), where they would cost O(n) per call.
  */
-import type { Netns, NetnsView, Outcomes, Result } from '../model/index.js';
+import type { Netns, NetnsView, Result } from '../model/index.js';
 import type { Call, Outcome } from './calls.js';
 
 /** The TCP rules of the spec (R37, devices, is not modelled; R34 and R43 do not exist). */
@@ -93,7 +93,7 @@ export class Coverage {
     return { view, sock: sock === null ? null : { ...sock } };
   }
 
-  after(call: Call, pre: Pre, k: Outcome, detail: Result<object> | undefined, cand: Outcomes | null): void {
+  after(call: Call, pre: Pre, k: Outcome, detail: Result<object> | undefined, random: boolean): void {
     if (detail && !detail.ok) this.add(detail.rule);
     const add = (...rules: string[]) => {
       for (const r of rules) this.hit.add(r);
@@ -166,13 +166,13 @@ export class Coverage {
         if (s && isWildcard(s.addr) && s.portFrom === 'explicit') add('R21');
         return;
       case 'bind':
-        this.bind(call, s, v, k, cand, add);
+        this.bind(call, s, v, k, random, add);
         return;
       case 'listen':
-        this.listen(call, s, v, k, cand, add);
+        this.listen(call, s, v, k, random, add);
         return;
       case 'connect':
-        this.connect(call, s, v, k, cand, add);
+        this.connect(call, s, v, k, random, add);
         return;
       default:
         return;
@@ -205,14 +205,14 @@ export class Coverage {
     s: Shadow | null,
     v: NetnsView | null,
     k: Outcome,
-    cand: Outcomes | null,
+    random: boolean,
     add: (...r: string[]) => void,
   ): void {
     const cur = this.socks.get(call.sock);
     if (call.addr.includes(':')) add('R36');
     if (call.port === 0) {
       if (s?.noPort) add('R22');
-      else if (cand !== null) this.autobindRules(s, v, call.addr, add);
+      else if (random) this.autobindRules(s, v, call.addr, add);
     } else {
       if (!k.ok && k.errno !== 'EADDRINUSE') add('R30');
       if (s !== null && s.port !== 0) add('R30');
@@ -244,11 +244,11 @@ export class Coverage {
     s: Shadow | null,
     v: NetnsView | null,
     k: Outcome,
-    cand: Outcomes | null,
+    random: boolean,
     add: (...r: string[]) => void,
   ): void {
     const cur = this.socks.get(call.sock);
-    if (s !== null && s.port === 0 && cand !== null) {
+    if (s !== null && s.port === 0 && random) {
       add('R50');
       if (s.noPort && !isWildcard(s.addr)) add('R22');
       this.autobindRules(s, v, s.addr, add);
@@ -272,13 +272,13 @@ export class Coverage {
     s: Shadow | null,
     v: NetnsView | null,
     k: Outcome,
-    cand: Outcomes | null,
+    random: boolean,
     add: (...r: string[]) => void,
   ): void {
     const cur = this.socks.get(call.sock);
     const refused = !k.ok && k.errno === 'ECONNREFUSED';
     if (refused) add('R61');
-    if (cand !== null) {
+    if (random) {
       add('R11', 'R13');
       if (s === null || isWildcard(s.addr)) add('R10');
       if (s?.noPort) add('R22');
@@ -306,7 +306,7 @@ export class Coverage {
       if (v?.timewaits.some((t) => t.local.port === s.port && t.remote.port === call.port)) add('R63');
     }
     if (cur) {
-      cur.refusedAuto = refused && cand !== null;
+      cur.refusedAuto = refused && random;
       if (k.ok) {
         if (cur.port === 0) cur.portFrom = 'connect';
         cur.port = k.port ?? cur.port;

@@ -23,6 +23,8 @@ import { type CallContext, type RunReport, runScript } from './runner.js';
 export interface DiffModel {
   readonly ns: Netns;
   outcomesFor(call: Call): Outcomes | null;
+  makesChoice(call: Call): boolean;
+  isPossible(call: Call, result: number | 'fail'): boolean;
   execSync(call: Call, opts?: ChoiceOptions): Outcome & { readonly detail?: Result<object> };
   close(): Promise<void>;
 }
@@ -213,8 +215,10 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
     const index = calls++;
     const where = `${script.file}:${ctx.pos.line}:${ctx.pos.col}${ctx.round === null ? '' : ` [round ${ctx.round}]`}`;
     const stmt = printCallStatement(call, { kind: 'none' });
-    // The candidates are computed before either side changes anything.
-    const candidates = model.outcomesFor(call);
+    // Decided before either side changes anything; the full candidate list is only made for a
+    // divergence report (it can be the whole range).
+    const random = model.makesChoice(call);
+    let candidates: Outcomes | null = null;
     const pre = coverage.before(call);
     let k: Outcome;
     try {
@@ -243,7 +247,7 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
       throw new Stop(message);
     };
     let m: Outcome & { detail?: Result<object> } = { ok: false, errno: 'EIO' };
-    if (candidates !== null) {
+    if (random) {
       let follow: number | 'fail';
       if (k.ok) follow = k.port ?? 0;
       else if (k.errno === RANDOM_SEARCH_FAILURE[call.op]) follow = 'fail';
@@ -259,10 +263,12 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
         }
         follow = name.ok && name.port !== undefined && name.port !== 0 ? name.port : 'fail';
       } else follow = 'fail';
-      const possible = follow === 'fail' ? candidates.mayFail : candidates.ports.includes(follow);
-      if (!possible) {
+      if (!model.isPossible(call, follow)) {
+        candidates = model.outcomesFor(call);
         const traced = model.execSync(call, { trace: true });
-        const set = `{${candidates.ports.join(', ')}}${candidates.mayFail ? ' or failure' : ''}`;
+        const set = candidates
+          ? `{${candidates.ports.join(', ')}}${candidates.mayFail ? ' or failure' : ''}`
+          : '{}';
         diverge(
           follow === 'fail'
             ? `the kernel failed (-1 ${k.ok ? '' : k.errno}) but the model's search cannot fail (candidates ${set})`
@@ -282,7 +288,7 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
     const diff = compareOutcomes(call, k, m);
     if (diff !== '') diverge(diff, m);
     agreements++;
-    coverage.after(call, pre, k, m.detail, candidates);
+    coverage.after(call, pre, k, m.detail, random);
     const mc = matchExpect(call, ctx.expect, m);
     if (!mc.pass) modelFailures.push(`${where}: ${stmt}: ${mc.message}`);
     if (index < invariantCalls) {

@@ -32,6 +32,20 @@ export class ModelBackend implements Backend {
     return this.ns.outcomes(sock, choice);
   }
 
+  /** Whether a call makes a random choice (so the kernel's result must be followed). */
+  makesChoice(call: Call): boolean {
+    const choice = toChoice(call);
+    const sock = 'sock' in call ? this.names.get(call.sock) : undefined;
+    return choice !== null && sock !== undefined && this.ns.makesChoice(sock, choice);
+  }
+
+  /** Could the kernel's result (a port, or 'fail') come out of this random call? Cheap; see Netns.isPossible. */
+  isPossible(call: Call, result: number | 'fail'): boolean {
+    const choice = toChoice(call);
+    const sock = 'sock' in call ? this.names.get(call.sock) : undefined;
+    return choice !== null && sock !== undefined && this.ns.isPossible(sock, choice, result);
+  }
+
   async exec(call: Call, follow?: number | 'fail'): Promise<Outcome> {
     return this.execSync(call, follow === undefined ? {} : { follow });
   }

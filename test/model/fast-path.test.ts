@@ -9,7 +9,7 @@ import { mustAddr } from '../../src/model/addr.js';
 import { describeOwner } from '../../src/model/entities.js';
 import { Netns, type SockId } from '../../src/model/index.js';
 import { coreOf } from '../../src/model/netns.js';
-import { chooseFrom, type Phase, walk } from '../../src/model/search.js';
+import { chooseFrom, isOutcome, outcomes, type Phase, walk } from '../../src/model/search.js';
 import { autobindPhases } from '../../src/model/tcp-autobind.js';
 import { viewAs } from '../../src/model/tcp-bind.js';
 import { planConnect } from '../../src/model/tcp-connect.js';
@@ -104,4 +104,35 @@ test('R11 the fast search agrees with the plain scan on a full-size range with a
     const plain = walk([phase], describeOwner, [start]).found;
     assert.deepEqual(fast, plain, `start ${start}`);
   }
+});
+
+test('R11 isOutcome answers exactly like the listed outcomes, on random states', () => {
+  // The differential runner asks "could the kernel have chosen this?" with isOutcome (O(1) on
+  // full-size ranges); it must agree with outcomes() for every port and for failure.
+  fc.assert(
+    fc.property(
+      fc.array(opArb, { maxLength: 60 }),
+      fc.integer(),
+      fc.constantFrom('127.0.0.1', '10.0.0.9', '::1'),
+      fc.boolean(),
+      (ops, seed, dest, lpr) => {
+        const ns = tinyNetns((s) => new Netns({ seed: s }), seed);
+        const socks: SockId[] = [];
+        for (const o of ops) apply(ns, socks, o);
+        const fresh = ns.socket(dest.includes(':') ? 'tcp6' : 'tcp4');
+        assert.ok(fresh.ok);
+        if (lpr) ns.setsockopt(fresh.sock, 'IP_LOCAL_PORT_RANGE', [40001, 40006]);
+        const core = coreOf(ns);
+        const s = core.socket(fresh.sock);
+        assert.ok(s);
+        const plan = planConnect(core, s, mustAddr(dest), 5000);
+        if ('ok' in plan || plan.kind !== 'auto') return;
+        const listed = outcomes(plan.phases);
+        for (let p = 39998; p <= 40010; p++)
+          assert.equal(isOutcome(plan.phases, p), listed.ports.includes(p), `port ${p}`);
+        assert.equal(isOutcome(plan.phases, 'fail'), listed.mayFail, 'fail');
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

@@ -94,6 +94,13 @@ for (const file of files) {
     assert.equal(r.divergence, null, r.divergence ? formatDivergence(r.divergence) : '');
     assert.deepEqual(r.invariantErrors, []);
     assert.equal(r.agreements, r.calls);
+    if (!wrong) {
+      // Every expectation a script states holds on the kernel (the reference) and on the model
+      // following it: this is the kernel half of the golden test (test/scripts/scripts.test.ts
+      // runs the model alone, on several seeds).
+      assert.deepEqual(r.failures.kernel, [], `${file}: expectations failed on the kernel`);
+      assert.deepEqual(r.failures.model, [], `${file}: expectations failed on the model`);
+    }
     if (wrong) {
       // A wrong expectation is a failure on the kernel (and, for single calls, on the model too).
       assert.ok(r.failures.kernel.length > 0, `${file}: its wrong expectation was not reported as a failure`);

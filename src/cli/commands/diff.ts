@@ -63,6 +63,8 @@ function countingModel(onClose: () => void): () => DiffModel {
     return {
       ns: m.ns,
       outcomesFor: (call) => m.outcomesFor(call),
+      makesChoice: (call) => m.makesChoice(call),
+      isPossible: (call, result) => m.isPossible(call, result),
       execSync: (call, opts) => m.execSync(call, opts),
       close: async () => {
         await m.close();
