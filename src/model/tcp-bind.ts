@@ -90,22 +90,31 @@ export function takeExplicitPort(core: Core, s: Socket, view: OwnerView, port: n
       );
     }
   }
-  const first = !b || b.owners.size === 0;
   if (already) {
-    const bucket = core.ports.bucket(port);
-    if (!bucket) throw new Error('model bug: re-check of a port without bucket');
-    updateFlags(core.ports, bucket, view, false);
+    if (!b) throw new Error('model bug: re-check of a port without bucket');
+    updateFlags(core.ports, b, view, false);
     copyFlagsToSub(core, s, port);
     return null;
   }
-  Object.assign(s, { laddr: view.laddr, v6only: view.v6only });
+  joinByBind(core, s, view, port);
+  return null;
+}
+
+/**
+ * A bind()/listen() join (R38): the socket takes the view's address and the port, joins the bucket,
+ * and the bucket's summary flags are updated and copied into the address sub-bucket.
+ */
+function joinByBind(core: Core, s: Socket, view: OwnerView, port: number): void {
+  const b = core.ports.bucket(port);
+  const first = !b || b.owners.size === 0;
+  s.laddr = view.laddr;
+  s.v6only = view.v6only;
   s.lport = port;
   s.namePort = port;
   s.connectBound = false;
   const bucket = core.ports.join(s, port);
   updateFlags(core.ports, bucket, view, first);
   copyFlagsToSub(core, s, port);
-  return null;
 }
 
 function copyFlagsToSub(core: Core, s: Socket, port: number): void {
@@ -118,12 +127,7 @@ function copyFlagsToSub(core: Core, s: Socket, port: number): void {
 }
 
 /** Runs an autobind search (R40) and takes the port found. `pick` replaces the random choice (follow mode). */
-export function autobind(
-  core: Core,
-  s: Socket,
-  view: OwnerView,
-  pick?: (phases: Phase[]) => Found | null,
-): Failure | number {
+export function autobind(core: Core, s: Socket, view: OwnerView, pick?: Picker): Failure | number {
   const phases = autobindPhases(core, view, s.lpr);
   const found = pick ? pick(phases) : choose(phases);
   if (!found) {
@@ -133,15 +137,7 @@ export function autobind(
       'no port of the range is free on this address (bind(0) never shares by default, R41)',
     );
   }
-  Object.assign(s, { laddr: view.laddr, v6only: view.v6only });
-  s.lport = found.port;
-  s.namePort = found.port;
-  s.connectBound = false;
-  const b = core.ports.bucket(found.port);
-  const first = !b || b.owners.size === 0;
-  const bucket = core.ports.join(s, found.port);
-  updateFlags(core.ports, bucket, view, first);
-  copyFlagsToSub(core, s, found.port);
+  joinByBind(core, s, view, found.port);
   return found.port;
 }
 

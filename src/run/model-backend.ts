@@ -26,24 +26,27 @@ export class ModelBackend implements Backend {
 
   /** Possible results of a call that makes a random choice; null when the call's result is determined. */
   outcomesFor(call: Call): Outcomes | null {
-    const choice = toChoice(call);
-    const sock = 'sock' in call ? this.names.get(call.sock) : undefined;
-    if (!choice || sock === undefined) return null;
-    return this.ns.outcomes(sock, choice);
+    const c = this.choiceOf(call);
+    return c ? this.ns.outcomes(c.sock, c.choice) : null;
   }
 
   /** Whether a call makes a random choice (so the kernel's result must be followed). */
   makesChoice(call: Call): boolean {
-    const choice = toChoice(call);
-    const sock = 'sock' in call ? this.names.get(call.sock) : undefined;
-    return choice !== null && sock !== undefined && this.ns.makesChoice(sock, choice);
+    const c = this.choiceOf(call);
+    return c !== null && this.ns.makesChoice(c.sock, c.choice);
   }
 
   /** Could the kernel's result (a port, or 'fail') come out of this random call? Cheap; see Netns.isPossible. */
   isPossible(call: Call, result: number | 'fail'): boolean {
+    const c = this.choiceOf(call);
+    return c !== null && this.ns.isPossible(c.sock, c.choice, result);
+  }
+
+  /** The model's socket and the choice-making call behind a script call, if it is one. */
+  private choiceOf(call: Call): { sock: SockId; choice: ChoiceCall } | null {
     const choice = toChoice(call);
     const sock = 'sock' in call ? this.names.get(call.sock) : undefined;
-    return choice !== null && sock !== undefined && this.ns.isPossible(sock, choice, result);
+    return choice && sock !== undefined ? { sock, choice } : null;
   }
 
   async exec(call: Call, follow?: number | 'fail'): Promise<Outcome> {
