@@ -7,8 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import { kernelAvailability } from '../../kernel/availability.js';
-import { isProfile, PROFILES, type Profile } from '../../model/index.js';
-import { type Command, HELP_OPTION, parseOptions } from '../common.js';
+import { PROFILES } from '../../model/index.js';
+import { type Command, HELP_OPTION, parseOptions, profileOption } from '../common.js';
 import { EXIT, usageError } from '../errors.js';
 import { articleClaims, CLAIM_IDS, type Claim } from '../tour/claims.js';
 import { renderTour } from '../tour/render.js';
@@ -48,7 +48,7 @@ export const tourCommand: Command = {
         options: {
           ...HELP_OPTION,
           full: { type: 'boolean', default: false },
-          profile: { type: 'string', default: 'linux-6.18' },
+          profile: { type: 'string' },
           claim: { type: 'string', multiple: true },
           'no-kernel': { type: 'boolean', default: false },
           json: { type: 'boolean', default: false },
@@ -63,9 +63,7 @@ export const tourCommand: Command = {
       throw usageError(
         `tour takes no file arguments, got '${positionals.join(' ')}'. See 'portspace tour --help'.`,
       );
-    const profile = values.profile;
-    if (!isProfile(profile))
-      throw usageError(`--profile must be ${PROFILES.join(' or ')}, got '${profile}'.`);
+    const profile = profileOption('tour', values.profile);
     const only = values.claim ?? [];
     const unknown = only.filter((c) => !CLAIM_IDS.includes(c));
     if (unknown.length > 0)
@@ -79,7 +77,7 @@ export const tourCommand: Command = {
     }
     const progress = !values.json && process.stderr.isTTY === true;
     const results = await runTour(claims, {
-      profile: profile as Profile,
+      profile,
       kernelUnavailable: kernelReason,
       seed: SEED,
       budgetMs: values.full ? 600_000 : 60_000,
@@ -99,7 +97,7 @@ export const tourCommand: Command = {
         kernel: kernelReason === null ? { available: true } : { available: false, reason: kernelReason },
         claims: results,
       });
-    } else renderTour(results, { profile: profile as Profile, kernelReason, full: values.full }, out);
+    } else renderTour(results, { profile, kernelReason, full: values.full }, out);
     return ok ? EXIT.ok : EXIT.failed;
   },
 };
