@@ -79,7 +79,7 @@ const CLAIMS: readonly ClaimSpec[] = [
         file: 'a02-per-destination.pst',
         full: 'full/a02-default-range.pst',
         summarize: (t) => `1,000-port range: ${loopEnd(t, 0)} to :21401; ${loopEnd(t, 1)} to :21402`,
-        summarizeFull: (t) => `default range: ${loopEnd(t, 0)} to :21404; ${loopEnd(t, 1)} more to :21405`,
+        summarizeFull: (t) => `default range: ${loopEnd(t, 0)} to :21404; then to :21405: ${loopEnd(t, 1)}`,
       },
     ],
   },

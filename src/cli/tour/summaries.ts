@@ -34,13 +34,13 @@ function loop(t: ScriptTrace, nth: number): RepeatRecord | undefined {
   return t.report.records.filter((r): r is RepeatRecord => r.kind === 'repeat')[nth];
 }
 
-/** How a loop ended: `1000 then EADDRNOTAVAIL`, or `1000 (no error)`. */
+/** How a loop ended: `1,000 then EADDRNOTAVAIL`, or `1,000 ok, no error`. */
 export function loopEnd(t: ScriptTrace, nth: number): string {
   const r = loop(t, nth);
   if (r === undefined) return '?';
   const n = r.rounds.toLocaleString('en-US');
   if (r.outcome !== null && !r.outcome.ok) return `${n} then ${r.outcome.errno}`;
-  return r.stoppedBy === 'budget' ? `${n} (out of time)` : `${n} (no error)`;
+  return r.stoppedBy === 'budget' ? `${n} (out of time)` : `${n} ok, no error`;
 }
 
 /** Ports of the sockets' first connect, in order, as numbers (NaN where there is none). */
