@@ -22,7 +22,7 @@ import { EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { stepJson, stepLine, verdictLine } from './run.js';
 
-const HELP = `usage: portspace explain FILE [--profile linux-6.18|linux-4.1] [--json]
+const HELP = `usage: portspace explain FILE [--json] [--profile linux-6.18|linux-4.1]
 
 Runs a .pst script on the model and explains every call: for a port search the window, where the
 scan started, each port passed over (grouped into runs) with the reason and the spec rule, and the

@@ -25,7 +25,7 @@ import {
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 
-const HELP = `usage: portspace run FILE... [--target model|kernel] [--profile linux-6.18|linux-4.1] [--json]
+const HELP = `usage: portspace run FILE... [--target model|kernel] [--json] [--profile linux-6.18|linux-4.1]
 
 Runs each .pst script on a fresh model (default) or a fresh kernel network namespace, shows every
 call with its result, and checks the expectations written after '='.

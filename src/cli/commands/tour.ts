@@ -10,9 +10,10 @@ import { kernelAvailability } from '../../kernel/availability.js';
 import { PROFILES } from '../../model/index.js';
 import { type Command, HELP_OPTION, parseOptions, profileOption } from '../common.js';
 import { EXIT, usageError } from '../errors.js';
+import { Progress } from '../progress.js';
 import { articleClaims, CLAIM_IDS, type Claim } from '../tour/claims.js';
 import { renderTour } from '../tour/render.js';
-import { runTour } from '../tour/run-tour.js';
+import { type ClaimResult, runTour } from '../tour/run-tour.js';
 
 const HELP = `usage: portspace tour [--full] [--profile linux-6.18|linux-4.1] [--claim ID]... [--no-kernel] [--json]
 
@@ -75,19 +76,25 @@ export const tourCommand: Command = {
       const a = await kernelAvailability();
       kernelReason = a.ok ? null : a.reason;
     }
-    const progress = !values.json && process.stderr.isTTY === true;
-    const results = await runTour(claims, {
-      profile,
-      kernelUnavailable: kernelReason,
-      seed: SEED,
-      budgetMs: values.full ? 600_000 : 60_000,
-      ...(progress
-        ? {
-            onClaim: (c: Claim, i: number, n: number) =>
-              out.err(out.paintErr('dim', `[${i + 1}/${n}] ${c.id} ${c.claim}`)),
-          }
-        : {}),
+    const progress = new Progress({
+      stream: out.stderr,
+      total: claims.length,
+      label: 'tour',
+      paint: out.paintErr,
+      enabled: !values.json && out.stderr.isTTY === true,
     });
+    let results: ClaimResult[];
+    try {
+      results = await runTour(claims, {
+        profile,
+        kernelUnavailable: kernelReason,
+        seed: SEED,
+        budgetMs: values.full ? 600_000 : 60_000,
+        onClaim: (c: Claim, i: number) => progress.update(i, `${c.id} ${c.claim}`),
+      });
+    } finally {
+      progress.stop();
+    }
     const ok = results.every((r) => r.agree);
     if (values.json) {
       out.json({
