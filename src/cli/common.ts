@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { kernelAvailability } from '../kernel/availability.js';
+import { DEFAULT_PROFILE, isProfile, PROFILES, type Profile } from '../model/index.js';
 import type { Outcome } from '../run/calls.js';
 import { canonicalAddr, endpointText } from '../script/addr.js';
 import type { Script } from '../script/ast.js';
@@ -51,6 +52,16 @@ export function intOption(command: string, name: string, v: string | undefined, 
     );
   }
   return Number(v);
+}
+
+/** The `--profile` option of the model (run, explain, tour): a known profile, or PORTSPACE_USAGE. */
+export function profileOption(command: string, v: string | undefined): Profile {
+  if (v === undefined) return DEFAULT_PROFILE;
+  if (!isProfile(v))
+    throw usageError(
+      `--profile must be ${PROFILES.join(' or ')}, got '${v}'. See 'portspace ${command} --help'.`,
+    );
+  return v;
 }
 
 function readScriptText(file: string): string {

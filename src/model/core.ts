@@ -7,6 +7,7 @@
 import { type Addr, inPrefix, type Prefix } from './addr.js';
 import { type Socket, type SockId, TcpSocket, type TimeWait, type TwSubstate } from './entities.js';
 import type { HostEntropy } from './entropy.js';
+import { applyProfileDefaults, DEFAULT_PROFILE, type Profile } from './profile.js';
 import { defaultSysctls, type Sysctls } from './sysctl.js';
 import { TcpPorts, type TupleSlot } from './tcp-ports.js';
 import { TimerHeap } from './timers.js';
@@ -71,8 +72,18 @@ export class Core {
   /** The effective uid of the caller (socket ownership R33, privileged ports R3). */
   uid = 0;
   private nextTwId = 1;
+  /**
+   * linux-4.1 only: connect()'s one global hint (spec section 10), advanced after each success.
+   * The kernel's was shared by every namespace; the model keeps one per Netns.
+   */
+  hint41 = 0;
 
-  constructor(readonly host: HostEntropy) {}
+  constructor(
+    readonly host: HostEntropy,
+    readonly profile: Profile = DEFAULT_PROFILE,
+  ) {
+    applyProfileDefaults(this.sysctl, profile);
+  }
 
   newSocket(proto: 'tcp' | 'udp', family: 4 | 6): Socket {
     const id = this.sockets.nextId();

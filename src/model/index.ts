@@ -21,6 +21,7 @@ export {
   type SocketKind,
   type SockOpt,
 } from './netns.js';
+export { DEFAULT_PROFILE, isProfile, PROFILES, type Profile } from './profile.js';
 export type { Errno, Failure, OwnerRef, Result, RuleId } from './result.js';
 export type { Outcomes, SkipReason, TraceEvent } from './search.js';
 export { SYSCTL_NAMES, type SysctlName } from './sysctl.js';

@@ -14,6 +14,7 @@ import { Core } from './core.js';
 import { describeOwner, type SockId } from './entities.js';
 import { type HostEntropy, seededHost } from './entropy.js';
 import { checkInvariants } from './invariants.js';
+import { missingOption, missingSysctl, type Profile, refusedSysctlValue } from './profile.js';
 import { type Failure, fail, type Result } from './result.js';
 import {
   type Found,
@@ -51,6 +52,11 @@ export interface NetnsOptions {
   readonly seed?: number;
   /** Host-wide randomness and the shared PERTURB table (spec D1); share it between namespaces. */
   readonly host?: HostEntropy;
+  /**
+   * Which kernel to behave like (default 'linux-6.18'). 'linux-4.1' is the 2014 article's era:
+   * see profile.ts for exactly what it changes.
+   */
+  readonly profile?: Profile;
 }
 
 export interface Endpoint {
@@ -80,8 +86,13 @@ export class Netns {
   private readonly core: Core;
 
   constructor(opts: NetnsOptions = {}) {
-    this.core = new Core(opts.host ?? seededHost(opts.seed ?? 1));
+    this.core = new Core(opts.host ?? seededHost(opts.seed ?? 1), opts.profile);
     cores.set(this, this.core);
+  }
+
+  /** The kernel this namespace behaves like. */
+  get profile(): Profile {
+    return this.core.profile;
   }
 
   /** Virtual milliseconds since the namespace was made. */
@@ -98,6 +109,8 @@ export class Netns {
   sysctl(name: string, value: string): Result {
     const n = canonicalSysctlName(name);
     if (!n) return fail('ENOENT', 'R1', `unknown sysctl ${name}`);
+    const absent = missingSysctl(this.core.profile, n) ?? refusedSysctlValue(this.core.profile, n, value);
+    if (absent) return absent;
     const f = writeSysctl(this.core.sysctl, n, value);
     if (f) return f;
     if (n === 'net.ipv4.ip_local_reserved_ports') this.core.ports.setReserved(this.core.sysctl.reserved);
@@ -107,6 +120,8 @@ export class Netns {
   readSysctl(name: string): Result<{ value: string }> {
     const n = canonicalSysctlName(name);
     if (!n) return fail('ENOENT', 'R1', `unknown sysctl ${name}`);
+    const absent = missingSysctl(this.core.profile, n);
+    if (absent) return absent;
     return { ok: true, value: readSysctl(this.core.sysctl, n) };
   }
 
@@ -135,6 +150,8 @@ export class Netns {
   setsockopt(sock: SockId, opt: SockOpt, value: number | readonly [number, number]): Result {
     const s = this.core.socket(sock);
     if (!s?.userOpen) return badf(sock);
+    const absent = missingOption(this.core.profile, opt);
+    if (absent) return absent;
     const flag = typeof value === 'number' ? value !== 0 : value[0] !== 0;
     switch (opt) {
       case 'SO_REUSEADDR':

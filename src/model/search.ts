@@ -14,7 +14,14 @@ import type { Owner } from './entities.js';
 import type { RuleId } from './result.js';
 import { passPorts, type ScanWindow } from './scan-order.js';
 
-export type SkipReason = 'reserved' | 'bind-owned' | '4-tuple' | 'conflict' | 'time-wait-too-young';
+export type SkipReason =
+  | 'reserved'
+  | 'bind-owned'
+  | '4-tuple'
+  | 'conflict'
+  | 'time-wait-too-young'
+  /** linux-4.1 bind(0) fallback: shareable, but another shareable port has fewer owners. */
+  | 'more-owners';
 
 export interface Skip {
   readonly reason: SkipReason;

@@ -8,6 +8,7 @@ import { pairConflicts } from './conflict.js';
 import type { Core } from './core.js';
 import { effectiveRange } from './effective-range.js';
 import type { OwnerView } from './entities.js';
+import { linux41AutobindPhases } from './linux41-search.js';
 import { overlaps } from './overlap.js';
 import { nextClearInAll, type PortFinder } from './port-bitmap.js';
 import { roundedRemaining } from './scan-order.js';
@@ -48,6 +49,7 @@ function verdict(core: Core, n: OwnerView, port: number, relax: boolean): Skip |
 /** The phases of one bind(0)/listen autobind search for socket view `n` with per-socket range `lpr`. */
 export function autobindPhases(core: Core, n: OwnerView, lpr: number): Phase[] {
   const { lo: rlo, hi: rhi } = effectiveRange({ lpr }, core.sysctl);
+  if (core.profile === 'linux-4.1') return linux41AutobindPhases(core, n, strictJudge(core, n), rlo, rhi);
   const rounds = core.sysctl.autobindReuse === 1 ? [false, true] : [false];
   const phases: Phase[] = [];
   for (const relax of rounds) {

@@ -8,6 +8,7 @@ import { type Addr, LOOP4, LOOP6, mapToV6, unmap } from './addr.js';
 import type { Core } from './core.js';
 import { effectiveRange } from './effective-range.js';
 import type { Owner, Socket, TimeWait } from './entities.js';
+import { advanceHint41, LINUX41_CONNECT_LABEL, linux41ConnectStart } from './linux41-search.js';
 import { nextClearInAll, type PortFinder } from './port-bitmap.js';
 import { type Failure, fail } from './result.js';
 import { roundedRemaining, type ScanWindow } from './scan-order.js';
@@ -55,6 +56,8 @@ class ConnectSearch implements Phase, PortJudge, ScanWindow, ConnectPlanAuto {
     private readonly perSocket: boolean,
     readonly lo: number,
     readonly end: number,
+    /** linux-4.1 profile: start from the one global hint (step 1, no parity; spec section 10). */
+    readonly legacyHint = false,
   ) {
     this.step = perSocket ? 1 : 2;
     this.remaining = roundedRemaining(lo, end, !perSocket);
@@ -85,12 +88,14 @@ class ConnectSearch implements Phase, PortJudge, ScanWindow, ConnectPlanAuto {
   }
 
   get label(): string {
+    if (this.legacyHint) return LINUX41_CONNECT_LABEL;
     return this.perSocket
       ? 'connect() search, IP_LOCAL_PORT_RANGE: step 1'
       : 'connect() search: parity of the low end first';
   }
 
   draw(): number {
+    if (this.legacyHint) return linux41ConnectStart(this.core.hint41, this.base, this.remaining);
     const offset = ((this.core.host.perturb.get(this.idx) + this.base) >>> 0) % this.remaining;
     return this.perSocket ? offset : offset & ~1;
   }
@@ -226,7 +231,20 @@ export function planConnect(
     idx = slot.idx;
     base = slot.base;
   } else ({ idx, base } = core.host.hash.portOffset(unmap(src), unmap(dest), dport));
-  return new ConnectSearch(core, slot, src, dest, dport, idx, base, s.lpr !== 0, lo, hi + 1);
+  const legacy = core.profile === 'linux-4.1';
+  return new ConnectSearch(
+    core,
+    slot,
+    src,
+    dest,
+    dport,
+    idx,
+    base,
+    legacy || s.lpr !== 0,
+    lo,
+    hi + 1,
+    legacy,
+  );
 }
 
 /** R10: the route's preferred source for a destination (IPv4 view for v4-mapped). */
@@ -312,8 +330,11 @@ export function connectTcp(
       );
     }
     // R13 finish: move the perturbation slot on, take the port as connect-bound, recycle a TW entry.
-    const r = core.host.entropy.below(8);
-    core.host.perturb.add(plan.idx, Math.max(found.i, r * plan.step) + plan.step);
+    if (plan.search.legacyHint) advanceHint41(core, found.i);
+    else {
+      const r = core.host.entropy.below(8);
+      core.host.perturb.add(plan.idx, Math.max(found.i, r * plan.step) + plan.step);
+    }
     const tw = plan.search.timeWaitAt(found.port);
     if (tw) core.removeTimeWait(tw);
     s.laddr = src;

@@ -13,30 +13,32 @@
  */
 
 import { parseArgs } from 'node:util';
-import type { OwnerRef, Result, TraceEvent } from '../../model/index.js';
+import type { OwnerRef, Profile, Result, TraceEvent } from '../../model/index.js';
 import type { Call, Outcome } from '../../run/calls.js';
 import { ModelBackend } from '../../run/model-backend.js';
 import { type RunReport, runScript, type StepRecord } from '../../run/runner.js';
-import { type Command, HELP_OPTION, loadScripts, parseOptions, plural } from '../common.js';
+import { type Command, HELP_OPTION, loadScripts, parseOptions, plural, profileOption } from '../common.js';
 import { EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { stepJson, stepLine, verdictLine } from './run.js';
 
-const HELP = `usage: portspace explain FILE [--json]
+const HELP = `usage: portspace explain FILE [--json] [--profile linux-6.18|linux-4.1]
 
 Runs a .pst script on the model and explains every call: for a port search the window, where the
 scan started, each port passed over (grouped into runs) with the reason and the spec rule, and the
 port taken or why none was; for a failure the rule, the reason and the sockets in the way.
 
 options:
-  --json      one JSON document on stdout instead of text
-  -h, --help  this text
+  --profile P  the model's kernel: linux-6.18 (default) or linux-4.1 (the 2014 article's era)
+  --json       one JSON document on stdout instead of text
+  -h, --help   this text
 
 exit codes: 0 every expectation held, 1 one failed, 2 bad input (unknown option, missing file,
 parse error at file:line:col)
 
 example:
-  portspace explain docs/examples/r12-reserved-ports.pst`;
+  portspace explain docs/examples/r12-reserved-ports.pst
+  portspace explain --profile linux-4.1 examples/article/a05-reuseaddr-shared-source-ports.pst`;
 
 /** Blocking sockets listed per failure (the rest are counted). */
 const MAX_BLOCKERS = 8;
@@ -169,6 +171,8 @@ function reasonText(run: SkipRun): string {
         : `held by ${many ? '4-tuples' : 'a 4-tuple'}${to}`;
     case 'time-wait-too-young':
       return `held by TIME_WAIT entr${many ? 'ies' : 'y'}${to}, too young to reuse`;
+    case 'more-owners':
+      return `shareable, but another shareable port has fewer owners (Linux 4.1 bind(0))`;
     case 'conflict':
       return `in use by ${many ? 'sockets that conflict' : 'a socket that conflicts'} with this bind`;
     default:
@@ -234,8 +238,9 @@ const SEARCH_OPS = new Set(['bind', 'listen', 'connect']);
 
 export async function explainScript(
   script: Parameters<typeof runScript>[0],
+  profile: Profile = 'linux-6.18',
 ): Promise<{ report: RunReport; steps: Explained[] }> {
-  const model = new ModelBackend();
+  const model = new ModelBackend({ profile });
   /** Every call as executed, for replays. */
   const executed: Call[] = [];
   /** Loop-ending search failures, keyed by the index of the failing call in `executed`. */
@@ -248,7 +253,7 @@ export async function explainScript(
       executed.push(call);
       if (!traced && !o.ok && SEARCH_OPS.has(call.op)) {
         // Ends the loop: re-walk this search on a twin that replays every call before it.
-        const twin = new ModelBackend();
+        const twin = new ModelBackend({ profile });
         for (const c of executed.slice(0, -1)) twin.execSync(c);
         const again = twin.execSync(call, { trace: true });
         if (!again.ok && again.errno === o.errno && again.detail) loopTraces.set(o, again.detail as Detail);
@@ -279,10 +284,12 @@ export const explainCommand: Command = {
         strict: true,
         options: {
           ...HELP_OPTION,
+          profile: { type: 'string' },
           json: { type: 'boolean', default: false },
         },
       }),
     );
+    const profile = profileOption('explain', values.profile);
     if (values.help) {
       out.line(HELP);
       return EXIT.ok;
@@ -293,12 +300,13 @@ export const explainCommand: Command = {
       );
     const [script] = loadScripts(positionals);
     if (script === undefined) throw usageError('no script given');
-    const { report, steps } = await explainScript(script);
+    const { report, steps } = await explainScript(script, profile);
 
     if (values.json) {
       out.json({
         file: report.file,
         backend: report.backend,
+        profile,
         rules: report.rules,
         ok: report.ok,
         passed: report.passed,
@@ -314,7 +322,8 @@ export const explainCommand: Command = {
       });
     } else {
       const rules = report.rules.length > 0 ? out.paint('dim', ` (${report.rules.join(', ')})`) : '';
-      out.line(`${out.paint('bold', report.file)} explained by the model${rules}`);
+      const which = profile === 'linux-6.18' ? 'the model' : `the model (${profile})`;
+      out.line(`${out.paint('bold', report.file)} explained by ${which}${rules}`);
       for (const s of steps) {
         out.line(stepLine(report.file, s.record, out));
         const indent = (l: string) => `        ${l}`;

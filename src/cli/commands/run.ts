@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { KernelBackend } from '../../kernel/kernel-backend.js';
+import type { Profile } from '../../model/index.js';
 import type { Backend } from '../../run/backend.js';
 import { ModelBackend } from '../../run/model-backend.js';
 import { type RunReport, runScript, type StepRecord } from '../../run/runner.js';
@@ -18,18 +19,21 @@ import {
   outcomeText,
   parseOptions,
   plural,
+  profileOption,
   requireKernel,
 } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 
-const HELP = `usage: portspace run FILE... [--target model|kernel] [--json]
+const HELP = `usage: portspace run FILE... [--target model|kernel] [--json] [--profile linux-6.18|linux-4.1]
 
 Runs each .pst script on a fresh model (default) or a fresh kernel network namespace, shows every
 call with its result, and checks the expectations written after '='.
 
 options:
   --target model|kernel  where to run (default: model); kernel needs root, unshare and iproute2
+  --profile P            the model's kernel: linux-6.18 (default) or linux-4.1 (the 2014 article's
+                         era: one global connect hint, bind(0) sharing; see README); model only
   --json                 one JSON document on stdout instead of text
   -h, --help             this text
 
@@ -38,7 +42,8 @@ parse error at file:line:col), 3 kernel unavailable or the kernel harness failed
 
 examples:
   portspace run docs/examples/r11-two-port-range.pst
-  portspace run --target kernel test/scripts/rules/connect/*.pst`;
+  portspace run --target kernel test/scripts/rules/connect/*.pst
+  portspace run --profile linux-4.1 examples/article/a07-port-search-order.pst`;
 
 export interface StepJson {
   readonly kind: 'call' | 'repeat';
@@ -108,14 +113,18 @@ export function verdictLine(r: RunReport, out: Output): string {
   return `${verdict}: ${r.passed} passed, ${r.failed} failed; ${plural(r.calls, 'call')}, ${plural(r.checked, 'expectation')}, ${r.ms} ms`;
 }
 
-async function makeBackend(target: 'model' | 'kernel'): Promise<Backend> {
-  return target === 'model' ? new ModelBackend() : KernelBackend.start();
+async function makeBackend(target: 'model' | 'kernel', profile: Profile): Promise<Backend> {
+  return target === 'model' ? new ModelBackend({ profile }) : KernelBackend.start();
 }
 
-export async function runOne(script: Script, target: 'model' | 'kernel'): Promise<RunReport> {
+export async function runOne(
+  script: Script,
+  target: 'model' | 'kernel',
+  profile: Profile = 'linux-6.18',
+): Promise<RunReport> {
   let backend: Backend;
   try {
-    backend = await makeBackend(target);
+    backend = await makeBackend(target, profile);
   } catch (e) {
     throw new CliError(
       'PORTSPACE_KERNEL_UNAVAILABLE',
@@ -145,6 +154,7 @@ export const runCommand: Command = {
         options: {
           ...HELP_OPTION,
           target: { type: 'string', default: 'model' },
+          profile: { type: 'string' },
           json: { type: 'boolean', default: false },
         },
       }),
@@ -156,6 +166,11 @@ export const runCommand: Command = {
     const target = values.target;
     if (target !== 'model' && target !== 'kernel')
       throw usageError(`--target must be 'model' or 'kernel', got '${String(target)}'.`);
+    const profile = profileOption('run', values.profile);
+    if (target === 'kernel' && values.profile !== undefined)
+      throw usageError(
+        `--profile applies to the model only; the kernel is what it is (Linux 6.18 here). Drop --profile or use --target model.`,
+      );
     if (positionals.length === 0)
       throw usageError("give at least one script file. See 'portspace run --help'.");
     const scripts = loadScripts(positionals);
@@ -163,11 +178,12 @@ export const runCommand: Command = {
 
     const reports: RunReport[] = [];
     for (const script of scripts) {
-      const report = await runOne(script, target);
+      const report = await runOne(script, target, profile);
       reports.push(report);
       if (!values.json) {
         const rules = report.rules.length > 0 ? out.paint('dim', ` (${report.rules.join(', ')})`) : '';
-        out.line(`${out.paint('bold', report.file)} on ${report.backend}${rules}`);
+        const on = target === 'model' && profile !== 'linux-6.18' ? `model (${profile})` : report.backend;
+        out.line(`${out.paint('bold', report.file)} on ${on}${rules}`);
         for (const r of report.records) out.line(stepLine(report.file, r, out));
         if (report.aborted !== null) out.line(`  ${out.paint('red', 'ABORTED')}: ${report.aborted}`);
         out.line(verdictLine(report, out));
@@ -179,6 +195,7 @@ export const runCommand: Command = {
     if (values.json) {
       out.json({
         target,
+        ...(target === 'model' ? { profile } : {}),
         ok: failed.length === 0,
         files: reports.length,
         passed: reports.length - failed.length,
