@@ -1,0 +1,4 @@
+/** portspace's planner: capacity and churn plans on the model, on virtual time (pure). */
+export { type ExactOptions, runExact } from './exact-engine.js';
+export { type EngineOptions, runFast } from './fast-engine.js';
+export * from './plan-types.js';
