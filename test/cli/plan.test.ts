@@ -194,9 +194,9 @@ test('plan: bad input says what was wrong and what to give, with a PORTSPACE_* c
     /1,000,000,000 connection attempts.*at most 200,000,000: shorten --duration/,
   );
   fails(
-    [...base, '--from', '10.0.0.2', '--to', '2001:db8::1:80'],
+    [...base, '--from', '10.0.0.2', '--to', '[2001:db8::1]:80'],
     'PORTSPACE_PLAN_INPUT',
-    /give ADDRESS:PORT|one family/,
+    /an IPv6 destination for IPv4 sources; use one family/,
   );
 });
 
