@@ -143,19 +143,18 @@ export function advise(cfg: PlanConfig, base: StrategyResult): Advice[] {
   const plusOne = withSources(sourced, cfg.sources.length + 1);
   add('more-sources', `+1 source IP (${plusOne.sources.at(-1)})${how}`, plusOne);
   if (base.failed > 0) {
-    // The fewest sources that remove every failure (more sources never add failures).
-    let n = cfg.sources.length + 1;
-    while (n <= MAX_SOURCES_TRIED && runFast(withSources(sourced, n)).failed > 0) n *= 2;
-    if (n <= MAX_SOURCES_TRIED || runFast(withSources(sourced, MAX_SOURCES_TRIED)).failed === 0) {
-      let lowN = Math.max(cfg.sources.length + 1, Math.floor(n / 2));
-      let highN = Math.min(n, MAX_SOURCES_TRIED);
-      while (lowN < highN) {
-        const mid = Math.floor((lowN + highN) / 2);
-        if (runFast(withSources(sourced, mid)).failed === 0) highN = mid;
-        else lowN = mid + 1;
+    // The fewest sources that remove every failure: the demand per source (new connections per
+    // second x how long each keeps its port) over what one source holds, checked by simulation.
+    const perSource = sourced.strategy === 'bind0' ? 1 : cfg.destinations.length;
+    const demand = (cfg.rate / 1000) * portLifetimeMs(cfg);
+    let n = Math.max(cfg.sources.length + 2, Math.ceil(demand / (perSource * capacityOf(sourced))));
+    for (let tries = 0; tries < 3 && n <= MAX_SOURCES_TRIED; tries++, n++) {
+      const plan = withSources(sourced, n);
+      const r = runFast(plan);
+      if (r.failed === 0) {
+        add('more-sources', `${n} source IPs${how}`, plan);
+        break;
       }
-      if (highN > cfg.sources.length + 1)
-        add('more-sources', `${highN} source IPs${how}`, withSources(sourced, highN));
     }
   }
   if (cfg.strategy === 'bind0') {
