@@ -210,19 +210,19 @@ export const planCommand: Command = {
       'tw-reuse': values['tw-reuse'] ?? values['tcp-tw-reuse'],
     });
     const plans = values.compare ? STRATEGIES.map((s) => ({ ...cfg, strategy: s })) : [cfg];
-    for (const p of plans) checkSize(p, engine);
+    const sizes = plans.map((p) => checkSize(p, engine));
 
     const results: StrategyResult[] = [];
-    for (const p of plans) {
+    for (const [k, p] of plans.entries()) {
+      // Drawn on a terminal only, and only for runs long enough to be worth watching.
       const progress = new Progress({
         stream: out.stderr,
-        total: 1,
-        label: `plan ${p.strategy}`,
+        total: sizes[k] ?? 0,
+        label: `plan ${p.strategy} (${engine})`,
         paint: out.paintErr,
+        enabled: out.stderr.isTTY === true && (sizes[k] ?? 0) >= (engine === 'fast' ? 5_000_000 : 200_000),
       });
-      const onProgress = (done: number, total: number) => {
-        if (progress.active) progress.update(done / total);
-      };
+      const onProgress = (done: number) => progress.update(done);
       results.push(engine === 'fast' ? runFast(p, { onProgress }) : runExact(p, { seed, onProgress }));
       progress.stop();
     }
