@@ -141,8 +141,9 @@ export function advise(cfg: PlanConfig, base: StrategyResult): Advice[] {
   const sourced: PlanConfig = cfg.strategy === 'connect' ? { ...cfg, strategy: 'noport' } : cfg;
   const how = cfg.strategy === 'connect' ? ' (with IP_BIND_ADDRESS_NO_PORT + bind(ip, 0))' : '';
   const plusOne = withSources(sourced, cfg.sources.length + 1);
-  add('more-sources', `+1 source IP (${plusOne.sources.at(-1)})${how}`, plusOne);
-  if (base.failed > 0) {
+  const plusOneResult = runFast(plusOne);
+  add('more-sources', `+1 source IP (${plusOne.sources.at(-1)})${how}`, outcome(plusOneResult));
+  if (plusOneResult.failed > 0) {
     // The fewest sources that remove every failure: the demand per source (new connections per
     // second x how long each keeps its port) over what one source holds, checked by simulation.
     const perSource = sourced.strategy === 'bind0' ? 1 : cfg.destinations.length;
