@@ -9,23 +9,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { runExact } from '../src/planner/exact-engine.js';
+import { HEADLINE_PLAN } from '../src/planner/example.js';
 import { runFast } from '../src/planner/fast-engine.js';
 import type { PlanConfig, StrategyResult } from '../src/planner/plan-types.js';
 
-const headline: PlanConfig = {
-  sources: ['10.0.0.1'],
-  destinations: [{ addr: '10.1.1.1', port: 5432 }],
-  range: [32768, 60999],
-  reserved: [],
-  twReuse: 0,
-  twReuseDelayMs: 1000,
-  maxTwBuckets: 131072,
-  rate: 500,
-  holdMs: 0,
-  closer: 'client',
-  durationMs: 180_000,
-  strategy: 'connect',
-};
+const headline: PlanConfig = HEADLINE_PLAN;
 
 // 10M attempts: 100,000 new connections/s for 100 s from 4 sources to 16 destinations, each open
 // 50 ms, the client closing first; TIME_WAIT capped only by a large tcp_max_tw_buckets.

@@ -5,23 +5,11 @@ import { test } from 'node:test';
 import { advise, nextAddress } from '../../src/planner/advice.js';
 import { svgChart } from '../../src/planner/chart-svg.js';
 import { textChart } from '../../src/planner/chart-text.js';
+import { HEADLINE_PLAN } from '../../src/planner/example.js';
 import { runFast } from '../../src/planner/fast-engine.js';
 import type { PlanConfig } from '../../src/planner/plan-types.js';
 
-const headline: PlanConfig = {
-  sources: ['10.0.0.1'],
-  destinations: [{ addr: '10.1.1.1', port: 5432 }],
-  range: [32768, 60999],
-  reserved: [],
-  twReuse: 0,
-  twReuseDelayMs: 1000,
-  maxTwBuckets: 131072,
-  rate: 500,
-  holdMs: 0,
-  closer: 'client',
-  durationMs: 180_000,
-  strategy: 'connect',
-};
+const headline: PlanConfig = HEADLINE_PLAN;
 
 test('A3 R22 R62 R1: advice for the headline plan, each with its re-simulated numbers', () => {
   const base = runFast(headline);
