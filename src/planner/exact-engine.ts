@@ -18,7 +18,7 @@ import { coreOf } from '../model/netns.js';
 import type { EngineOptions } from './fast-engine.js';
 import type { PlanConfig, StrategyResult } from './plan-types.js';
 import { Recorder } from './recorder.js';
-import { attemptCount, attemptTime, destinationIndex, sourceIndex, userspacePorts } from './workload.js';
+import { arrivalClock, attemptCount, destinationIndex, sourceIndex, userspacePorts } from './workload.js';
 
 interface OpenConn {
   readonly sock: SockId;
@@ -82,8 +82,9 @@ export function runExact(cfg: PlanConfig, opts: ExactOptions = {}): StrategyResu
   };
 
   const total = attemptCount(cfg);
-  for (let i = 0; i < total; i++) {
-    const t = attemptTime(i, cfg.rate);
+  const clock = arrivalClock(cfg);
+  let i = 0;
+  for (let t = clock.next(); t < cfg.durationMs; t = clock.next(), i++) {
     for (let c = queue[qHead]; c && c.due <= t; c = queue[qHead]) {
       qHead++;
       close(c);
@@ -146,7 +147,7 @@ export function runExact(cfg: PlanConfig, opts: ExactOptions = {}): StrategyResu
       if (cfg.holdMs === 0) close(c);
       else queue.push(c);
     }
-    if ((i & 0xffff) === 0) opts.onProgress?.(i, total);
+    if ((i & 0xffff) === 0) opts.onProgress?.(Math.min(i, total), total);
   }
   for (let c = queue[qHead]; c && c.due < cfg.durationMs; c = queue[qHead]) {
     qHead++;

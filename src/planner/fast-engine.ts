@@ -26,8 +26,8 @@
 import type { PlanConfig, StrategyResult } from './plan-types.js';
 import { Recorder } from './recorder.js';
 import {
+  arrivalClock,
   attemptCount,
-  attemptTime,
   autoselectRecycles,
   capacityOf,
   destinationIndex,
@@ -174,8 +174,9 @@ export function runFast(cfg: PlanConfig, opts: EngineOptions = {}): StrategyResu
 
   const total = attemptCount(cfg);
   const progressEvery = 1 << 18;
-  for (let i = 0; i < total; i++) {
-    const t = attemptTime(i, cfg.rate);
+  const clock = arrivalClock(cfg);
+  let i = 0;
+  for (let t = clock.next(); t < cfg.durationMs; t = clock.next(), i++) {
     while (closes.head < closes.tail && (closes.time[closes.head & closes.mask] ?? 0) <= t) closeOne();
     expireUpTo(t);
     rec.timeWaitNow(twTotal);
@@ -213,7 +214,7 @@ export function runFast(cfg: PlanConfig, opts: EngineOptions = {}): StrategyResu
       rec.connected(t, bindCounts ? (srcHeld[s] ?? 0) : pairHeld, p, pairHeld, open, twTotal);
       if (hold === 0) closeOne();
     }
-    if ((i & (progressEvery - 1)) === 0) opts.onProgress?.(i, total);
+    if ((i & (progressEvery - 1)) === 0) opts.onProgress?.(Math.min(i, total), total);
   }
   // Connections closing before the end of the run still count (their TIME_WAIT peak).
   while (closes.head < closes.tail && (closes.time[closes.head & closes.mask] ?? 0) < cfg.durationMs)

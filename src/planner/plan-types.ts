@@ -26,6 +26,9 @@ export interface Destination {
   readonly port: number;
 }
 
+/** When attempts happen: evenly spaced, or a Poisson process (exponential gaps, seeded). */
+export type ArrivalSpec = { readonly kind: 'even' } | { readonly kind: 'poisson'; readonly seed: number };
+
 export interface PlanConfig {
   /** Local source addresses (IPv4 or IPv6, all one family, not loopback). */
   readonly sources: readonly string[];
@@ -41,8 +44,10 @@ export interface PlanConfig {
   readonly twReuseDelayMs: number;
   /** net.ipv4.tcp_max_tw_buckets. */
   readonly maxTwBuckets: number;
-  /** New connections per second (> 0). */
+  /** New connections per second (> 0), the mean rate for Poisson arrivals. */
   readonly rate: number;
+  /** Default: evenly spaced. */
+  readonly arrivals?: ArrivalSpec;
   /** How long a connection stays open, in whole ms. */
   readonly holdMs: number;
   /** Who sends the first FIN: the client ends in TIME_WAIT (R60); the server leaves none here. */

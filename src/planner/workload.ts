@@ -1,13 +1,15 @@
 /**
  * The workload both engines replay, so they see the same events in the same order:
- *  - attempt i happens at floor(i * 1000 / rate) ms (whole ms keep virtual time exact);
+ *  - attempt i happens at floor(i * 1000 / rate) ms (whole ms keep virtual time exact), or,
+ *    for Poisson arrivals, at the floor of a sum of exponential gaps of mean 1000 / rate ms
+ *    drawn from a seeded generator (the same seed gives both engines the same times);
  *  - it goes to destination i mod D, from source floor(i / D) mod S (every destination once,
  *    then the next source; plain connect ignores the source, the route picks it, R10);
  *  - a successful connection closes at its time + hold; closes due at or before an attempt's
  *    time happen before it, TIME_WAIT expiries due by then before those (R6: 60 s).
  * And the port arithmetic the fast engine counts with (capacity per unit, R11/R40/R2).
  */
-import { parseAddr } from '../model/index.js';
+import { parseAddr, seededEntropy } from '../model/index.js';
 import type { PlanConfig, StrategyName } from './plan-types.js';
 
 /** R6: TIME_WAIT lasts a fixed 60 s. */
@@ -17,7 +19,31 @@ export function attemptTime(i: number, rate: number): number {
   return Math.floor((i * 1000) / rate);
 }
 
-/** Number of attempts with a time below durationMs. */
+/** The attempt times in order, in whole ms: `next()` returns the time of the next attempt. */
+export interface ArrivalClock {
+  next(): number;
+}
+
+export function arrivalClock(cfg: Pick<PlanConfig, 'rate' | 'arrivals'>): ArrivalClock {
+  const spec = cfg.arrivals ?? { kind: 'even' };
+  const rate = cfg.rate;
+  if (spec.kind === 'even') {
+    let i = 0;
+    return { next: () => attemptTime(i++, rate) };
+  }
+  const random = seededEntropy(spec.seed);
+  const meanGapMs = 1000 / rate;
+  let t = 0;
+  return {
+    next: () => {
+      // 1 - u lies in (0, 1]: the logarithm is finite.
+      t += -Math.log(1 - random.u32() / 4294967296) * meanGapMs;
+      return Math.floor(t);
+    },
+  };
+}
+
+/** Number of attempts with a time below durationMs (the expected number for Poisson arrivals). */
 export function attemptCount(cfg: Pick<PlanConfig, 'rate' | 'durationMs'>): number {
   let n = Math.ceil((cfg.durationMs * cfg.rate) / 1000);
   while (n > 0 && attemptTime(n - 1, cfg.rate) >= cfg.durationMs) n--;

@@ -226,6 +226,26 @@ test('plan: aliases of the strategy and sysctl names are accepted', () => {
   assert.equal(j.plan.twReuse, 1);
 });
 
+test('plan --arrivals poisson: random gaps of mean 1/rate, reproducible by --seed', () => {
+  const run = (seed: string) => {
+    const r = cli([...HEADLINE, '--arrivals', 'poisson', '--seed', seed, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    return (json(r) as { strategies: StrategyJson[] }).strategies[0] as StrategyJson;
+  };
+  const a = run('7');
+  // A Poisson count of mean 90,000 has a standard deviation of 300: 3% is 9 of them.
+  assert.ok(Math.abs(a.attempts - ATTEMPTS) < 0.03 * ATTEMPTS, String(a.attempts));
+  assert.notEqual(a.attempts, ATTEMPTS);
+  assert.deepEqual(run('7'), a);
+  // The ports are the same 28,232: the first failure still comes after about 56 s.
+  assert.ok(Math.abs((a.firstFailureAtSec ?? 0) - PORTS / RATE) < 2, String(a.firstFailureAtSec));
+  fails(
+    [...HEADLINE.slice(1), '--arrivals', 'bursty'],
+    'PORTSPACE_PLAN_INPUT',
+    /--arrivals 'bursty': give 'even'/,
+  );
+});
+
 test('plan --help shows the options and the headline example', () => {
   const r = cli(['plan', '--help']);
   assert.equal(r.status, 0);

@@ -1,6 +1,6 @@
 // The fast engine (counts in typed arrays) against the exact engine (the full model, call by
 // call), on random small plans for every strategy and closer with several sources and
-// destinations: the same first failure (time, errno, call), the same number of failures, the
+// destinations, evenly spaced or Poisson arrivals: the same first failure (time, errno, call), the same number of failures, the
 // same peaks. Where tcp_tw_reuse lets connect() recycle TIME_WAIT (R62), which entry it takes
 // is the kernel's random walk (R13): there the fast engine's TIME_WAIT and in-use peaks must be
 // upper bounds of the model's, and everything that decides failures must still be equal.
@@ -40,6 +40,7 @@ const planArb: fc.Arbitrary<PlanConfig> = fc
     nSrc: fc.integer({ min: 1, max: 3 }),
     nDst: fc.integer({ min: 1, max: 3 }),
     strategy: fc.constantFrom(...STRATEGIES),
+    poisson: fc.option(fc.integer({ min: 0, max: 1 << 30 }), { nil: undefined }),
   })
   .map((r) => {
     const size = r.single ? 1 : r.halfSize * 2;
@@ -60,6 +61,7 @@ const planArb: fc.Arbitrary<PlanConfig> = fc
       closer: r.closer,
       durationMs: r.durationMs,
       strategy: r.strategy,
+      arrivals: r.poisson === undefined ? { kind: 'even' } : { kind: 'poisson', seed: r.poisson },
     };
     return cfg;
   })

@@ -142,6 +142,9 @@ export interface RawPlanOptions {
   readonly 'max-tw-buckets'?: string | undefined;
   readonly duration?: string | undefined;
   readonly strategy?: string | undefined;
+  readonly arrivals?: string | undefined;
+  /** Seed of Poisson arrivals (and, in plan.ts, of the exact engine). */
+  readonly seed?: number | undefined;
 }
 
 export function planConfig(o: RawPlanOptions): PlanConfig {
@@ -191,6 +194,13 @@ export function planConfig(o: RawPlanOptions): PlanConfig {
   const closer = o.closer ?? DEFAULTS.closer;
   if (closer !== 'client' && closer !== 'server')
     throw bad('closer', closer, "give 'client' (the client closes first and keeps TIME_WAIT) or 'server'");
+  const arrivals = o.arrivals ?? 'even';
+  if (arrivals !== 'even' && arrivals !== 'poisson')
+    throw bad(
+      'arrivals',
+      arrivals,
+      "give 'even' (one attempt every 1/rate s) or 'poisson' (random gaps, mean 1/rate s)",
+    );
   const twReuse = integer('tw-reuse', o['tw-reuse'] ?? DEFAULTS.twReuse, 0, 2) as 0 | 1 | 2;
   const cfg: PlanConfig = {
     sources: sources.map((s) => s.text),
@@ -207,6 +217,7 @@ export function planConfig(o: RawPlanOptions): PlanConfig {
       number('duration', o.duration ?? DEFAULTS.duration, 0.001, 864_000, 'seconds') * 1000,
     ),
     strategy: parseStrategy(o.strategy ?? DEFAULTS.strategy),
+    arrivals: arrivals === 'even' ? { kind: 'even' } : { kind: 'poisson', seed: o.seed ?? 1 },
   };
   if (cfg.rate <= 0) throw bad('rate', o.rate, 'the rate must be above 0');
   for (const s of ['connect', 'reuseaddr'] as const)

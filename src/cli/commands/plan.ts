@@ -41,6 +41,7 @@ workload:
                            reuseaddr    SO_REUSEADDR + bind(ip, port) chosen round-robin per
                                         destination by the application    (alias: so-reuseaddr)
   --compare                run all four strategies side by side
+  --arrivals even|poisson  evenly spaced attempts (default), or a Poisson process of that mean rate
 
 sysctls (net.ipv4.*):
   --range LO-HI            ip_local_port_range (default ${DEFAULTS.range})
@@ -51,7 +52,7 @@ sysctls (net.ipv4.*):
 
 output:
   --engine fast|exact      fast: counts, proven equal to exact (default); exact: the full model
-  --seed N                 seed of the exact engine's random choices (default 1)
+  --seed N                 seed of Poisson arrivals and of the exact engine's choices (default 1)
   --svg FILE               write the chart of ports in use over time as SVG
   --json                   one JSON document on stdout
   -h, --help               this text
@@ -176,6 +177,7 @@ export const planCommand: Command = {
           duration: { type: 'string' },
           strategy: { type: 'string' },
           compare: { type: 'boolean', default: false },
+          arrivals: { type: 'string' },
           range: { type: 'string' },
           'port-range': { type: 'string' },
           reserved: { type: 'string' },
@@ -208,6 +210,7 @@ export const planCommand: Command = {
       ...values,
       range: values.range ?? values['port-range'],
       'tw-reuse': values['tw-reuse'] ?? values['tcp-tw-reuse'],
+      seed,
     });
     const plans = values.compare ? STRATEGIES.map((s) => ({ ...cfg, strategy: s })) : [cfg];
     const sizes = plans.map((p) => checkSize(p, engine));
@@ -264,7 +267,7 @@ export const planCommand: Command = {
     }
     const p = out.paint;
     out.line(
-      `${p('bold', 'plan')}: ${num(cfg.rate)} new connections/s for ${cfg.durationMs / 1000} s, each open ${cfg.holdMs / 1000} s, the ${cfg.closer} closes first`,
+      `${p('bold', 'plan')}: ${num(cfg.rate)} new connections/s${cfg.arrivals?.kind === 'poisson' ? ' (Poisson)' : ''} for ${cfg.durationMs / 1000} s, each open ${cfg.holdMs / 1000} s, the ${cfg.closer} closes first`,
     );
     out.line(
       `  from ${cfg.sources.join(', ')} to ${cfg.destinations.map(endpoint).join(', ')}; ip_local_port_range ${cfg.range[0]} ${cfg.range[1]}${cfg.reserved.length > 0 ? ` (${num(cfg.reserved.length)} reserved)` : ''}, tcp_tw_reuse ${cfg.twReuse}`,
