@@ -35,6 +35,12 @@ export type CliErrorCode =
   | 'PORTSPACE_KERNEL_UNAVAILABLE'
   /** The kernel harness failed while a script ran (helper died, timed out, ...). */
   | 'PORTSPACE_RUN_ABORTED'
+  /** `plan`: an option value that is not a valid plan input (address, port, rate, range, ...). */
+  | 'PORTSPACE_PLAN_INPUT'
+  /** `plan`: more attempts than the engine's bound; the message says how to shrink the plan. */
+  | 'PORTSPACE_PLAN_TOO_LARGE'
+  /** An output file (e.g. `plan --svg FILE`) cannot be written. */
+  | 'PORTSPACE_FILE_UNWRITABLE'
   /** A bug. */
   | 'PORTSPACE_INTERNAL';
 

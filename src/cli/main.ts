@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { diffCommand } from './commands/diff.js';
 import { explainCommand } from './commands/explain.js';
+import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
 import { tourCommand } from './commands/tour.js';
 import type { Command } from './common.js';
@@ -33,7 +34,14 @@ A short tour of the model: per-destination port reuse, bind-before-connect, TIME
   },
 };
 
-const COMMANDS: readonly Command[] = [tourCommand, runCommand, explainCommand, diffCommand, demoCommand];
+const COMMANDS: readonly Command[] = [
+  tourCommand,
+  runCommand,
+  explainCommand,
+  diffCommand,
+  planCommand,
+  demoCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,298 @@
+/**
+ * `portspace plan`: capacity and churn planning on the model, on virtual time. Parses the
+ * workload (plan-options.ts), runs one strategy or all four (--compare) on the fast engine (or
+ * --engine exact: the full model), and prints the numbers, a terminal chart and advice; --json
+ * gives one document, --svg FILE writes the chart as SVG. Exit 0 whatever the plan's failures
+ * (they are the answer, not an error); 2 for bad input.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type Advice, advise, percent, strategyText } from '../../planner/advice.js';
+import { svgChart } from '../../planner/chart-svg.js';
+import { textChart } from '../../planner/chart-text.js';
+import { runExact } from '../../planner/exact-engine.js';
+import { runFast } from '../../planner/fast-engine.js';
+import { type PlanConfig, STRATEGIES, type StrategyResult } from '../../planner/plan-types.js';
+import { endpoint } from '../../planner/recorder.js';
+import { autoselectRecycles, capacityOf, portLifetimeMs, rangeIsExact } from '../../planner/workload.js';
+import { type Command, HELP_OPTION, parseOptions } from '../common.js';
+import { CliError, EXIT, usageError } from '../errors.js';
+import type { Output } from '../output.js';
+import { Progress } from '../progress.js';
+import { checkSize, DEFAULTS, planConfig } from './plan-options.js';
+
+const HELP = `usage: portspace plan --from ADDR --to ADDR:PORT --rate N [options]
+
+Capacity and churn planning: replays a workload of new connections on the model's port rules
+(Linux 6.18) on virtual time and reports when connect() or bind() first fails, how often, and
+how many ports and TIME_WAIT entries are in use; then re-runs it with each tweak that could help.
+
+workload:
+  --from ADDR[,ADDR]       local source address(es), used round-robin by the bind strategies
+                           (plain connect takes the route's source: the first one)
+  --to ADDR:PORT[,...]     remote destination(s), used round-robin ([v6addr]:port for IPv6)
+  --rate N                 new connections per second (decimals allowed)
+  --hold S                 seconds each connection stays open (default ${DEFAULTS.hold})
+  --closer client|server   who closes first; the client keeps TIME_WAIT for 60 s (default ${DEFAULTS.closer})
+  --duration S             seconds of virtual time (default ${DEFAULTS.duration})
+  --strategy NAME          connect      plain connect() (default)
+                           bind0        bind(ip, 0) then connect()          (alias: bind)
+                           noport       IP_BIND_ADDRESS_NO_PORT + bind(ip, 0) (alias: no-port)
+                           reuseaddr    SO_REUSEADDR + bind(ip, port) chosen round-robin per
+                                        destination by the application    (alias: so-reuseaddr)
+  --compare                run all four strategies side by side
+  --arrivals even|poisson  evenly spaced attempts (default), or a Poisson process of that mean rate
+
+sysctls (net.ipv4.*):
+  --range LO-HI            ip_local_port_range (default ${DEFAULTS.range})
+  --reserved LIST          ip_local_reserved_ports, like 40000,40010-40020 (default none)
+  --tw-reuse 0|1|2         tcp_tw_reuse (default ${DEFAULTS.twReuse}: loopback only)
+  --tw-reuse-delay MS      tcp_tw_reuse_delay (default ${DEFAULTS.twReuseDelay})
+  --max-tw-buckets N       tcp_max_tw_buckets (default ${DEFAULTS.maxTwBuckets})
+
+output:
+  --engine fast|exact      fast: counts, proven equal to exact (default); exact: the full model
+  --seed N                 seed of Poisson arrivals and of the exact engine's choices (default 1)
+  --svg FILE               write the chart of ports in use over time as SVG
+  --json                   one JSON document on stdout
+  -h, --help               this text
+
+exit codes: 0 the plan ran (failures in the plan are its answer), 2 bad input
+
+example (one source, one destination, 500/s, the client closes first: the first EADDRNOTAVAIL
+comes after 28,232 / 500 = 56.5 s, then ~5.9% of connects fail):
+  portspace plan --from 10.0.0.1 --to 10.1.1.1:5432 --rate 500 --hold 0 --closer client \\
+    --tw-reuse 0 --duration 180 --strategy connect`;
+
+function strategyJson(r: StrategyResult) {
+  return {
+    name: r.name,
+    firstFailureAtSec: r.firstFailureAtSec,
+    errno: r.errno,
+    failedCall: r.failedCall,
+    failedFraction: r.failedFraction,
+    steadyFailedFraction: r.steadyFailedFraction,
+    attempts: r.attempts,
+    failed: r.failed,
+    peakInUse: r.peakInUse,
+    peakTimeWait: r.peakTimeWait,
+    peakOpen: r.peakOpen,
+    capacity: r.capacity,
+    capacityUnit: r.capacityUnit,
+    pairs: r.pairs,
+    series: r.series,
+  };
+}
+
+/** Things the reader must know to read the numbers right. */
+function notes(cfg: PlanConfig, engine: 'fast' | 'exact', strategies: readonly PlanConfig[]): string[] {
+  const out: string[] = [];
+  if (!rangeIsExact(cfg.range))
+    out.push(
+      `the range has an odd number of ports: connect() and bind(ip, 0) scan an even count, so one port (which one depends on the random start) is out of reach on each attempt (R11, R40); the fast engine counts ${capacityOf({ ...cfg, strategy: 'connect' })} ports, the lower bound.`,
+    );
+  if (cfg.sources.length > 1 && strategies.some((s) => s.strategy === 'connect'))
+    out.push(
+      `plain connect() takes its source from the route (R10): ${cfg.sources[0]} only; the other --from addresses need a bind strategy (noport, bind0, reuseaddr).`,
+    );
+  const recycling = strategies.some((s) =>
+    s.sources.some((a) => s.destinations.some((d) => autoselectRecycles(s, a, d.addr))),
+  );
+  if (recycling && engine === 'fast')
+    out.push(
+      'tcp_tw_reuse lets connect() recycle TIME_WAIT entries (R62): failures are exact, but which entry the kernel recycles rather than a free port is its random walk (R13); peak TIME_WAIT and ports in use are upper bounds here (--engine exact samples them).',
+    );
+  return out;
+}
+
+function num(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function firstFailureText(r: StrategyResult): string {
+  return r.firstFailureAtSec === null ? 'none' : `${r.firstFailureAtSec} s`;
+}
+
+function strategyBlock(r: StrategyResult, cfg: PlanConfig, out: Output): string[] {
+  const p = out.paint;
+  const unit = r.capacityUnit === 'source' ? 'source address' : '(source, destination)';
+  const steady =
+    r.steadyFailedFraction === null
+      ? ''
+      : `; steady state ${percent(r.steadyFailedFraction)} (the last ${portLifetimeMs(cfg) / 1000} s: one port lifetime)`;
+  const fail =
+    r.firstFailureAtSec === null
+      ? p('green', `none within ${cfg.durationMs / 1000} s`)
+      : p('red', `at ${r.firstFailureAtSec} s: ${r.failedCall}() ${r.errno}`);
+  return [
+    `${p('bold', `strategy ${r.name}`)} (${strategyText(r.name)})`,
+    `  first failure   ${fail}`,
+    `  failed          ${num(r.failed)} of ${num(r.attempts)} attempts (${percent(r.failedFraction)})${steady}`,
+    `  peak in use     ${num(r.peakInUse)} of ${num(r.capacity)} ports per ${unit}`,
+    `  peak TIME_WAIT  ${num(r.peakTimeWait)}`,
+    `  peak open       ${num(r.peakOpen)}`,
+  ];
+}
+
+function compareTable(results: readonly StrategyResult[]): string[] {
+  const rows = [
+    ['strategy', 'first failure', 'errno', 'failed', 'steady', 'peak in use', 'peak TIME_WAIT'],
+    ...results.map((r) => [
+      r.name,
+      firstFailureText(r),
+      r.errno ?? '-',
+      percent(r.failedFraction),
+      r.steadyFailedFraction === null ? '-' : percent(r.steadyFailedFraction),
+      `${num(r.peakInUse)}/${num(r.capacity)}`,
+      num(r.peakTimeWait),
+    ]),
+  ];
+  const widths = rows[0]?.map((_, k) => Math.max(...rows.map((row) => (row[k] ?? '').length))) ?? [];
+  return rows.map((row) => `  ${row.map((c, k) => c.padEnd(widths[k] ?? 0)).join('  ')}`.trimEnd());
+}
+
+function adviceLines(advice: readonly Advice[], out: Output): string[] {
+  const lines = advice.map((a) => `  ${a.helps ? out.paint('green', '+') : out.paint('dim', '=')} ${a.text}`);
+  lines.push(out.paint('dim', '  (never tcp_tw_recycle: Linux removed it in 4.12)'));
+  return lines;
+}
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'capacity and churn planning: when connects fail, how many ports and TIME_WAITs, advice',
+  help: HELP,
+  async run(argv, out) {
+    const { values, positionals } = parseOptions('plan', () =>
+      parseArgs({
+        args: [...argv],
+        allowPositionals: true,
+        strict: true,
+        options: {
+          ...HELP_OPTION,
+          from: { type: 'string', multiple: true },
+          to: { type: 'string', multiple: true },
+          rate: { type: 'string' },
+          hold: { type: 'string' },
+          closer: { type: 'string' },
+          duration: { type: 'string' },
+          strategy: { type: 'string' },
+          compare: { type: 'boolean', default: false },
+          arrivals: { type: 'string' },
+          range: { type: 'string' },
+          'port-range': { type: 'string' },
+          reserved: { type: 'string' },
+          'tw-reuse': { type: 'string' },
+          'tcp-tw-reuse': { type: 'string' },
+          'tw-reuse-delay': { type: 'string' },
+          'max-tw-buckets': { type: 'string' },
+          engine: { type: 'string', default: DEFAULTS.engine },
+          seed: { type: 'string' },
+          svg: { type: 'string' },
+          json: { type: 'boolean', default: false },
+        },
+      }),
+    );
+    if (values.help) {
+      out.line(HELP);
+      return EXIT.ok;
+    }
+    if (positionals.length > 0)
+      throw usageError(
+        `plan takes no arguments, got '${positionals.join(' ')}'. See 'portspace plan --help'.`,
+      );
+    const engine = values.engine;
+    if (engine !== 'fast' && engine !== 'exact')
+      throw usageError(`--engine must be 'fast' or 'exact', got '${engine}'.`);
+    const seed = values.seed === undefined ? 1 : Number(values.seed);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw usageError(`--seed must be an integer >= 0, got '${values.seed}'.`);
+    const cfg = planConfig({
+      ...values,
+      range: values.range ?? values['port-range'],
+      'tw-reuse': values['tw-reuse'] ?? values['tcp-tw-reuse'],
+      seed,
+    });
+    const plans = values.compare ? STRATEGIES.map((s) => ({ ...cfg, strategy: s })) : [cfg];
+    const sizes = plans.map((p) => checkSize(p, engine));
+
+    const results: StrategyResult[] = [];
+    for (const [k, p] of plans.entries()) {
+      // Drawn on a terminal only, and only for runs long enough to be worth watching.
+      const progress = new Progress({
+        stream: out.stderr,
+        total: sizes[k] ?? 0,
+        label: `plan ${p.strategy} (${engine})`,
+        paint: out.paintErr,
+        enabled: out.stderr.isTTY === true && (sizes[k] ?? 0) >= (engine === 'fast' ? 5_000_000 : 200_000),
+      });
+      const onProgress = (done: number) => progress.update(done);
+      results.push(engine === 'fast' ? runFast(p, { onProgress }) : runExact(p, { seed, onProgress }));
+      progress.stop();
+    }
+    const main = results.find((r) => r.name === cfg.strategy) ?? results[0];
+    if (!main) throw new Error('plan: no result');
+    const advice = advise(cfg, main);
+    const planNotes = notes(cfg, engine, plans);
+    const title = `ports in use over time: ${num(cfg.rate)}/s from ${cfg.sources.join(', ')} to ${cfg.destinations.map(endpoint).join(', ')}`;
+    if (values.svg !== undefined) {
+      try {
+        writeFileSync(values.svg, svgChart(results, cfg.durationMs, title));
+      } catch (e) {
+        throw new CliError(
+          'PORTSPACE_FILE_UNWRITABLE',
+          `cannot write the SVG chart to '${values.svg}': ${(e as NodeJS.ErrnoException).code ?? String(e)}. Give a path in a writable directory.`,
+          EXIT.usage,
+          { file: values.svg },
+          { cause: e },
+        );
+      }
+    }
+    if (values.json) {
+      out.json({
+        plan: cfg,
+        engine,
+        strategies: results.map(strategyJson),
+        advice: advice.map(({ id, tweak, before, after, helps, text }) => ({
+          id,
+          tweak,
+          before,
+          after,
+          helps,
+          text,
+        })),
+        notes: planNotes,
+        ...(values.svg === undefined ? {} : { svg: values.svg }),
+      });
+      return EXIT.ok;
+    }
+    const p = out.paint;
+    out.line(
+      `${p('bold', 'plan')}: ${num(cfg.rate)} new connections/s${cfg.arrivals?.kind === 'poisson' ? ' (Poisson)' : ''} for ${cfg.durationMs / 1000} s, each open ${cfg.holdMs / 1000} s, the ${cfg.closer} closes first`,
+    );
+    out.line(
+      `  from ${cfg.sources.join(', ')} to ${cfg.destinations.map(endpoint).join(', ')}; ip_local_port_range ${cfg.range[0]} ${cfg.range[1]}${cfg.reserved.length > 0 ? ` (${num(cfg.reserved.length)} reserved)` : ''}, tcp_tw_reuse ${cfg.twReuse}`,
+    );
+    out.line(
+      `  engine: ${engine}${engine === 'fast' ? ' (proven equal to the full model)' : `, seed ${seed}`}`,
+    );
+    out.line();
+    if (results.length > 1) {
+      for (const line of compareTable(results)) out.line(line);
+      out.line();
+    } else for (const line of strategyBlock(main, cfg, out)) out.line(line);
+    if (results.length === 1) out.line();
+    out.line(`ports in use (open + TIME_WAIT) over time, ${main.name}:`);
+    const width = Math.max(20, Math.min(100, ((out.stdout.columns ?? 80) || 80) - 12));
+    for (const line of textChart(main.series, { durationMs: cfg.durationMs, width, paint: p }))
+      out.line(line);
+    if (values.svg !== undefined) out.line(p('dim', `(SVG chart written to ${values.svg})`));
+    out.line();
+    out.line(p('bold', `advice for ${main.name}:`));
+    for (const line of adviceLines(advice, out)) out.line(line);
+    if (planNotes.length > 0) {
+      out.line();
+      for (const n of planNotes) out.line(`${p('yellow', 'note')}: ${n}`);
+    }
+    return EXIT.ok;
+  },
+};

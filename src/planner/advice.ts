@@ -1,0 +1,184 @@
+/**
+ * Advice drawn from the tweaks of "Bind before connect" (2014), each re-simulated on the fast
+ * engine so it comes with the numbers it changes: a wider ip_local_port_range (R1), tcp_tw_reuse
+ * (R62), more source addresses (R14, A3), IP_BIND_ADDRESS_NO_PORT instead of bind(ip, 0) (R22,
+ * A4), and keeping connections alive. tcp_tw_recycle is never suggested: it was removed in 4.12.
+ */
+import { parseAddr } from '../model/index.js';
+import { runFast } from './fast-engine.js';
+import type { PlanConfig, StrategyName, StrategyResult } from './plan-types.js';
+import { capacityOf, portLifetimeMs } from './workload.js';
+
+export type TweakId = 'wider-range' | 'tw-reuse' | 'more-sources' | 'noport' | 'keepalive';
+
+export interface Outcome {
+  readonly failedFraction: number;
+  readonly firstFailureAtSec: number | null;
+  readonly peakInUse: number;
+  readonly peakTimeWait: number;
+}
+
+export interface Advice {
+  readonly id: TweakId;
+  /** The change, as a user would make it. */
+  readonly tweak: string;
+  readonly before: Outcome;
+  readonly after: Outcome;
+  /** Whether the change lowers the failures (or, with none, the ports in use). */
+  readonly helps: boolean;
+  /** One sentence with the numbers. */
+  readonly text: string;
+}
+
+export const FULL_RANGE: readonly [number, number] = [1024, 65535];
+const MAX_SOURCES_TRIED = 64;
+
+function outcome(r: StrategyResult): Outcome {
+  return {
+    failedFraction: r.failedFraction,
+    firstFailureAtSec: r.firstFailureAtSec,
+    peakInUse: r.peakInUse,
+    peakTimeWait: r.peakTimeWait,
+  };
+}
+
+export function percent(f: number): string {
+  if (f === 0) return '0%';
+  if (f < 0.001) return '<0.1%';
+  return `${(f * 100).toFixed(1)}%`;
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+function firstFailure(o: Outcome, durationSec: number): string {
+  return o.firstFailureAtSec === null ? `none within ${durationSec} s` : `at ${o.firstFailureAtSec} s`;
+}
+
+function describe(tweak: string, before: Outcome, after: Outcome, durationSec: number, extra = ''): string {
+  return (
+    `${tweak}: first failure ${firstFailure(before, durationSec)} -> ${firstFailure(after, durationSec)}; ` +
+    `failed ${percent(before.failedFraction)} -> ${percent(after.failedFraction)}; ` +
+    `peak ports in use ${n(before.peakInUse)} -> ${n(after.peakInUse)}${extra}`
+  );
+}
+
+/** The address after `a` (10.0.0.1 -> 10.0.0.2, 2001:db8::1 -> 2001:db8::2), skipping `taken`. */
+export function nextAddress(a: string, taken: ReadonlySet<string>): string {
+  const parsed = parseAddr(a);
+  if (!parsed) return a;
+  const bytes = [...parsed.bytes];
+  for (let tries = 0; tries < 1 << 16; tries++) {
+    for (let i = bytes.length - 1; i >= 0; i--) {
+      bytes[i] = ((bytes[i] ?? 0) + 1) & 0xff;
+      if (bytes[i] !== 0) break;
+    }
+    const text =
+      bytes.length === 4
+        ? bytes.join('.')
+        : (parseAddr(
+            Array.from({ length: 8 }, (_, k) =>
+              (((bytes[2 * k] ?? 0) << 8) | (bytes[2 * k + 1] ?? 0)).toString(16),
+            ).join(':'),
+          )?.text ?? a);
+    const last = bytes[bytes.length - 1] ?? 0;
+    if (!taken.has(text) && last !== 0 && last !== 255) return text;
+  }
+  return a;
+}
+
+function withSources(cfg: PlanConfig, n: number): PlanConfig {
+  const sources = [...cfg.sources];
+  const taken = new Set(sources);
+  for (const d of cfg.destinations) taken.add(d.addr);
+  while (sources.length < n) {
+    const next = nextAddress(sources[sources.length - 1] ?? '', taken);
+    taken.add(next);
+    sources.push(next);
+  }
+  return { ...cfg, sources };
+}
+
+const STRATEGY_TEXT: Readonly<Record<StrategyName, string>> = {
+  connect: 'plain connect()',
+  bind0: 'bind(ip, 0) + connect()',
+  noport: 'IP_BIND_ADDRESS_NO_PORT + bind(ip, 0) + connect()',
+  reuseaddr: 'SO_REUSEADDR + bind(ip, port) + connect()',
+};
+
+export function strategyText(s: StrategyName): string {
+  return STRATEGY_TEXT[s];
+}
+
+/** Every tweak that applies to this plan, re-simulated. `base` is the plan's own result. */
+export function advise(cfg: PlanConfig, base: StrategyResult): Advice[] {
+  const sec = cfg.durationMs / 1000;
+  const before = outcome(base);
+  const out: Advice[] = [];
+  const add = (id: TweakId, tweak: string, next: PlanConfig | Outcome, extra = '') => {
+    const after = 'strategy' in next ? outcome(runFast(next)) : next;
+    const helps =
+      after.failedFraction < before.failedFraction ||
+      (before.failedFraction === 0 && after.failedFraction === 0 && after.peakInUse < before.peakInUse);
+    out.push({ id, tweak, before, after, helps, text: describe(tweak, before, after, sec, extra) });
+  };
+
+  const [lo, hi] = cfg.range;
+  if (lo !== FULL_RANGE[0] || hi !== FULL_RANGE[1]) {
+    add('wider-range', `net.ipv4.ip_local_port_range = ${FULL_RANGE[0]} ${FULL_RANGE[1]}`, {
+      ...cfg,
+      range: FULL_RANGE,
+    });
+  }
+  if ((cfg.strategy === 'connect' || cfg.strategy === 'noport') && cfg.twReuse !== 1) {
+    add(
+      'tw-reuse',
+      'net.ipv4.tcp_tw_reuse = 1',
+      { ...cfg, twReuse: 1 },
+      ` (an upper bound: connect() recycles TIME_WAIT entries older than tcp_tw_reuse_delay, ${cfg.twReuseDelayMs} ms, R62)`,
+    );
+  }
+  // More sources only help when the source is chosen: plain connect takes the route's (R10).
+  const sourced: PlanConfig = cfg.strategy === 'connect' ? { ...cfg, strategy: 'noport' } : cfg;
+  const how = cfg.strategy === 'connect' ? ' (with IP_BIND_ADDRESS_NO_PORT + bind(ip, 0))' : '';
+  const plusOne = withSources(sourced, cfg.sources.length + 1);
+  const plusOneResult = runFast(plusOne);
+  add('more-sources', `+1 source IP (${plusOne.sources.at(-1)})${how}`, outcome(plusOneResult));
+  if (plusOneResult.failed > 0) {
+    // The fewest sources that remove every failure: the demand per source (new connections per
+    // second x how long each keeps its port) over what one source holds, checked by simulation.
+    const perSource = sourced.strategy === 'bind0' ? 1 : cfg.destinations.length;
+    const demand = (cfg.rate / 1000) * portLifetimeMs(cfg);
+    let n = Math.max(cfg.sources.length + 2, Math.ceil(demand / (perSource * capacityOf(sourced))));
+    for (let tries = 0; tries < 3 && n <= MAX_SOURCES_TRIED; tries++, n++) {
+      const plan = withSources(sourced, n);
+      const r = runFast(plan);
+      if (r.failed === 0) {
+        add('more-sources', `${n} source IPs${how}`, plan);
+        break;
+      }
+    }
+  }
+  if (cfg.strategy === 'bind0') {
+    add('noport', 'IP_BIND_ADDRESS_NO_PORT before bind(ip, 0)', { ...cfg, strategy: 'noport' });
+  }
+  // Keep-alive: a pool that serves the same rate holds rate x hold connections (Little's law),
+  // at least one per destination, opened once: no churn, no TIME_WAIT.
+  const pool = Math.max(cfg.destinations.length, Math.ceil((cfg.rate * cfg.holdMs) / 1000));
+  const D = cfg.destinations.length;
+  const S = cfg.sources.length;
+  const units = cfg.strategy === 'connect' ? D : cfg.strategy === 'bind0' ? S : D * S;
+  const perUnit = Math.ceil(pool / units);
+  const poolFits = perUnit <= capacityOf(cfg);
+  add(
+    'keepalive',
+    `keep connections alive (a pool of ${pool})`,
+    {
+      failedFraction: poolFits ? 0 : before.failedFraction,
+      firstFailureAtSec: poolFits ? null : before.firstFailureAtSec,
+      peakInUse: perUnit,
+      peakTimeWait: 0,
+    },
+    `; TIME_WAIT ${n(before.peakTimeWait)} -> 0 (each port is taken once, not every ${portLifetimeMs(cfg) / 1000} s)`,
+  );
+  return out;
+}
