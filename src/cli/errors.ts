@@ -35,6 +35,10 @@ export type CliErrorCode =
   | 'PORTSPACE_KERNEL_UNAVAILABLE'
   /** The kernel harness failed while a script ran (helper died, timed out, ...). */
   | 'PORTSPACE_RUN_ABORTED'
+  /** doctor: the /proc directory (or --proc copy) cannot be read. */
+  | 'PORTSPACE_PROC_UNREADABLE'
+  /** doctor --listen: the metrics server cannot listen on the address given. */
+  | 'PORTSPACE_LISTEN_FAILED'
   /** A bug. */
   | 'PORTSPACE_INTERNAL';
 
