@@ -46,12 +46,19 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('bind0' as const), dst: fc.nat(3) }) },
   {
     weight: 4,
-    arbitrary: fc.record({ op: fc.constant('close' as const), pick: fc.nat(50), rst: fc.boolean({ freq: 5 }) }),
+    arbitrary: fc.record({
+      op: fc.constant('close' as const),
+      pick: fc.nat(50),
+      rst: fc.boolean({ freq: 5 }),
+    }),
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('listen' as const), k: fc.nat(9) }) },
   {
     weight: 3,
-    arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.constantFrom(400, 1000, 1500, 3000, 61000) }),
+    arbitrary: fc.record({
+      op: fc.constant('advance' as const),
+      ms: fc.constantFrom(400, 1000, 1500, 3000, 61000),
+    }),
   },
 );
 

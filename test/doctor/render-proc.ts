@@ -46,7 +46,9 @@ export function renderProcNetTcp(ns: Netns): string {
   for (const t of v.timewaits) {
     const code = t.substate === 'TIME_WAIT' ? 6 : 5;
     const whenCs = Math.max(0, Math.floor((t.expiresMs - v.now) / 10));
-    lines.push(procLine(slot++, [t.local.addr, t.local.port], [t.remote.addr, t.remote.port], code, 3, whenCs));
+    lines.push(
+      procLine(slot++, [t.local.addr, t.local.port], [t.remote.addr, t.remote.port], code, 3, whenCs),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
