@@ -20,21 +20,20 @@
  * reachable with luck. `headroom` is the guaranteed number, `headroomMax` the most possible.
  */
 
-import { ST } from '../procnet/index.js';
+import { type PortSysctls, ST } from '../procnet/index.js';
 import type { Aggregate, Triple } from './aggregate.js';
 
 /** The TIME_WAIT lifetime (R6). */
 export const TIME_WAIT_MS = 60_000;
 
-export interface HeadroomParams {
-  readonly range: readonly [number, number];
-  readonly reserved: readonly number[];
-  readonly twReuse: 0 | 1 | 2;
-  readonly twReuseDelayMs: number;
-  readonly timestamps: number;
+/** The sysctls that decide headroom, and what-ifs for the fixes. */
+export type HeadroomParams = Pick<
+  PortSysctls,
+  'range' | 'reserved' | 'twReuse' | 'twReuseDelayMs' | 'timestamps'
+> & {
   /** Treat bind-held ports as connect-shareable (what IP_BIND_ADDRESS_NO_PORT would give). */
   readonly ignoreBindHeld?: boolean;
-}
+};
 
 export interface Headroom {
   readonly headroom: number;

@@ -9,11 +9,6 @@ import { TIME_WAIT_MS } from './headroom.js';
 import type { DoctorReport } from './report.js';
 import { type Rates, rateKey } from './warnings.js';
 
-function endpoint(snap: Snapshot, addr: number, port: number): string {
-  const info = snap.addrs.info(addr);
-  return info.family === 6 ? `[${info.text}]:${port}` : `${info.text}:${port}`;
-}
-
 /** Rates between the previous report and a new snapshot (with its report built without rates). */
 export function measureRates(
   prev: DoctorReport,
@@ -26,7 +21,10 @@ export function measureRates(
   const tw = new Map<string, number>();
   for (let i = 0; i < t.count; i++) {
     if (t.state[i] !== ST.TIME_WAIT || (t.whenMs[i] ?? 0) <= young) continue;
-    const key = rateKey(snap.addrs.text(t.laddr[i] ?? 0), endpoint(snap, t.raddr[i] ?? 0, t.rport[i] ?? 0));
+    const key = rateKey(
+      snap.addrs.text(t.laddr[i] ?? 0),
+      snap.addrs.endpoint(t.raddr[i] ?? 0, t.rport[i] ?? 0),
+    );
     tw.set(key, (tw.get(key) ?? 0) + 1);
   }
   const timeWaitPerSec = new Map<string, number>();

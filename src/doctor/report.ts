@@ -103,16 +103,11 @@ function statesOf(counts: Uint32Array): Record<string, number> {
   return out;
 }
 
-function endpoint(agg: Aggregate, addr: number, port: number): string {
-  const info = agg.snap.addrs.info(addr);
-  return info.family === 6 ? `[${info.text}]:${port}` : `${info.text}:${port}`;
-}
-
 export function destinationRow(agg: Aggregate, c: Candidates, tr: Triple): DestinationRow {
   const h = headroomOf(agg, c, tr);
   return {
     source: agg.snap.addrs.text(tr.laddr),
-    destination: endpoint(agg, tr.raddr, tr.rport),
+    destination: agg.snap.addrs.endpoint(tr.raddr, tr.rport),
     established: tr.states[ST.ESTABLISHED] ?? 0,
     timeWait: tr.states[ST.TIME_WAIT] ?? 0,
     states: statesOf(tr.states),
@@ -129,10 +124,16 @@ function predict(agg: Aggregate, c: Candidates, to: { addr: string; port: number
   const addrs = agg.snap.addrs;
   const dst = addrs.idOfText(to.addr);
   if (dst === null) return [];
-  const dstText = endpoint(agg, dst, to.port);
+  const dstText = addrs.endpoint(dst, to.port);
   // The sources connect() could use: every local address that already has outgoing connections
-  // (R10 picks one by route, which a /proc copy does not show).
+  // (R10 picks one by route, which a /proc copy does not show), and for a loopback destination
+  // the one R10 always picks: 127.0.0.1 for 127.0.0.0/8, ::1 for ::1.
   const sources = [...agg.bySource.keys()].filter((s) => !addrs.info(s).wildcard);
+  const info = addrs.info(dst);
+  if (info.loopback) {
+    const own = addrs.idOfText(info.family === 4 ? '127.0.0.1' : '::1');
+    if (own !== null && !sources.includes(own)) sources.unshift(own);
+  }
   const rows = sources.length > 0 ? sources : [null];
   return rows.map((s) => {
     const tr = s === null ? null : (agg.bySource.get(s)?.get(tripleKey(dst, to.port)) ?? null);

@@ -68,6 +68,12 @@ export class AddressTable {
     return this.info(id).text;
   }
 
+  /** `a.b.c.d:port`, or `[v6]:port`. */
+  endpoint(id: number, port: number): string {
+    const info = this.info(id);
+    return info.family === 6 ? `[${info.text}]:${port}` : `${info.text}:${port}`;
+  }
+
   /** The id of an address given as text (for --to), interned like the parsed ones. */
   idOfText(text: string): number | null {
     const a = parseAddr(text);

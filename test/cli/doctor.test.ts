@@ -46,6 +46,14 @@ test('doctor table: no colour on a pipe, the tightest destination first, --to ve
   );
 });
 
+test('doctor colours the table only when asked for a terminal (FORCE_COLOR), never with NO_COLOR', () => {
+  const forced = cli(['doctor', '--proc', 'test/fixtures/proc/malformed'], { FORCE_COLOR: '1' });
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.ok(hasAnsi(forced.stdout));
+  const off = cli(['doctor', '--proc', 'test/fixtures/proc/malformed'], { FORCE_COLOR: '1', NO_COLOR: '1' });
+  assert.ok(!hasAnsi(off.stdout));
+});
+
 test('doctor --prometheus prints the exposition; --watch --count 2 samples twice', () => {
   const p = cli(['doctor', '--proc', captured, '--prometheus']);
   assert.equal(p.status, 0, p.stderr);
@@ -54,7 +62,7 @@ test('doctor --prometheus prints the exposition; --watch --count 2 samples twice
     p.stdout,
     /^portspace_headroom_connections\{source="127.0.0.2",destination="127.0.0.1:5000"\} 8$/m,
   );
-  const w = cli(['doctor', '--proc', captured, '--watch', '--interval', '0.1', '--count', '2', '--json']);
+  const w = cli(['doctor', '--proc', captured, '--watch', '0.1', '--count', '2', '--json']);
   assert.equal(w.status, 0, w.stderr);
   const samples = w.stdout
     .trim()

@@ -2,6 +2,9 @@
 // the TIME_WAIT timer), IPv6 and v4-mapped forms (D3: a v4-mapped address is its IPv4 address),
 // lines split across read chunks, and bad lines counted with their line numbers, never a crash.
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
@@ -158,4 +161,32 @@ test('R1-R4: sysctl files go through the kernel validation; missing or refused v
     low.notes.filter((n) => n.includes('not a value')),
     [],
   );
+});
+
+test('a 1,000,000-line file is streamed through the reader in 1 MiB chunks: every line counted, one bad line reported', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portspace-procnet-'));
+  try {
+    mkdirSync(join(dir, 'net'));
+    const lines = [HEADER];
+    for (let i = 0; i < 1_000_000; i++) {
+      const port = 32768 + (i % 28232);
+      const dst = `10.1.${(i >> 16) & 255}.${(i >> 8) & 255}`;
+      lines.push(
+        i === 777_777
+          ? '777777: 0100007F:9C4'
+          : procLine(i, ['10.0.0.1', port], [dst, 443], i % 3 === 0 ? 6 : 1),
+      );
+    }
+    writeFileSync(join(dir, 'net', 'tcp'), `${lines.join('\n')}\n`);
+    const snap = readProcSnapshot(dir);
+    assert.equal(snap.tcp.count, 999_999);
+    assert.equal(snap.issues.unreadable, 1);
+    assert.deepEqual(
+      snap.issues.examples.map((e) => [e.line, e.reason]),
+      [[777_779, 'line ends inside the local port']],
+    );
+    assert.equal(snap.tcp.lport[999_998], 32768 + (999_999 % 28232));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -24,7 +24,7 @@ import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 
 const HELP = `usage: portspace doctor [--proc DIR] [--to IP:PORT] [--json | --prometheus]
-                        [--watch [--interval S] [--count N]] [--listen HOST:PORT] [--top N]
+                        [--watch [SECONDS] [--count N]] [--listen HOST:PORT] [--top N]
 
 Reads /proc/net/{tcp,tcp6,udp,udp6} and the port sysctls under /proc/sys/net/ipv4 and reports,
 per source address and destination (ip:port), the connections by state, the TIME_WAIT entries,
@@ -38,8 +38,8 @@ options:
   --json              one JSON document (with --watch: one per line)
   --prometheus        Prometheus text exposition format
   --listen HOST:PORT  serve the Prometheus text at http://HOST:PORT/metrics until Ctrl-C
-  --watch             refresh every --interval seconds (default 2) with TIME_WAIT and connection
-                      rates, --count times (default: until Ctrl-C)
+  --watch [SECONDS]   refresh every SECONDS (default 2; also --interval) with TIME_WAIT and
+                      connection rates, --count N times (default: until Ctrl-C)
   --top N             destinations shown in the table (default 15; Prometheus: 1000)
   -h, --help          this text
 
@@ -163,6 +163,22 @@ function table(r: DoctorReport, out: Output, top: number, proc: string): string[
   return lines;
 }
 
+/** `--watch 5` and `--watch=5` mean `--watch --interval 5` (a bare --watch is a flag). */
+function watchSeconds(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    const next = argv[i + 1];
+    const eq = /^--watch=(.*)$/.exec(a);
+    if (eq) out.push('--watch', '--interval', eq[1] ?? '');
+    else if (a === '--watch' && next !== undefined && /^\d+(\.\d+)?$/.test(next)) {
+      out.push('--watch', '--interval', next);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -196,7 +212,7 @@ export const doctorCommand: Command = {
   async run(argv, out) {
     const { values, positionals } = parseOptions('doctor', () =>
       parseArgs({
-        args: [...argv],
+        args: watchSeconds(argv),
         allowPositionals: true,
         strict: true,
         options: {
