@@ -10,7 +10,7 @@
  *    count a namespace can hold is what the loop makes in a minute (about 200,000 here).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildReport } from '../src/doctor/index.js';
@@ -88,6 +88,11 @@ async function sideBySide(): Promise<Record<string, unknown>> {
     const catMs = median([0, 1, 2].map(() => wall('cat', ['/proc/net/tcp']).ms));
     const inner = new URL('./doctor-inner.ts', import.meta.url).pathname;
     const docRuns = [0, 1, 2].map(() => wall(process.execPath, ['--import', 'tsx', inner]));
+    // The built CLI as a user runs it (node start-up included), when `npm run build` has run.
+    const cli = new URL('../dist/cli/main.js', import.meta.url).pathname;
+    const cliMs = existsSync(cli)
+      ? Math.round(median([0, 1, 2].map(() => wall(process.execPath, [cli, 'doctor', '--json']).ms)))
+      : null;
     const ssMs = median(ssRuns.map((r) => r.ms));
     const doctorMs = median(docRuns.map((r) => r.ms));
     const inProcess = median(docRuns.map((r) => (JSON.parse(r.stdout) as { ms: number }).ms));
@@ -98,9 +103,11 @@ async function sideBySide(): Promise<Record<string, unknown>> {
       ssLines: (ssRuns[0]?.stdout.split('\n').length ?? 1) - 2,
       ssMs: Math.round(ssMs),
       catProcNetTcpMs: Math.round(catMs),
-      doctorMs: Math.round(doctorMs),
+      tsxProcessMs: Math.round(doctorMs),
+      cliMs,
+      ratioCli: cliMs === null ? null : Number((cliMs / ssMs).toFixed(2)),
       doctorInProcessMs: Math.round(inProcess),
-      ratio: Number((doctorMs / ssMs).toFixed(2)),
+      ratioTsxProcess: Number((doctorMs / ssMs).toFixed(2)),
       ratioInProcess: Number((inProcess / ssMs).toFixed(2)),
     };
   } finally {
@@ -160,7 +167,7 @@ async function main(): Promise<void> {
     if ('skipped' in n) console.log(`namespace side by side: skipped (${n.skipped})`);
     else
       console.log(
-        `namespace with ${n.sockets} sockets: ss -tan ${n.ssMs} ms; cat /proc/net/tcp ${n.catProcNetTcpMs} ms; portspace doctor ${n.doctorMs} ms as a process (tsx), ${n.doctorInProcessMs} ms read + analysis; doctor/ss = ${n.ratio} (process), ${n.ratioInProcess} (read + analysis)`,
+        `namespace with ${n.sockets} sockets: ss -tan ${n.ssMs} ms; cat /proc/net/tcp ${n.catProcNetTcpMs} ms; \`portspace doctor --json\` ${n.cliMs ?? '(not built)'} ms; read + analysis in process ${n.doctorInProcessMs} ms; doctor/ss = ${n.ratioCli ?? '-'} (built CLI), ${n.ratioInProcess} (read + analysis)`,
       );
   }
 }

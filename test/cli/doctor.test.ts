@@ -42,7 +42,7 @@ test('doctor table: no colour on a pipe, the tightest destination first, --to ve
   assert.match(r.stdout, /connect\(\) to 127\.0\.0\.1:5000 from 127\.0\.0\.2: ok/);
   assert.match(
     r.stdout,
-    /fix: setsockopt\(IP_BIND_ADDRESS_NO_PORT, 1\) before bind\(ip, 0\): \+1 connections/,
+    /fix: setsockopt\(IP_BIND_ADDRESS_NO_PORT, 1\) before bind\(ip, 0\): \+1 connection per destination/,
   );
 });
 

@@ -150,7 +150,7 @@ function table(r: DoctorReport, out: Output, top: number, proc: string): string[
       lines.push(`${mark} ${w.code}: ${w.message} (${w.rule})`);
       for (const f of w.fixes) {
         const gain = f.gain > 0 ? p('green', `+${fmt(f.gain)}`) : `+${fmt(f.gain)}`;
-        lines.push(`    fix: ${f.fix}: ${gain} connections ${f.per}`);
+        lines.push(`    fix: ${f.fix}: ${gain} connection${f.gain === 1 ? '' : 's'} ${f.per}`);
       }
     }
   }
