@@ -7,7 +7,7 @@
 import { type Snapshot, ST, stateName, type UnreadableLine } from '../procnet/index.js';
 import { type Aggregate, aggregate, type Triple, tripleKey } from './aggregate.js';
 import { type Candidates, candidates, type HeadroomParams, headroomOf } from './headroom.js';
-import { type Rates, type Warning, warningsFor } from './warnings.js';
+import { type Rates, rateKey, type Warning, warningsFor } from './warnings.js';
 
 export interface DestinationRow {
   readonly source: string;
@@ -73,6 +73,16 @@ export interface DoctorReport {
   /** Every destination, tightest first. */
   readonly destinations: readonly DestinationRow[];
   readonly to: readonly ConnectPrediction[] | null;
+  /** With --watch from the second sample on: per destination, per second over the interval. */
+  readonly rates: {
+    readonly intervalSec: number;
+    readonly destinations: readonly {
+      readonly source: string;
+      readonly destination: string;
+      readonly timeWaitPerSec: number;
+      readonly establishedPerSec: number;
+    }[];
+  } | null;
   readonly warnings: readonly Warning[];
   readonly unreadable: { readonly count: number; readonly examples: readonly UnreadableLine[] };
   readonly notes: readonly string[];
@@ -158,6 +168,21 @@ function predict(agg: Aggregate, c: Candidates, to: { addr: string; port: number
   });
 }
 
+function ratesOf(rows: readonly DestinationRow[], rates: Rates): DoctorReport['rates'] {
+  return {
+    intervalSec: rates.intervalSec,
+    destinations: rows.map((d) => {
+      const key = rateKey(d.source, d.destination);
+      return {
+        source: d.source,
+        destination: d.destination,
+        timeWaitPerSec: rates.timeWaitPerSec.get(key) ?? 0,
+        establishedPerSec: rates.establishedPerSec.get(key) ?? 0,
+      };
+    }),
+  };
+}
+
 export function buildReport(snap: Snapshot, opts: ReportOptions = {}): DoctorReport {
   const agg = aggregate(snap);
   const params = paramsOf(snap);
@@ -212,8 +237,9 @@ export function buildReport(snap: Snapshot, opts: ReportOptions = {}): DoctorRep
     sources,
     destinations: rows,
     to: opts.to ? predict(agg, c, opts.to) : null,
+    rates: opts.rates ? ratesOf(rows, opts.rates) : null,
     unreadable: { count: snap.issues.unreadable, examples: snap.issues.examples },
     notes,
   };
-  return { ...report, warnings: warningsFor(agg, c, report, pairs[0]?.tr ?? null, opts.rates ?? null) };
+  return { ...report, warnings: warningsFor(agg, c, report, pairs, opts.rates ?? null) };
 }

@@ -7,7 +7,7 @@
 import { ST } from '../procnet/index.js';
 import type { Aggregate, Triple } from './aggregate.js';
 import { type Candidates, candidates, type HeadroomParams, headroomOf, TIME_WAIT_MS } from './headroom.js';
-import type { DoctorReport } from './report.js';
+import type { DestinationRow, DoctorReport } from './report.js';
 
 export interface Fix {
   /** What to do, as a command or a socket option. */
@@ -57,31 +57,42 @@ export function rateKey(source: string, destination: string): string {
   return `${source}>${destination}`;
 }
 
+/** A destination row with the triple behind it, tightest first. */
+export interface RankedDestination {
+  readonly row: DestinationRow;
+  readonly tr: Triple;
+}
+
+/** Destinations listed one by one per kind of warning; the rest are summed up in one more. */
+const LISTED = 5;
+
 export function warningsFor(
   agg: Aggregate,
   c: Candidates,
   r: Omit<DoctorReport, 'warnings'>,
-  tightest: Triple | null,
+  ranked: readonly RankedDestination[],
   rates: Rates | null,
 ): Warning[] {
   const out: Warning[] = [];
   const p = c.params;
-  const now = headroomOf(agg, c, tightest).headroom;
-  const where = r.destinations[0]
-    ? `${r.destinations[0].source} -> ${r.destinations[0].destination}`
-    : 'a new destination';
-  const per = `per destination (${where})`;
-  const gainWith = (change: Partial<HeadroomParams>): number =>
-    headroomOf(agg, candidates(agg, { ...p, ...change }), tightest).headroom - now;
-  const widen: Fix = {
+  const tightest = ranked[0] ?? null;
+  /** What a change of the sysctls gives one destination (the tightest by default). */
+  const gainWith = (change: Partial<HeadroomParams>, d: RankedDestination | null = tightest): number =>
+    headroomOf(agg, candidates(agg, { ...p, ...change }), d?.tr ?? null).headroom -
+    (d === null ? r.freshHeadroom : d.row.headroom);
+  const perOf = (d: RankedDestination | null) =>
+    `per destination (${d === null ? 'a new destination' : `${d.row.source} -> ${d.row.destination}`})`;
+  const per = perOf(tightest);
+  const widen = (d: RankedDestination | null): Fix => ({
     fix: `sysctl -w net.ipv4.ip_local_port_range="${WIDE_RANGE[0]} ${WIDE_RANGE[1]}"`,
-    gain: gainWith({ range: WIDE_RANGE }),
-    per,
-  };
+    gain: gainWith({ range: WIDE_RANGE }, d),
+    per: perOf(d),
+  });
+  // R14 / A3: a new source address gives a destination a full set of candidates of its own.
   const anotherSource: Fix = {
     fix: 'add a source address and spread connects over it (bind(ip, 0) with IP_BIND_ADDRESS_NO_PORT)',
     gain: r.freshHeadroom,
-    per: `per destination for each address (${where})`,
+    per: 'per destination for each address added',
   };
 
   if (r.unreadable.count > 0)
@@ -94,21 +105,30 @@ export function warningsFor(
       fixes: [],
     });
 
-  for (const d of r.destinations) {
-    if (d.headroomRatio >= NEAR) break; // sorted tightest first
+  const near = ranked.filter((d) => d.row.headroomRatio < NEAR);
+  for (const d of near.slice(0, LISTED)) {
+    const { source, destination, headroom } = d.row;
     out.push({
       code: 'NEAR_EXHAUSTION',
-      severity: d.headroom === 0 ? 'critical' : 'warning',
+      severity: headroom === 0 ? 'critical' : 'warning',
       message:
-        d.headroom === 0
-          ? `connect() from ${d.source} to ${d.destination} fails now with EADDRNOTAVAIL: no candidate port left`
-          : `connect() from ${d.source} to ${d.destination}: only ${d.headroom} of ${r.candidatePorts} ports left before EADDRNOTAVAIL`,
-      value: d.headroom,
+        headroom === 0
+          ? `connect() from ${source} to ${destination} fails now with EADDRNOTAVAIL: no candidate port left`
+          : `connect() from ${source} to ${destination}: only ${headroom} of ${r.candidatePorts} ports left before EADDRNOTAVAIL`,
+      value: headroom,
       rule: 'R14',
-      fixes: d === r.destinations[0] ? [widen, anotherSource] : [],
+      fixes: [widen(d), anotherSource],
     });
-    if (out.length > 20) break;
   }
+  if (near.length > LISTED)
+    out.push({
+      code: 'NEAR_EXHAUSTION',
+      severity: near.some((d) => d.row.headroom === 0) ? 'critical' : 'warning',
+      message: `${near.length - LISTED} more destinations have less than ${NEAR * 100} % of their ports left (${near.filter((d) => d.row.headroom === 0).length} of all ${near.length} none)`,
+      value: near.length - LISTED,
+      rule: 'R14',
+      fixes: [],
+    });
 
   if (r.rangeSize < DEFAULT_RANGE_SIZE)
     out.push({
@@ -117,7 +137,7 @@ export function warningsFor(
       message: `ip_local_port_range ${p.range[0]}-${p.range[1]} has ${r.rangeSize} ports: at most that many connections per (source, destination, port)`,
       value: r.rangeSize,
       rule: 'R1, R14',
-      fixes: [widen, anotherSource],
+      fixes: [widen(tightest), anotherSource],
     });
 
   if (r.rangeSize > 1 && r.rangeSize % 2 === 1) {
@@ -151,35 +171,50 @@ export function warningsFor(
         {
           fix: 'setsockopt(IP_BIND_ADDRESS_NO_PORT, 1) before bind(ip, 0)',
           gain: gainWith({ ignoreBindHeld: true }),
-          per: 'per destination',
+          per,
         },
       ],
     });
   }
 
-  for (const d of r.destinations) {
-    const blockingTw = d.timeWait - d.recyclableTimeWait;
-    if (blockingTw === 0 || blockingTw < PILEUP * r.candidatePorts) continue;
-    const rate = rates?.timeWaitPerSec.get(rateKey(d.source, d.destination));
-    const perSec = rate ?? d.timeWait / (TIME_WAIT_MS / 1000);
+  const piled = ranked.filter((d) => {
+    const blocking = d.row.timeWait - d.row.recyclableTimeWait;
+    return blocking > 0 && blocking >= PILEUP * r.candidatePorts;
+  });
+  for (const d of piled.slice(0, LISTED)) {
+    const { source, destination, timeWait, recyclableTimeWait, headroom } = d.row;
+    const blocking = timeWait - recyclableTimeWait;
+    const rate = rates?.timeWaitPerSec.get(rateKey(source, destination));
+    // Without --watch: every entry is younger than 60 s (R6), so entries / 60 s is the rate.
+    const perSec = rate ?? timeWait / (TIME_WAIT_MS / 1000);
     const steady = Math.round(perSec * (TIME_WAIT_MS / 1000));
     const how = rate === undefined ? 'about' : 'measured';
     const fixes: Fix[] = [];
-    if (d === r.destinations[0] || fixes.length === 0) {
-      if (p.twReuse !== 1)
-        fixes.push({ fix: 'sysctl -w net.ipv4.tcp_tw_reuse=1', gain: gainWith({ twReuse: 1 }), per });
-      fixes.push(anotherSource);
-    }
+    if (p.twReuse !== 1)
+      fixes.push({
+        fix: 'sysctl -w net.ipv4.tcp_tw_reuse=1',
+        gain: gainWith({ twReuse: 1 }, d),
+        per: perOf(d),
+      });
+    fixes.push(anotherSource);
     out.push({
       code: 'TIME_WAIT_PILEUP',
-      severity: d.headroom === 0 ? 'critical' : 'warning',
-      message: `${blockingTw} TIME_WAIT entries from ${d.source} to ${d.destination} hold their ports for up to 60 s; ${how} ${perSec.toFixed(1)} new per second (${steady} held at this rate, of ${r.candidatePorts} ports)`,
-      value: blockingTw,
+      severity: headroom === 0 ? 'critical' : 'warning',
+      message: `${blocking} TIME_WAIT entries from ${source} to ${destination} hold their ports for up to 60 s; ${how} ${perSec.toFixed(1)} new per second (${steady} held at this rate, of ${r.candidatePorts} ports)`,
+      value: blocking,
       rule: 'R62, R6',
       fixes,
     });
-    if (out.length > 40) break;
   }
+  if (piled.length > LISTED)
+    out.push({
+      code: 'TIME_WAIT_PILEUP',
+      severity: 'warning',
+      message: `${piled.length - LISTED} more destinations have TIME_WAIT entries holding over ${PILEUP * 100} % of their ports`,
+      value: piled.length - LISTED,
+      rule: 'R62, R6',
+      fixes: [],
+    });
 
   const twTotal = agg.states[ST.TIME_WAIT] ?? 0;
   if (p.twReuse === 0 && twTotal > 0)

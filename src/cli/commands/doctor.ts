@@ -12,7 +12,6 @@ import {
   type DoctorReport,
   type MetricsServer,
   measureRates,
-  type Rates,
   serveMetrics,
   toPrometheus,
 } from '../../doctor/index.js';
@@ -291,6 +290,7 @@ export const doctorCommand: Command = {
       return r.to?.some((t) => t.result === 'EADDRNOTAVAIL') ? EXIT.failed : EXIT.ok;
     }
 
+    const asTable = !values.json && !values.prometheus;
     const { signal, dispose } = interruptSignal();
     try {
       let prev: DoctorReport | null = null;
@@ -298,15 +298,20 @@ export const doctorCommand: Command = {
       for (let sample = 1; count === undefined || sample <= count; sample++) {
         const snap = readSnapshot(proc);
         let r = buildReport(snap, opts);
-        if (prev !== null) {
-          const rates: Rates = measureRates(prev, r, snap, interval);
-          r = buildReport(snap, { ...opts, rates });
-          if (!values.json && !values.prometheus) {
-            const moving = [...rates.timeWaitPerSec].sort((a, b) => b[1] - a[1]).slice(0, 5);
-            for (const [k, v] of moving) out.line(out.paint('dim', `rate ${k}: ${v.toFixed(1)} TIME_WAIT/s`));
-          }
-        }
+        if (prev !== null) r = buildReport(snap, { ...opts, rates: measureRates(prev, r, snap, interval) });
+        // A terminal gets a refreshed screen; a pipe gets the samples one after another.
+        if (asTable && out.stdout.isTTY === true) out.stdout.write('\u001b[2J\u001b[H');
         render(r, sample);
+        if (asTable && r.rates !== null) {
+          const moving = [...r.rates.destinations]
+            .filter((d) => d.timeWaitPerSec > 0 || d.establishedPerSec !== 0)
+            .sort((a, b) => b.timeWaitPerSec - a.timeWaitPerSec)
+            .slice(0, 5);
+          for (const d of moving)
+            out.line(
+              `rate ${d.source} -> ${d.destination}: ${d.timeWaitPerSec.toFixed(1)} TIME_WAIT/s, ${d.establishedPerSec >= 0 ? '+' : ''}${d.establishedPerSec.toFixed(1)} ESTABLISHED/s`,
+            );
+        }
         prev = r;
         last = r;
         if (signal.aborted || (count !== undefined && sample >= count)) break;
