@@ -193,6 +193,7 @@ test('R11-R15, R23, R62: doctor headroom = further connects the model achieves, 
     }),
     { numRuns: 300 },
   );
+  console.log(`parity inference matched the model in ${checked} of ${runs} runs`);
   assert.ok(checked >= runs * 0.8, `the parity inference held in ${checked} of ${runs} runs (need 80 %)`);
 });
 
