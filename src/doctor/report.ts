@@ -138,8 +138,11 @@ function predict(agg: Aggregate, c: Candidates, to: { addr: string; port: number
   // The sources connect() could use: every local address that already has outgoing connections
   // (R10 picks one by route, which a /proc copy does not show), and for a loopback destination
   // the one R10 always picks: 127.0.0.1 for 127.0.0.0/8, ::1 for ::1.
-  const sources = [...agg.bySource.keys()].filter((s) => !addrs.info(s).wildcard);
+  // Only sources of the destination's family can reach it (a v4-mapped source counts as IPv4).
   const info = addrs.info(dst);
+  const sources = [...agg.bySource.keys()].filter(
+    (s) => !addrs.info(s).wildcard && addrs.info(s).family === info.family,
+  );
   if (info.loopback) {
     const own = addrs.idOfText(info.family === 4 ? '127.0.0.1' : '::1');
     if (own !== null && !sources.includes(own)) sources.unshift(own);

@@ -90,3 +90,24 @@ test('R10: --to a loopback destination includes 127.0.0.1, the source connect() 
     ],
   );
 });
+
+test('R10: --to an IPv6 destination lists only IPv6 sources, ::1 first for [::1]', () => {
+  const snap = snapshotFromTexts({
+    net: {
+      tcp: [HEADER, procLine(0, ['10.0.0.1', 40000], ['10.0.0.2', 80], 1)].join('\n'),
+      tcp6: [
+        HEADER,
+        '   0: B80D0120000000000000000001000000:9C48 B80D0120000000000000000002000000:01BB 01 00000000:00000000 00:00000000 00000000 0 0 11',
+      ].join('\n'),
+    },
+    sys: { ip_local_port_range: '40000 40009' },
+  });
+  const r = buildReport(snap, { to: { addr: '::1', port: 6000 } });
+  assert.deepEqual(
+    r.to?.map((t) => [t.source, t.destination]),
+    [
+      ['::1', '[::1]:6000'],
+      ['2001:db8::1', '[::1]:6000'],
+    ],
+  );
+});
