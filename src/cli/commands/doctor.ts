@@ -105,6 +105,15 @@ function table(r: DoctorReport, out: Output, top: number, proc: string): string[
   lines.push(
     `tcp: ${plural(r.tcp.sockets, 'socket')}${states ? ` (${states})` : ''}, ${fmt(r.tcp.accepted)} accepted; udp: ${plural(r.udp.sockets, 'socket')} (${r.udp.connected} connected); ${plural(r.destinations.length, 'destination')}`,
   );
+  if (r.sources.length > 0)
+    lines.push(
+      `sources: ${r.sources
+        .map(
+          (s) =>
+            `${s.source} (${plural(s.destinations, 'destination')}${s.bindHeld > 0 ? `, ${s.bindHeld} bind-held` : ''})`,
+        )
+        .join(', ')}`,
+    );
   lines.push('');
   if (r.destinations.length === 0) {
     lines.push(
