@@ -126,3 +126,29 @@ test('doctor --listen 127.0.0.1:0 serves /metrics (404 elsewhere) and stops on S
     assert.equal(await exited, 0, 'SIGTERM ends the server cleanly');
   }
 });
+
+test('doctor --watch ends cleanly on Ctrl-C (SIGINT) between samples, exit 0', async () => {
+  const child = spawn(process.execPath, [cliPath, 'doctor', '--proc', captured, '--watch', '30', '--json'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  try {
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no first sample')), 20_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    assert.equal((JSON.parse(out.split('\n')[0] ?? '') as { sample: number }).sample, 1);
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
