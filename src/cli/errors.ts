@@ -41,6 +41,10 @@ export type CliErrorCode =
   | 'PORTSPACE_PLAN_TOO_LARGE'
   /** An output file (e.g. `plan --svg FILE`) cannot be written. */
   | 'PORTSPACE_FILE_UNWRITABLE'
+  /** doctor: the /proc directory (or --proc copy) cannot be read. */
+  | 'PORTSPACE_PROC_UNREADABLE'
+  /** doctor --listen: the metrics server cannot listen on the address given. */
+  | 'PORTSPACE_LISTEN_FAILED'
   /** A bug. */
   | 'PORTSPACE_INTERNAL';
 

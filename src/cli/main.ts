@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { diffCommand } from './commands/diff.js';
+import { doctorCommand } from './commands/doctor.js';
 import { explainCommand } from './commands/explain.js';
 import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
@@ -40,6 +41,7 @@ const COMMANDS: readonly Command[] = [
   explainCommand,
   diffCommand,
   planCommand,
+  doctorCommand,
   demoCommand,
 ];
 

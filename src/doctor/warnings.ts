@@ -1,0 +1,246 @@
+/**
+ * Warnings, each with the number behind it, and for each the fixes from the "bind before
+ * connect" article's tweaks with what they would give: every "+N connections" is computed by
+ * running the same headroom rules (headroom.ts) with the fix applied, for the tightest
+ * destination, never estimated by hand.
+ */
+import { ST } from '../procnet/index.js';
+import type { Aggregate, Triple } from './aggregate.js';
+import { type Candidates, candidates, type HeadroomParams, headroomOf, TIME_WAIT_MS } from './headroom.js';
+import type { DestinationRow, DoctorReport } from './report.js';
+
+export interface Fix {
+  /** What to do, as a command or a socket option. */
+  readonly fix: string;
+  /** More connections it gives (to `per`). */
+  readonly gain: number;
+  readonly per: string;
+}
+
+export type WarningCode =
+  | 'RANGE_SMALL'
+  | 'RANGE_PARITY'
+  | 'BIND_BEFORE_CONNECT'
+  | 'TIME_WAIT_PILEUP'
+  | 'TW_REUSE_OFF'
+  | 'TIMESTAMPS_OFF'
+  | 'NEAR_EXHAUSTION'
+  | 'UNREADABLE_LINES';
+
+export interface Warning {
+  readonly code: WarningCode;
+  readonly severity: 'critical' | 'warning' | 'info';
+  readonly message: string;
+  /** The number behind the warning. */
+  readonly value: number;
+  readonly rule: string;
+  readonly fixes: readonly Fix[];
+}
+
+/** TIME_WAIT entries created per second, per destination key `source>destination`, from --watch. */
+export interface Rates {
+  readonly intervalSec: number;
+  readonly timeWaitPerSec: ReadonlyMap<string, number>;
+  readonly establishedPerSec: ReadonlyMap<string, number>;
+}
+
+/** The range a wide setting gives (the article's first tweak). */
+export const WIDE_RANGE: readonly [number, number] = [1024, 65535];
+/** Below the 6.18 default size (28,232 ports) a range is "small". */
+const DEFAULT_RANGE_SIZE = 60999 - 32768 + 1;
+/** A destination under this share of its candidate ports is near exhaustion. */
+const NEAR = 0.1;
+/** TIME_WAIT entries above this share of the candidates make a pile-up. */
+const PILEUP = 0.25;
+
+export function rateKey(source: string, destination: string): string {
+  return `${source}>${destination}`;
+}
+
+/** A destination row with the triple behind it, tightest first. */
+export interface RankedDestination {
+  readonly row: DestinationRow;
+  readonly tr: Triple;
+}
+
+/** Destinations listed one by one per kind of warning; the rest are summed up in one more. */
+const LISTED = 5;
+
+export function warningsFor(
+  agg: Aggregate,
+  c: Candidates,
+  r: Omit<DoctorReport, 'warnings'>,
+  ranked: readonly RankedDestination[],
+  rates: Rates | null,
+): Warning[] {
+  const out: Warning[] = [];
+  const p = c.params;
+  const tightest = ranked[0] ?? null;
+  /** What a change of the sysctls gives one destination (the tightest by default). */
+  const gainWith = (change: Partial<HeadroomParams>, d: RankedDestination | null = tightest): number =>
+    headroomOf(agg, candidates(agg, { ...p, ...change }), d?.tr ?? null).headroom -
+    (d === null ? r.freshHeadroom : d.row.headroom);
+  const perOf = (d: RankedDestination | null) =>
+    `per destination (${d === null ? 'a new destination' : `${d.row.source} -> ${d.row.destination}`})`;
+  const per = perOf(tightest);
+  const widen = (d: RankedDestination | null): Fix => ({
+    fix: `sysctl -w net.ipv4.ip_local_port_range="${WIDE_RANGE[0]} ${WIDE_RANGE[1]}"`,
+    gain: gainWith({ range: WIDE_RANGE }, d),
+    per: perOf(d),
+  });
+  // R14 / A3: a new source address gives a destination a full set of candidates of its own.
+  const anotherSource: Fix = {
+    fix: 'add a source address and spread connects over it (bind(ip, 0) with IP_BIND_ADDRESS_NO_PORT)',
+    gain: r.freshHeadroom,
+    per: 'per destination for each address added',
+  };
+
+  if (r.unreadable.count > 0)
+    out.push({
+      code: 'UNREADABLE_LINES',
+      severity: 'warning',
+      message: `${r.unreadable.count} line(s) of /proc/net could not be read and were left out; the counts may be low`,
+      value: r.unreadable.count,
+      rule: '-',
+      fixes: [],
+    });
+
+  const near = ranked.filter((d) => d.row.headroomRatio < NEAR);
+  for (const d of near.slice(0, LISTED)) {
+    const { source, destination, headroom } = d.row;
+    out.push({
+      code: 'NEAR_EXHAUSTION',
+      severity: headroom === 0 ? 'critical' : 'warning',
+      message:
+        headroom === 0
+          ? `connect() from ${source} to ${destination} fails now with EADDRNOTAVAIL: no candidate port left`
+          : `connect() from ${source} to ${destination}: only ${headroom} of ${r.candidatePorts} ports left before EADDRNOTAVAIL`,
+      value: headroom,
+      rule: 'R14',
+      fixes: [widen(d), anotherSource],
+    });
+  }
+  if (near.length > LISTED)
+    out.push({
+      code: 'NEAR_EXHAUSTION',
+      severity: near.some((d) => d.row.headroom === 0) ? 'critical' : 'warning',
+      message: `${near.length - LISTED} more destinations have less than ${NEAR * 100} % of their ports left (${near.filter((d) => d.row.headroom === 0).length} of all ${near.length} none)`,
+      value: near.length - LISTED,
+      rule: 'R14',
+      fixes: [],
+    });
+
+  if (r.rangeSize < DEFAULT_RANGE_SIZE)
+    out.push({
+      code: 'RANGE_SMALL',
+      severity: 'warning',
+      message: `ip_local_port_range ${p.range[0]}-${p.range[1]} has ${r.rangeSize} ports: at most that many connections per (source, destination, port)`,
+      value: r.rangeSize,
+      rule: 'R1, R14',
+      fixes: [widen(tightest), anotherSource],
+    });
+
+  if (r.rangeSize > 1 && r.rangeSize % 2 === 1) {
+    const [lo, hi] = p.range;
+    const better: readonly [number, number] = hi < 65535 ? [lo, hi + 1] : [lo, hi - 1];
+    out.push({
+      code: 'RANGE_PARITY',
+      severity: 'info',
+      message: `ip_local_port_range ${lo}-${hi} has both ends of the same parity (${r.rangeSize} ports): each connect() attempt reaches only ${r.rangeSize - 1} of them`,
+      value: r.rangeSize,
+      rule: 'R1, R11',
+      fixes: [
+        {
+          fix: `sysctl -w net.ipv4.ip_local_port_range="${better[0]} ${better[1]}"`,
+          gain: gainWith({ range: better }),
+          per,
+        },
+      ],
+    });
+  }
+
+  if (r.bindHeldInRange > 0) {
+    const bySource = r.sources.filter((s) => s.bindHeld > 0).map((s) => `${s.source}: ${s.bindHeld}`);
+    out.push({
+      code: 'BIND_BEFORE_CONNECT',
+      severity: 'warning',
+      message: `${r.bindHeldInRange} port(s) are held by sockets that bound before connect() (bind(ip, 0) without IP_BIND_ADDRESS_NO_PORT; ${bySource.join(', ')}): no connect() to any destination may use them, and bind(ip, 0) fails with EADDRINUSE once the range is spent for that address`,
+      value: r.bindHeldInRange,
+      rule: 'R23, R12',
+      fixes: [
+        {
+          fix: 'setsockopt(IP_BIND_ADDRESS_NO_PORT, 1) before bind(ip, 0)',
+          gain: gainWith({ ignoreBindHeld: true }),
+          per,
+        },
+      ],
+    });
+  }
+
+  const piled = ranked.filter((d) => {
+    const blocking = d.row.timeWait - d.row.recyclableTimeWait;
+    return blocking > 0 && blocking >= PILEUP * r.candidatePorts;
+  });
+  for (const d of piled.slice(0, LISTED)) {
+    const { source, destination, timeWait, recyclableTimeWait, headroom } = d.row;
+    const blocking = timeWait - recyclableTimeWait;
+    const rate = rates?.timeWaitPerSec.get(rateKey(source, destination));
+    // Without --watch: every entry is younger than 60 s (R6), so entries / 60 s is the rate.
+    const perSec = rate ?? timeWait / (TIME_WAIT_MS / 1000);
+    const steady = Math.round(perSec * (TIME_WAIT_MS / 1000));
+    const how = rate === undefined ? 'about' : 'measured';
+    const fixes: Fix[] = [];
+    if (p.twReuse !== 1)
+      fixes.push({
+        fix: 'sysctl -w net.ipv4.tcp_tw_reuse=1',
+        gain: gainWith({ twReuse: 1 }, d),
+        per: perOf(d),
+      });
+    fixes.push(anotherSource);
+    out.push({
+      code: 'TIME_WAIT_PILEUP',
+      severity: headroom === 0 ? 'critical' : 'warning',
+      message: `${blocking} TIME_WAIT entries from ${source} to ${destination} hold their ports for up to 60 s; ${how} ${perSec.toFixed(1)} new per second (${steady} held at this rate, of ${r.candidatePorts} ports)`,
+      value: blocking,
+      rule: 'R62, R6',
+      fixes,
+    });
+  }
+  if (piled.length > LISTED)
+    out.push({
+      code: 'TIME_WAIT_PILEUP',
+      severity: 'warning',
+      message: `${piled.length - LISTED} more destinations have TIME_WAIT entries holding over ${PILEUP * 100} % of their ports`,
+      value: piled.length - LISTED,
+      rule: 'R62, R6',
+      fixes: [],
+    });
+
+  const twTotal = agg.states[ST.TIME_WAIT] ?? 0;
+  if (p.twReuse === 0 && twTotal > 0)
+    out.push({
+      code: 'TW_REUSE_OFF',
+      severity: 'info',
+      message: `tcp_tw_reuse=0: no autoselecting connect() recycles any of the ${twTotal} TIME_WAIT entries`,
+      value: twTotal,
+      rule: 'R4, R62',
+      fixes: [
+        {
+          fix: 'sysctl -w net.ipv4.tcp_tw_reuse=2 (loopback) or 1 (all)',
+          gain: gainWith({ twReuse: 1 }),
+          per,
+        },
+      ],
+    });
+  if (p.timestamps === 0)
+    out.push({
+      code: 'TIMESTAMPS_OFF',
+      severity: 'info',
+      message:
+        'tcp_timestamps=0: TIME_WAIT entries made now carry no timestamps and are never recycled (tcp_tw_reuse has no effect on them)',
+      value: 0,
+      rule: 'R4',
+      fixes: [{ fix: 'sysctl -w net.ipv4.tcp_timestamps=1', gain: gainWith({ timestamps: 1 }), per }],
+    });
+  return out;
+}

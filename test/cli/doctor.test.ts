@@ -1,0 +1,154 @@
+// portspace doctor, run as a user would (the built CLI) on the /proc fixtures.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { get } from 'node:http';
+import { test } from 'node:test';
+import { cli, cliPath, ensureBuilt, hasAnsi, json, noStack, root } from './cli-helpers.js';
+
+ensureBuilt();
+const captured = 'test/fixtures/proc/captured';
+
+test('doctor --json: range, destinations with established/timeWait/headroom (R14), warnings', () => {
+  const r = cli(['doctor', '--proc', captured, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const j = json(r) as {
+    range: number[];
+    destinations: {
+      source: string;
+      destination: string;
+      established: number;
+      timeWait: number;
+      headroom: number;
+    }[];
+    warnings: { code: string }[];
+  };
+  assert.deepEqual(j.range, [40000, 40009]);
+  assert.deepEqual(
+    j.destinations.map((d) => [d.source, d.destination, d.established, d.timeWait, d.headroom]),
+    [
+      ['127.0.0.1', '127.0.0.1:5000', 1, 1, 7],
+      ['127.0.0.2', '127.0.0.1:5000', 2, 0, 8],
+    ],
+  );
+  assert.ok(j.warnings.some((w) => w.code === 'RANGE_SMALL'));
+});
+
+test('doctor table: no colour on a pipe, the tightest destination first, --to verdicts', () => {
+  const r = cli(['doctor', '--proc', captured, '--to', '127.0.0.1:5000']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(!hasAnsi(r.stdout));
+  const rows = r.stdout.split('\n').filter((l) => l.includes('127.0.0.1:5000') && !l.startsWith('connect'));
+  assert.match(rows[0] ?? '', /^127\.0\.0\.1 +127\.0\.0\.1:5000 +1 +1 +0 +0 +7$/);
+  assert.match(r.stdout, /connect\(\) to 127\.0\.0\.1:5000 from 127\.0\.0\.2: ok/);
+  assert.match(
+    r.stdout,
+    /fix: setsockopt\(IP_BIND_ADDRESS_NO_PORT, 1\) before bind\(ip, 0\): \+1 connection per destination/,
+  );
+});
+
+test('doctor colours the table only when asked for a terminal (FORCE_COLOR), never with NO_COLOR', () => {
+  const forced = cli(['doctor', '--proc', 'test/fixtures/proc/malformed'], { FORCE_COLOR: '1' });
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.ok(hasAnsi(forced.stdout));
+  const off = cli(['doctor', '--proc', 'test/fixtures/proc/malformed'], { FORCE_COLOR: '1', NO_COLOR: '1' });
+  assert.ok(!hasAnsi(off.stdout));
+});
+
+test('doctor --prometheus prints the exposition; --watch --count 2 samples twice', () => {
+  const p = cli(['doctor', '--proc', captured, '--prometheus']);
+  assert.equal(p.status, 0, p.stderr);
+  assert.match(p.stdout, /^# HELP portspace_headroom_connections /m);
+  assert.match(
+    p.stdout,
+    /^portspace_headroom_connections\{source="127.0.0.2",destination="127.0.0.1:5000"\} 8$/m,
+  );
+  const w = cli(['doctor', '--proc', captured, '--watch', '0.1', '--count', '2', '--json']);
+  assert.equal(w.status, 0, w.stderr);
+  const samples = w.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { sample: number });
+  assert.deepEqual(
+    samples.map((s) => s.sample),
+    [1, 2],
+  );
+});
+
+test('doctor bad input: unknown option, bad --to, missing --proc directory -> exit 2, PORTSPACE_* code, no stack', () => {
+  for (const [args, code] of [
+    [['doctor', '--nope'], 'PORTSPACE_USAGE'],
+    [['doctor', '--to', '10.1.1.1'], 'PORTSPACE_USAGE'],
+    [['doctor', '--proc', 'no/such/dir'], 'PORTSPACE_FILE_NOT_FOUND'],
+  ] as const) {
+    const r = cli([...args, '--json']);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.equal((json(r).error as { code: string }).code, code);
+    assert.ok(noStack(r));
+  }
+});
+
+test('doctor --listen 127.0.0.1:0 serves /metrics (404 elsewhere) and stops on SIGTERM', async () => {
+  const child = spawn(process.execPath, [cliPath, 'doctor', '--proc', captured, '--listen', '127.0.0.1:0'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let err = '';
+      const timer = setTimeout(() => reject(new Error(`no serving line: ${err}`)), 20_000);
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /serving (http:\/\/\S+)/.exec(err);
+        if (m?.[1]) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+    });
+    const fetchText = (u: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        get(u, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => {
+            body += d.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        }).on('error', reject);
+      });
+    const m = await fetchText(url);
+    assert.equal(m.status, 200);
+    assert.match(m.body, /^portspace_port_range_size 10$/m);
+    const other = await fetchText(url.replace('/metrics', '/other'));
+    assert.equal(other.status, 404);
+  } finally {
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, 'SIGTERM ends the server cleanly');
+  }
+});
+
+test('doctor --watch ends cleanly on Ctrl-C (SIGINT) between samples, exit 0', async () => {
+  const child = spawn(process.execPath, [cliPath, 'doctor', '--proc', captured, '--watch', '30', '--json'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  try {
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no first sample')), 20_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    assert.equal((JSON.parse(out.split('\n')[0] ?? '') as { sample: number }).sample, 1);
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
