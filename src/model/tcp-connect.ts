@@ -320,7 +320,7 @@ export function connectTcp(
     s.lport = found.port;
     s.namePort = found.port;
     s.connectBound = true;
-    core.ports.join(s, found.port);
+    core.ports.joinConnectBound(s, found.port);
   }
   const slot = establish(
     core,

@@ -300,7 +300,17 @@ function groupKey(o: AddrView): string {
 
 export class TcpPorts {
   /** Indexed by port: a dense array beats a Map for 16-bit keys. */
-  private readonly byPort: (PortBucket | undefined)[] = new Array<PortBucket | undefined>(65536).fill(undefined);
+  private readonly byPort: (PortBucket | undefined)[] = new Array<PortBucket | undefined>(65536).fill(
+    undefined,
+  );
+  /**
+   * Ports held by exactly one owner that connect() autoselection placed there, with nothing else
+   * ever in the bucket: such a bucket is all defaults (flags -1, one sub-bucket of the owner's
+   * address counting one connect-bound owner), so only the owner is stored. The PortBucket is
+   * made from it the first time anyone asks for the bucket or another owner joins. This is every
+   * port of a connect() fill: one object (the socket) per connection instead of two.
+   */
+  private readonly soleConnect: (Owner | undefined)[] = new Array<Owner | undefined>(65536).fill(undefined);
   private bucketCount = 0;
   readonly bindOwned = new PortBitmap();
   readonly byAddress = new Map<string, AddressGroup>();
@@ -315,16 +325,45 @@ export class TcpPorts {
   /** Ports that have a bucket, ascending. */
   *bucketPorts(): IterableIterator<number> {
     if (this.bucketCount === 0) return;
-    for (let p = 0; p < 65536; p++) if (this.byPort[p]) yield p;
+    for (let p = 0; p < 65536; p++) if (this.byPort[p] || this.soleConnect[p]) yield p;
   }
 
   bucket(port: number): Bucket | undefined {
-    return this.byPort[port];
+    return this.full(port);
+  }
+
+  /** The port's PortBucket, made from its sole connect-bound owner if it has only that so far. */
+  private full(port: number): PortBucket | undefined {
+    const b = this.byPort[port];
+    if (b !== undefined) return b;
+    const o = this.soleConnect[port];
+    if (o === undefined) return undefined;
+    const made = new PortBucket(port);
+    made.add(o);
+    made.create(o.laddr.key, -1, -1);
+    made.count0 = 1;
+    this.soleConnect[port] = undefined;
+    this.byPort[port] = made;
+    return made;
+  }
+
+  /**
+   * connect() autoselection's join (R13 finish): the same as `join` for a connect-bound owner,
+   * without making a bucket object when the port was free.
+   */
+  joinConnectBound(owner: Owner, port: number): void {
+    if (!owner.connectBound) throw new Error('model bug: joinConnectBound for an owner placed by bind()');
+    if (this.byPort[port] === undefined && this.soleConnect[port] === undefined) {
+      this.soleConnect[port] = owner;
+      owner.bucketSlot = 0;
+      this.bucketCount++;
+      this.addToGroup(owner, port);
+    } else this.join(owner, port);
   }
 
   /** Adds an owner to port's bucket and to the sub-bucket of its address (creating either). */
   join(owner: Owner, port: number): Bucket {
-    let b = this.byPort[port];
+    let b = this.full(port);
     if (!b) {
       // A new bucket is connect-shareable (-1, -1) until a bind()/listen() join updates it (R38).
       b = new PortBucket(port);
@@ -364,6 +403,13 @@ export class TcpPorts {
 
   /** R15: removes an owner; a bucket whose remaining owners are all connect-bound becomes connect-shareable. */
   release(owner: Owner, port: number): void {
+    if (this.soleConnect[port] === owner) {
+      this.soleConnect[port] = undefined;
+      owner.bucketSlot = -1;
+      this.bucketCount--;
+      this.removeFromGroup(owner, port);
+      return;
+    }
     const b = this.byPort[port];
     if (!b?.delete(owner)) throw new Error(`model bug: ${owner.kind} #${owner.id} does not own port ${port}`);
     this.removeFromGroup(owner, port);
@@ -393,7 +439,7 @@ export class TcpPorts {
 
   /** Moves an owner between address sub-buckets of its port (R21: the source address is filled in at connect). */
   moveAddress(owner: Owner, port: number, from: Addr, apply: () => void): void {
-    const b = this.byPort[port];
+    const b = this.full(port);
     if (!b) throw new Error(`model bug: port ${port} has no bucket`);
     const k = b.find(from.key);
     if (k < 0) throw new Error(`model bug: no sub-bucket ${from.key} on port ${port}`);
