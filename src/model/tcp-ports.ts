@@ -237,6 +237,8 @@ export interface TupleSlot {
   /** connect()'s finder lists for this triple (with and without TIME_WAIT recycling), made once. */
   finders?: PortFinder[];
   findersRecycling?: PortFinder[];
+  /** connect()'s search object for this triple, reused by every plain connect() (tcp-connect.ts). */
+  search?: unknown;
 }
 
 export function isConnectShareable(b: { ra: RaFlag; rp: RpFlag }): boolean {
