@@ -1,10 +1,11 @@
 /**
  * A map from port to a value that can also answer nextClear (PortFinder). Small maps (most
  * destinations hold a handful of ports) stay a plain Map and step over taken ports one by one;
- * past a threshold the values move to an array indexed by port and a PortBitmap takes over the
+ * past a threshold the values move to a table indexed by port and a PortBitmap takes over the
  * searches, so a destination that fills a whole range stays fast and its map never rehashes.
  */
 import { PortBitmap, type PortFinder } from './port-bitmap.js';
+import { PortTable } from './port-table.js';
 
 const BITMAP_FROM = 24;
 
@@ -12,7 +13,7 @@ export class PortMap<T> implements PortFinder {
   /** The values while the map is small; emptied when `dense` takes over. */
   private readonly map = new Map<number, T>();
   /** Values by port once the map has grown past BITMAP_FROM (with `bits` saying which are set). */
-  private dense: (T | undefined)[] | null = null;
+  private dense: PortTable<T> | null = null;
   private bits: PortBitmap | null = null;
 
   get size(): number {
@@ -20,7 +21,7 @@ export class PortMap<T> implements PortFinder {
   }
 
   get(port: number): T | undefined {
-    return this.dense ? this.dense[port] : this.map.get(port);
+    return this.dense ? this.dense.get(port) : this.map.get(port);
   }
 
   has(port: number): boolean {
@@ -29,16 +30,16 @@ export class PortMap<T> implements PortFinder {
 
   set(port: number, value: T): void {
     if (this.dense && this.bits) {
-      this.dense[port] = value;
+      this.dense.set(port, value);
       this.bits.add(port);
       return;
     }
     this.map.set(port, value);
     if (this.map.size > BITMAP_FROM) {
-      const dense = new Array<T | undefined>(65536).fill(undefined);
+      const dense = new PortTable<T>();
       const bits = new PortBitmap();
       for (const [p, v] of this.map) {
-        dense[p] = v;
+        dense.set(p, v);
         bits.add(p);
       }
       this.map.clear();
@@ -51,7 +52,7 @@ export class PortMap<T> implements PortFinder {
     if (this.dense && this.bits) {
       if (!this.bits.has(port)) return false;
       this.bits.delete(port);
-      this.dense[port] = undefined;
+      this.dense.set(port, undefined);
       return true;
     }
     return this.map.delete(port);
@@ -66,7 +67,7 @@ export class PortMap<T> implements PortFinder {
   *entries(): IterableIterator<[number, T]> {
     const { dense, bits } = this;
     if (dense && bits) {
-      for (const p of bits) yield [p, dense[p] as T];
+      for (const p of bits) yield [p, dense.get(p) as T];
     } else yield* this.map.entries();
   }
 

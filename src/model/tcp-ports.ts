@@ -14,6 +14,7 @@ import type { Owner } from './entities.js';
 import type { AddrView } from './overlap.js';
 import { PortBitmap, type PortFinder } from './port-bitmap.js';
 import { PortCounts, PortMap } from './port-map.js';
+import { PortTable } from './port-table.js';
 
 /** B.ra / S.ra: -1 none, 0 no, 1 yes. */
 export type RaFlag = -1 | 0 | 1;
@@ -301,10 +302,8 @@ function groupKey(o: AddrView): string {
 }
 
 export class TcpPorts {
-  /** Indexed by port: a dense array beats a Map for 16-bit keys. */
-  private readonly byPort: (PortBucket | undefined)[] = new Array<PortBucket | undefined>(65536).fill(
-    undefined,
-  );
+  /** Indexed by port: a paged array beats a Map for 16-bit keys. */
+  private readonly byPort = new PortTable<PortBucket>();
   /**
    * Ports held by exactly one owner that connect() autoselection placed there, with nothing else
    * ever in the bucket: such a bucket is all defaults (flags -1, one sub-bucket of the owner's
@@ -312,7 +311,7 @@ export class TcpPorts {
    * made from it the first time anyone asks for the bucket or another owner joins. This is every
    * port of a connect() fill: one object (the socket) per connection instead of two.
    */
-  private readonly soleConnect: (Owner | undefined)[] = new Array<Owner | undefined>(65536).fill(undefined);
+  private readonly soleConnect = new PortTable<Owner>();
   private bucketCount = 0;
   readonly bindOwned = new PortBitmap();
   readonly byAddress = new Map<string, AddressGroup>();
@@ -327,7 +326,7 @@ export class TcpPorts {
   /** Ports that have a bucket, ascending. */
   *bucketPorts(): IterableIterator<number> {
     if (this.bucketCount === 0) return;
-    for (let p = 0; p < 65536; p++) if (this.byPort[p] || this.soleConnect[p]) yield p;
+    for (let p = 0; p < 65536; p++) if (this.byPort.get(p) || this.soleConnect.get(p)) yield p;
   }
 
   bucket(port: number): Bucket | undefined {
@@ -336,16 +335,16 @@ export class TcpPorts {
 
   /** The port's PortBucket, made from its sole connect-bound owner if it has only that so far. */
   private full(port: number): PortBucket | undefined {
-    const b = this.byPort[port];
+    const b = this.byPort.get(port);
     if (b !== undefined) return b;
-    const o = this.soleConnect[port];
+    const o = this.soleConnect.get(port);
     if (o === undefined) return undefined;
     const made = new PortBucket(port);
     made.add(o);
     made.create(o.laddr.key, -1, -1);
     made.count0 = 1;
-    this.soleConnect[port] = undefined;
-    this.byPort[port] = made;
+    this.soleConnect.set(port, undefined);
+    this.byPort.set(port, made);
     return made;
   }
 
@@ -355,8 +354,8 @@ export class TcpPorts {
    */
   joinConnectBound(owner: Owner, port: number): void {
     if (!owner.connectBound) throw new Error('model bug: joinConnectBound for an owner placed by bind()');
-    if (this.byPort[port] === undefined && this.soleConnect[port] === undefined) {
-      this.soleConnect[port] = owner;
+    if (this.byPort.get(port) === undefined && this.soleConnect.get(port) === undefined) {
+      this.soleConnect.set(port, owner);
       owner.bucketSlot = 0;
       this.bucketCount++;
       this.addToGroup(owner, port);
@@ -369,7 +368,7 @@ export class TcpPorts {
     if (!b) {
       // A new bucket is connect-shareable (-1, -1) until a bind()/listen() join updates it (R38).
       b = new PortBucket(port);
-      this.byPort[port] = b;
+      this.byPort.set(port, b);
       this.bucketCount++;
     }
     b.add(owner);
@@ -405,14 +404,14 @@ export class TcpPorts {
 
   /** R15: removes an owner; a bucket whose remaining owners are all connect-bound becomes connect-shareable. */
   release(owner: Owner, port: number): void {
-    if (this.soleConnect[port] === owner) {
-      this.soleConnect[port] = undefined;
+    if (this.soleConnect.get(port) === owner) {
+      this.soleConnect.set(port, undefined);
       owner.bucketSlot = -1;
       this.bucketCount--;
       this.removeFromGroup(owner, port);
       return;
     }
-    const b = this.byPort[port];
+    const b = this.byPort.get(port);
     if (!b?.delete(owner)) throw new Error(`model bug: ${owner.kind} #${owner.id} does not own port ${port}`);
     this.removeFromGroup(owner, port);
     const k = b.find(owner.laddr.key);
@@ -431,7 +430,7 @@ export class TcpPorts {
       }
     }
     if (b.key0 === null) {
-      this.byPort[port] = undefined;
+      this.byPort.set(port, undefined);
       this.bucketCount--;
       this.bindOwned.delete(port);
     } else if (!isConnectShareable(b) && b.allSubsShareable()) {
