@@ -263,10 +263,24 @@ export class TupleTable {
     return l < 32768 ? l * 65536 + rport : -1;
   }
 
+  /** The last slot found by small keys: slots are never removed, so it can never be stale. */
+  private lastOuter = -1;
+  private lastInner = -1;
+  private lastSlot: TupleSlot | undefined = undefined;
+
   get(laddr: Addr, raddr: Addr, rport: number): TupleSlot | undefined {
     const o = TupleTable.outer(laddr, rport);
     if (o < 0) return this.byString.get(`${laddr.key}>${raddr.key}:${rport}`);
-    return this.bySmall.get(o)?.get(raddr.canon.id);
+    const inner = raddr.canon.id;
+    // A run of connects to one destination asks for the same slot again and again.
+    if (o === this.lastOuter && inner === this.lastInner) return this.lastSlot;
+    const slot = this.bySmall.get(o)?.get(inner);
+    if (slot) {
+      this.lastOuter = o;
+      this.lastInner = inner;
+      this.lastSlot = slot;
+    }
+    return slot;
   }
 
   getOrCreate(laddr: Addr, raddr: Addr, rport: number): TupleSlot {
@@ -316,6 +330,7 @@ export class TcpPorts {
   readonly bindOwned = new PortBitmap();
   readonly byAddress = new Map<string, AddressGroup>();
   private readonly groupCache = new Map<Addr, (AddressGroup | undefined)[]>();
+  private lastGroup: AddressGroup | null = null;
   /** Per (laddr, raddr, rport): live sockets and TIME_WAIT entries apart, since only the latter can be recycled (R62). */
   readonly tuples = new TupleTable();
   /** R2 reserved ports as a finder (rebuilt when the sysctl changes). */
@@ -499,6 +514,21 @@ export class TcpPorts {
 
   /** The address group of an owner, found through a per-address cache (no key string on the hot path). */
   private groupOf(o: Owner): AddressGroup {
+    // Groups are never removed, so the last one found stays right for the same view.
+    const last = this.lastGroup;
+    if (
+      last !== null &&
+      last.view.laddr === o.laddr &&
+      last.view.family === o.family &&
+      last.view.v6only === o.v6only
+    )
+      return last;
+    const g = this.findGroup(o);
+    this.lastGroup = g;
+    return g;
+  }
+
+  private findGroup(o: Owner): AddressGroup {
     let byAddr = this.groupCache.get(o.laddr);
     if (!byAddr) {
       byAddr = [];
