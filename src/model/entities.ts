@@ -89,37 +89,124 @@ enum Bit {
   WasReset = 512,
   ViaV4 = 1024,
   V6Only = 2048,
+  /** family 6 (else 4) */
+  Family6 = 4096,
+  /** proto udp (else tcp) */
+  Udp = 8192,
 }
 
+/** The TCP state is three bits of the bit field, above the flags: its index in STATES. */
+const STATES: readonly TcpState[] = ['CLOSE', 'LISTEN', 'ESTABLISHED', 'CLOSE_WAIT'];
+const STATE_SHIFT = 14;
+
 /**
- * A socket as a class: one hidden class for all sockets keeps the hot paths monomorphic, and
- * the booleans live in one bit field, so a socket costs about a third less memory.
+ * The attributes few sockets ever set: a local peer (connections inside the namespace), a
+ * listener's queue, IP_LOCAL_PORT_RANGE. Kept out of the socket until first set, so the common
+ * socket (a connect() to a remote host) is a smaller object for the garbage collector to move.
  */
-export class TcpSocket implements Socket {
-  private bits: number = Bit.UserOpen;
+class SocketExtras {
   lpr = 0;
-  state: TcpState = 'CLOSE';
-  laddr: Addr;
-  lport = 0;
-  namePort = 0;
-  raddr: Addr | null = null;
-  rport = 0;
   peer: Socket | null = null;
   peerEntry: TimeWait | null = null;
   queuedOn: Socket | null = null;
-  /** Shared and frozen until listen() gives the socket a queue of its own. */
   acceptQueue: Socket[] = NO_QUEUE;
+}
+
+/**
+ * A socket as a class: one hidden class for all sockets keeps the hot paths monomorphic, the
+ * booleans (and family, protocol and state) live in one bit field, both port numbers in one
+ * integer, and the rarely set attributes in SocketExtras: a connected socket is 9 fields, where a
+ * plain object would have 28 (the garbage collector copies every socket of a fill).
+ */
+export class TcpSocket implements Socket {
+  private bits: number = Bit.UserOpen;
+  private extras: SocketExtras | null = null;
+  laddr: Addr;
+  /** lport in the low 16 bits, namePort in the high 16 (an int32, so still a small integer). */
+  private ports = 0;
+  raddr: Addr | null = null;
+  rport = 0;
   bucketSlot = -1;
 
   constructor(
     readonly id: SockId,
-    readonly proto: Proto,
-    public family: 4 | 6,
+    proto: Proto,
+    family: 4 | 6,
     public uid: number,
     v6only: boolean,
   ) {
     this.laddr = family === 4 ? ANY4 : ANY6;
     if (v6only) this.bits |= Bit.V6Only;
+    if (family === 6) this.bits |= Bit.Family6;
+    if (proto === 'udp') this.bits |= Bit.Udp;
+  }
+
+  get state(): TcpState {
+    return STATES[(this.bits >>> STATE_SHIFT) & 7] as TcpState;
+  }
+  set state(v: TcpState) {
+    const i = STATES.indexOf(v);
+    if (i < 0) throw new Error(`model bug: TCP state ${v} has no code in STATES`);
+    this.bits = (this.bits & ~(7 << STATE_SHIFT)) | (i << STATE_SHIFT);
+  }
+  get lport(): number {
+    return this.ports & 0xffff;
+  }
+  set lport(v: number) {
+    this.ports = (this.ports & ~0xffff) | v;
+  }
+  get namePort(): number {
+    return this.ports >>> 16;
+  }
+  set namePort(v: number) {
+    this.ports = (v << 16) | (this.ports & 0xffff);
+  }
+
+  private more(): SocketExtras {
+    if (this.extras === null) this.extras = new SocketExtras();
+    return this.extras;
+  }
+
+  get proto(): Proto {
+    return (this.bits & Bit.Udp) !== 0 ? 'udp' : 'tcp';
+  }
+  get family(): 4 | 6 {
+    return (this.bits & Bit.Family6) !== 0 ? 6 : 4;
+  }
+  set family(v: 4 | 6) {
+    this.bits = v === 6 ? this.bits | Bit.Family6 : this.bits & ~Bit.Family6;
+  }
+
+  get lpr(): number {
+    return this.extras === null ? 0 : this.extras.lpr;
+  }
+  set lpr(v: number) {
+    if (v !== 0 || this.extras !== null) this.more().lpr = v;
+  }
+  get peer(): Socket | null {
+    return this.extras === null ? null : this.extras.peer;
+  }
+  set peer(v: Socket | null) {
+    if (v !== null || this.extras !== null) this.more().peer = v;
+  }
+  get peerEntry(): TimeWait | null {
+    return this.extras === null ? null : this.extras.peerEntry;
+  }
+  set peerEntry(v: TimeWait | null) {
+    if (v !== null || this.extras !== null) this.more().peerEntry = v;
+  }
+  get queuedOn(): Socket | null {
+    return this.extras === null ? null : this.extras.queuedOn;
+  }
+  set queuedOn(v: Socket | null) {
+    if (v !== null || this.extras !== null) this.more().queuedOn = v;
+  }
+  /** Shared and frozen until listen() gives the socket a queue of its own. */
+  get acceptQueue(): Socket[] {
+    return this.extras === null ? NO_QUEUE : this.extras.acceptQueue;
+  }
+  set acceptQueue(v: Socket[]) {
+    if (v !== NO_QUEUE || this.extras !== null) this.more().acceptQueue = v;
   }
 
   get kind(): 'socket' {

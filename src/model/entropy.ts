@@ -21,26 +21,41 @@ export interface ConnectHash {
   portOffset(saddr: Addr, daddr: Addr, dport: number): { idx: number; base: number };
 }
 
-/** sfc32: small, fast, and good enough for simulation; seeded from one 32-bit number. */
-export function seededEntropy(seed: number): Entropy {
-  let a = 0x9e3779b9 ^ seed;
-  let b = 0x243f6a88 + seed;
-  let c = 0xb7e15162 ^ (seed * 31);
-  let d = 1;
-  const next = (): number => {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
+/**
+ * sfc32: small, fast, and good enough for simulation; seeded from one 32-bit number. A class,
+ * not closures: every namespace makes one, and calls through one shared method stay monomorphic
+ * for the JIT (closures made per namespace are new call targets each time).
+ */
+class Sfc32 implements Entropy {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d = 1;
+
+  constructor(seed: number) {
+    this.a = 0x9e3779b9 ^ seed;
+    this.b = 0x243f6a88 + seed;
+    this.c = 0xb7e15162 ^ (seed * 31);
+    for (let i = 0; i < 12; i++) this.u32();
+  }
+
+  u32(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
     return t >>> 0;
-  };
-  for (let i = 0; i < 12; i++) next();
-  return {
-    below: (n: number) => Math.floor((next() / 4294967296) * n),
-    u32: next,
-  };
+  }
+
+  below(n: number): number {
+    return Math.floor((this.u32() / 4294967296) * n);
+  }
+}
+
+export function seededEntropy(seed: number): Entropy {
+  return new Sfc32(seed);
 }
 
 function mix32(h: number): number {
@@ -54,24 +69,28 @@ function mix32(h: number): number {
 }
 
 /** A keyed hash standing in for the kernel's siphash with a boot secret: same shape, other values. */
+class SeededConnectHash implements ConnectHash {
+  constructor(private readonly seed: number) {}
+
+  portOffset(saddr: Addr, daddr: Addr, dport: number): { idx: number; base: number } {
+    let h1 = mix32(this.seed ^ 0x5bd1e995);
+    let h2 = mix32(this.seed + 0x27d4eb2f);
+    for (const b of saddr.bytes) {
+      h1 = mix32(h1 ^ b);
+      h2 = mix32(h2 + b);
+    }
+    for (const b of daddr.bytes) {
+      h1 = mix32(h1 ^ (b + 0x100));
+      h2 = mix32(h2 + b * 7);
+    }
+    h1 = mix32(h1 ^ dport);
+    h2 = mix32(h2 ^ (dport * 0x9e37));
+    return { idx: h1 & 0xffff, base: h2 };
+  }
+}
+
 export function seededConnectHash(seed: number): ConnectHash {
-  return {
-    portOffset(saddr, daddr, dport) {
-      let h1 = mix32(seed ^ 0x5bd1e995);
-      let h2 = mix32(seed + 0x27d4eb2f);
-      for (const b of saddr.bytes) {
-        h1 = mix32(h1 ^ b);
-        h2 = mix32(h2 + b);
-      }
-      for (const b of daddr.bytes) {
-        h1 = mix32(h1 ^ (b + 0x100));
-        h2 = mix32(h2 + b * 7);
-      }
-      h1 = mix32(h1 ^ dport);
-      h2 = mix32(h2 ^ (dport * 0x9e37));
-      return { idx: h1 & 0xffff, base: h2 };
-    },
-  };
+  return new SeededConnectHash(seed);
 }
 
 /**

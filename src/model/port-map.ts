@@ -1,49 +1,74 @@
 /**
  * A map from port to a value that can also answer nextClear (PortFinder). Small maps (most
  * destinations hold a handful of ports) stay a plain Map and step over taken ports one by one;
- * past a threshold a PortBitmap takes over, so a destination that fills a whole range stays fast.
+ * past a threshold the values move to a table indexed by port and a PortBitmap takes over the
+ * searches, so a destination that fills a whole range stays fast and its map never rehashes.
  */
 import { PortBitmap, type PortFinder } from './port-bitmap.js';
+import { PortTable } from './port-table.js';
 
 const BITMAP_FROM = 24;
 
 export class PortMap<T> implements PortFinder {
+  /** The values while the map is small; emptied when `dense` takes over. */
   private readonly map = new Map<number, T>();
+  /** Values by port once the map has grown past BITMAP_FROM (with `bits` saying which are set). */
+  private dense: PortTable<T> | null = null;
   private bits: PortBitmap | null = null;
 
   get size(): number {
-    return this.map.size;
+    return this.bits ? this.bits.size : this.map.size;
   }
 
   get(port: number): T | undefined {
-    return this.map.get(port);
+    return this.dense ? this.dense.get(port) : this.map.get(port);
   }
 
   has(port: number): boolean {
-    return this.map.has(port);
+    return this.bits ? this.bits.has(port) : this.map.has(port);
   }
 
   set(port: number, value: T): void {
+    if (this.dense && this.bits) {
+      this.dense.set(port, value);
+      this.bits.add(port);
+      return;
+    }
     this.map.set(port, value);
-    if (this.bits) this.bits.add(port);
-    else if (this.map.size > BITMAP_FROM) {
-      this.bits = new PortBitmap();
-      for (const p of this.map.keys()) this.bits.add(p);
+    if (this.map.size > BITMAP_FROM) {
+      const dense = new PortTable<T>();
+      const bits = new PortBitmap();
+      for (const [p, v] of this.map) {
+        dense.set(p, v);
+        bits.add(p);
+      }
+      this.map.clear();
+      this.dense = dense;
+      this.bits = bits;
     }
   }
 
   delete(port: number): boolean {
-    const had = this.map.delete(port);
-    if (had && this.bits) this.bits.delete(port);
-    return had;
+    if (this.dense && this.bits) {
+      if (!this.bits.has(port)) return false;
+      this.bits.delete(port);
+      this.dense.set(port, undefined);
+      return true;
+    }
+    return this.map.delete(port);
   }
 
-  values(): IterableIterator<T> {
-    return this.map.values();
+  /** The values: in insertion order while small, in port order once dense. */
+  *values(): IterableIterator<T> {
+    for (const [, v] of this.entries()) yield v;
   }
 
-  entries(): IterableIterator<[number, T]> {
-    return this.map.entries();
+  /** The entries: in insertion order while small, in port order once dense. */
+  *entries(): IterableIterator<[number, T]> {
+    const { dense, bits } = this;
+    if (dense && bits) {
+      for (const p of bits) yield [p, dense.get(p) as T];
+    } else yield* this.map.entries();
   }
 
   nextClear(from: number, to: number, step: 1 | 2): number {

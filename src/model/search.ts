@@ -104,6 +104,30 @@ export function chooseOne(phase: Phase): Found | null {
   return runPhase(phase, phase.draw(), 0);
 }
 
+/** Where `chooseOneInto` puts what it found. */
+export interface Taken {
+  port: number;
+  /** The scan position i inside the pass that succeeded (R13 finish uses it). */
+  i: number;
+}
+
+/**
+ * `chooseOne` without a result object (connect()'s hot path): the port found and its scan
+ * position go into `out`; false when every pass failed.
+ */
+export function chooseOneInto(phase: Phase, out: Taken): boolean {
+  let from = phase.draw();
+  let q = runPass(phase, from);
+  if (q < 0 && phase.passDelta !== 0) {
+    from += phase.passDelta;
+    q = runPass(phase, from);
+  }
+  if (q < 0) return false;
+  out.port = q;
+  out.i = positionOf(phase, from, q);
+  return true;
+}
+
 /** The kernel's way: draw, then search with the index. */
 export function choose(phases: readonly Phase[]): Found | null {
   for (let n = 0; n < phases.length; n++) {

@@ -4,6 +4,7 @@
  * listener gets a server-side socket, no listener means ECONNREFUSED (R61), and an address
  * outside this namespace is a remote host that accepts.
  */
+
 import { type Addr, LOOP4, LOOP6, mapToV6, unmap } from './addr.js';
 import type { Core } from './core.js';
 import { effectiveRange } from './effective-range.js';
@@ -12,7 +13,7 @@ import { advanceHint41, LINUX41_CONNECT_LABEL, linux41ConnectStart } from './lin
 import { nextClearInAll, type PortFinder } from './port-bitmap.js';
 import { type Failure, fail } from './result.js';
 import { roundedRemaining, type ScanWindow } from './scan-order.js';
-import { chooseOne, type Found, type Phase, type PortJudge, type Skip } from './search.js';
+import { chooseOneInto, type Found, type Phase, type PortJudge, type Skip, type Taken } from './search.js';
 import { ownerRef } from './tcp-bind.js';
 import { isConnectShareable, type TupleSlot } from './tcp-ports.js';
 
@@ -36,38 +37,67 @@ function recyclingPossible(core: Core, src: Addr, dest: Addr): boolean {
 /**
  * R11's single phase and R12's tryPort in one object: the search window and start offset, and
  * the per-port verdict (bind-owned buckets are skipped whatever their addresses; then the
- * 4-tuple). A class rather than closures: connect() is the hot path of every benchmark.
+ * 4-tuple). A class rather than closures: connect() is the hot path of every benchmark. A plain
+ * connect() reuses the one kept in its 4-tuple slot (`reuse`) and takes the result in `port`
+ * and `i`: no object is made per call. Plans handed out (planConnect) are always fresh.
  */
-class ConnectSearch implements Phase, PortJudge, ScanWindow, ConnectPlanAuto {
-  readonly kind = 'auto' as const;
-  readonly remaining: number;
-  readonly step: 1 | 2;
-  private readonly recycle: boolean;
-  private readonly finders: PortFinder[];
+class ConnectSearch implements Phase, PortJudge, ScanWindow, ConnectPlanAuto, Taken {
+  // Set by `reuse`, which the constructor runs: they depend on the socket and the sysctls.
+  src!: Addr;
+  dest!: Addr;
+  remaining!: number;
+  step!: 1 | 2;
+  lo!: number;
+  end!: number;
+  private perSocket!: boolean;
+  private recycle!: boolean;
+  private finders!: PortFinder[];
+  /** What the last chooseOneInto found: the port and its scan position. */
+  port = -1;
+  i = 0;
 
   constructor(
     private readonly core: Core,
     readonly slot: TupleSlot | undefined,
-    readonly src: Addr,
-    readonly dest: Addr,
+    src: Addr,
+    dest: Addr,
     readonly dport: number,
     readonly idx: number,
     readonly base: number,
-    private readonly perSocket: boolean,
-    readonly lo: number,
-    readonly end: number,
+    perSocket: boolean,
+    lo: number,
+    end: number,
     /** linux-4.1 profile: start from the one global hint (step 1, no parity; spec section 10). */
     readonly legacyHint = false,
   ) {
+    this.reuse(src, dest, perSocket, lo, end);
+  }
+
+  /**
+   * Readies the search for a new call on the same triple. src and dest are given again: an IPv4
+   * socket and an IPv6 one through v4-mapped addresses share the triple's slot (and hash).
+   */
+  reuse(src: Addr, dest: Addr, perSocket: boolean, lo: number, end: number): this {
+    this.src = src;
+    this.dest = dest;
+    this.perSocket = perSocket;
+    this.lo = lo;
+    this.end = end;
     this.step = perSocket ? 1 : 2;
     this.remaining = roundedRemaining(lo, end, !perSocket);
-    const ports = core.ports;
-    this.recycle = recyclingPossible(core, src, dest);
+    const ports = this.core.ports;
+    const slot = this.slot;
+    this.recycle = recyclingPossible(this.core, src, dest);
     // The finder lists depend only on long-lived sets, so they are built once and kept.
     if (!slot) this.finders = ports.baseFinders;
     else if (this.recycle)
       this.finders = slot.findersRecycling ??= [ports.reserved, ports.bindOwned, slot.live];
     else this.finders = slot.finders ??= [ports.reserved, ports.bindOwned, slot.live, slot.tw];
+    return this;
+  }
+
+  get kind(): 'auto' {
+    return 'auto';
   }
 
   // The search is its own plan, phase, judge and window: one object per connect, not five.
@@ -181,6 +211,17 @@ export function planConnect(
   target: Addr,
   dport: number,
 ): Failure | ConnectPlanAuto | ConnectPlanBound {
+  return planConnectWith(core, s, target, dport, false);
+}
+
+/** planConnect; with `reuse`, an auto plan may be the triple's kept search, readied again. */
+function planConnectWith(
+  core: Core,
+  s: Socket,
+  target: Addr,
+  dport: number,
+  reuse: boolean,
+): Failure | ConnectPlanAuto | ConnectPlanBound {
   if (s.family === 4 && target.family === 6)
     return fail('EAFNOSUPPORT', 'R10', 'an IPv4 socket cannot connect to an IPv6 address');
   if (s.family === 6 && target.family === 4)
@@ -225,26 +266,19 @@ export function planConnect(
   if (s.lpr !== 0) ({ lo, hi } = effectiveRange(s, core.sysctl));
   // The hash depends on the triple only: cached in its 4-tuple slot once the triple is in use.
   const slot = core.ports.tuples.get(src, dest, dport);
+  const legacy = core.profile === 'linux-4.1';
+  const perSocket = legacy || s.lpr !== 0;
   let idx: number;
   let base: number;
   if (slot && slot.idx >= 0) {
+    if (reuse && slot.search instanceof ConnectSearch)
+      return slot.search.reuse(src, dest, perSocket, lo, hi + 1);
     idx = slot.idx;
     base = slot.base;
   } else ({ idx, base } = core.host.hash.portOffset(unmap(src), unmap(dest), dport));
-  const legacy = core.profile === 'linux-4.1';
-  return new ConnectSearch(
-    core,
-    slot,
-    src,
-    dest,
-    dport,
-    idx,
-    base,
-    legacy || s.lpr !== 0,
-    lo,
-    hi + 1,
-    legacy,
-  );
+  const search = new ConnectSearch(core, slot, src, dest, dport, idx, base, perSocket, lo, hi + 1, legacy);
+  if (reuse && slot && slot.idx >= 0) slot.search = search;
+  return search;
 }
 
 /** R10: the route's preferred source for a destination (IPv4 view for v4-mapped). */
@@ -300,7 +334,7 @@ export function connectTcp(
   dport: number,
   pick?: ConnectPicker,
 ): Failure | Socket {
-  const plan = planConnect(core, s, target, dport);
+  const plan = planConnectWith(core, s, target, dport, pick === undefined);
   if ('ok' in plan) return plan;
   const { src, dest } = plan;
   const hadPort = s.lport !== 0;
@@ -321,7 +355,8 @@ export function connectTcp(
     // R21: a wildcard-bound socket moves to the sub-bucket of its new source address.
     if (src !== s.laddr) core.ports.moveAddress(s, s.lport, s.laddr, () => Object.assign(s, { laddr: src }));
   } else {
-    const found = pick ? pick(plan) : chooseOne(plan.search);
+    const search = plan.search;
+    const found: Taken | null = pick ? pick(plan) : chooseOneInto(search, search) ? search : null;
     if (!found) {
       return fail(
         'EADDRNOTAVAIL',
@@ -341,7 +376,7 @@ export function connectTcp(
     s.lport = found.port;
     s.namePort = found.port;
     s.connectBound = true;
-    core.ports.join(s, found.port);
+    core.ports.joinConnectBound(s, found.port);
   }
   const slot = establish(
     core,
