@@ -65,7 +65,10 @@ export const tourCommand: Command = {
         `tour takes no file arguments, got '${positionals.join(' ')}'. See 'portspace tour --help'.`,
       );
     const profile = profileOption('tour', values.profile);
-    const only = values.claim ?? [];
+    // Claim ids are matched without regard to case: `--claim a6` means A6.
+    const only = (values.claim ?? []).map(
+      (id) => CLAIM_IDS.find((c) => c.toLowerCase() === id.toLowerCase()) ?? id,
+    );
     const unknown = only.filter((c) => !CLAIM_IDS.includes(c));
     if (unknown.length > 0)
       throw usageError(`unknown claim ${unknown.join(', ')}; the claims are ${CLAIM_IDS.join(', ')}.`);

@@ -197,7 +197,7 @@ const CLAIMS: readonly ClaimSpec[] = [
       {
         file: 'tcp-tw-reuse.pst',
         summarize: (t) =>
-          `loopback TIME_WAIT, default sysctls: young ${result(t, 'young', 'connect')}; 300 ms later ${took(result(t, 'later', 'connect'), 'reused')}${sysctlNote(t, 'net.ipv4.tcp_tw_reuse_delay', 'tcp_tw_reuse_delay')}`,
+          `loopback TIME_WAIT, tcp_tw_reuse default (2), tcp_tw_reuse_delay 100 ms: young ${result(t, 'young', 'connect')}; 300 ms later ${took(result(t, 'later', 'connect'), 'reused')}${sysctlNote(t, 'net.ipv4.tcp_tw_reuse_delay', 'tcp_tw_reuse_delay')}`,
       },
     ],
   },
