@@ -283,7 +283,7 @@ describe('errors name file:line:col', () => {
     ],
     [
       'frob(x)',
-      't.pst:1:1: unknown call frob() (known: socket, accept, setsockopt, bind, listen, connect, close, getsockname)',
+      't.pst:1:1: unknown call frob() (known: socket, accept, setsockopt, bind, listen, connect, close, getsockname, sendto, disconnect, deliver)',
     ],
     ['conect x', "t.pst:1:1: unknown statement 'conect' (did you mean connect?)"],
     ['socket(tcp4)', 't.pst:1:1: socket() must name its socket, like `c1 = socket(tcp4)`'],
