@@ -45,6 +45,14 @@ function familyCheck(s: Socket, dest: Addr, op: 'connect' | 'sendto'): Failure |
       ? fail('EAFNOSUPPORT', 'R94', 'an IPV6_V6ONLY socket cannot connect to an IPv4 address')
       : fail('ENETUNREACH', 'R94', 'an IPV6_V6ONLY socket cannot reach an IPv4 address');
   }
+  // A source address on the IPv4 path (v4-mapped, bound or taken by connect) cannot reach a
+  // native IPv6 address (measured: EAFNOSUPPORT for connect and sendto alike).
+  if (s.family === 6 && s.laddr.mapped && dest.family === 6 && !dest.mapped)
+    return fail(
+      'EAFNOSUPPORT',
+      'R94',
+      `a socket with the IPv4-path address ${s.laddr.text} cannot reach ${dest.text}`,
+    );
   return null;
 }
 
