@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { diffCommand } from './commands/diff.js';
 import { explainCommand } from './commands/explain.js';
 import { runCommand } from './commands/run.js';
+import { spreadCommand } from './commands/spread.js';
 import type { Command } from './common.js';
 import { runDemo } from './demo.js';
 import { CliError, EXIT, errorJson } from './errors.js';
@@ -32,7 +33,7 @@ A short tour of the model: per-destination port reuse, bind-before-connect, TIME
   },
 };
 
-const COMMANDS: readonly Command[] = [runCommand, explainCommand, diffCommand, demoCommand];
+const COMMANDS: readonly Command[] = [runCommand, explainCommand, diffCommand, spreadCommand, demoCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

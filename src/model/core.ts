@@ -63,6 +63,8 @@ export class Core {
   readonly udp = new UdpPorts();
   /** SO_REUSEPORT groups of TCP listeners and UDP sockets (R80). */
   readonly groups = new ReuseportGroups();
+  /** The peer a reset socket had: accept() of a reset child still reports it (measured). */
+  readonly formerPeers = new WeakMap<Socket, { readonly addr: Addr; readonly port: number }>();
   readonly sockets = new SocketTable();
   readonly timewaits = new Map<number, TimeWait>();
   /** Listening sockets by port, for finding the server side of a local connection. */
@@ -243,6 +245,7 @@ export class Core {
     this.removeTuple(s);
     s.state = 'CLOSE';
     s.wasReset = true;
+    if (s.raddr) this.formerPeers.set(s, { addr: s.raddr, port: s.rport });
     s.peer = null;
     s.peerEntry = null;
     s.raddr = null; // no peer any more (getpeername would say ENOTCONN); the 4-tuple is free

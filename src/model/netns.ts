@@ -251,7 +251,8 @@ export class Netns {
     const r = acceptTcp(this.core, s);
     if ('ok' in r) return r;
     const c = r.child;
-    return { ok: true, sock: c.id, peer: { addr: c.raddr?.text ?? '', port: c.rport } };
+    const peer = c.raddr ? { addr: c.raddr, port: c.rport } : this.core.formerPeers.get(c);
+    return { ok: true, sock: c.id, peer: { addr: peer?.addr.text ?? '', port: peer?.port ?? 0 } };
   }
 
   close(sock: SockId, opts: { rst?: boolean } = {}): Result {

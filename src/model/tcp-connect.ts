@@ -198,6 +198,9 @@ export function planConnect(
     return fail('EAFNOSUPPORT', 'R10', 'a socket bound to a v4-mapped address can only reach IPv4');
   }
   let src = s.laddr;
+  // An IPv4 source bound with ip_nonlocal_bind that is not (yet) an address here has no route.
+  if (v4path && !src.wildcard && src.v4 > 0 && !core.isLocal(unmap(src)))
+    return fail('ENETUNREACH', 'R10', `the bound source ${src.text} is not an address of this namespace`);
   if (src.wildcard || (src.mapped && src.v4 === 0)) {
     const chosen = sourceFor(core, v4path ? unmap(dest) : dest);
     if (!chosen)

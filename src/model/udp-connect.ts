@@ -61,6 +61,9 @@ function route(core: Core, s: Socket, dest: Addr): Failure | Route {
   const target = v4 ? unmap(dest) : dest;
   const src = sourceFor(core, target);
   if (!src) return fail('ENETUNREACH', 'R94', `no route to ${target.text}`);
+  // A source bound with ip_nonlocal_bind that is not an address here has no route (measured).
+  if (v4 && !unsetAddr(s.laddr) && s.laddr.v4 > 0 && !core.isLocal(unmap(s.laddr)))
+    return fail('ENETUNREACH', 'R94', `the bound source ${s.laddr.text} is not an address of this namespace`);
   const inFamily = (a: Addr) => (s.family === 6 && v4 ? mapToV6(a) : a);
   return { src: inFamily(src), dest: inFamily(target) };
 }
