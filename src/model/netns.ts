@@ -154,8 +154,10 @@ export class Netns {
     switch (opt) {
       case 'SO_REUSEADDR':
         s.reuseAddr = flag;
+        if (!flag) this.forgetFastFlags(s);
         break;
       case 'SO_REUSEPORT':
+        // Not so for SO_REUSEPORT: the kernel's reuseport summary stays as it was (measured).
         s.reusePort = flag;
         break;
       case 'IP_BIND_ADDRESS_NO_PORT':
@@ -394,6 +396,16 @@ export class Netns {
       })),
       bindOwnedPorts: [...c.ports.bindOwned],
     };
+  }
+
+  /**
+   * An owner that clears SO_REUSEADDR after taking its port: the kernel then re-reads the owners'
+   * option, so the bucket's summary no longer vouches for sharing (R38). Found by the random
+   * differential run: RA cleared on a bound socket, then an RA bind of its port is EADDRINUSE.
+   */
+  private forgetFastFlags(s: Socket): void {
+    const b = s.proto === 'tcp' && s.lport !== 0 ? this.core.ports.bucket(s.lport) : undefined;
+    if (b && b.ra === 1) this.core.ports.setFlags(b, 0, b.rp);
   }
 
   private phasesFor(sock: SockId, call: ChoiceCall): Phase[] | null {
