@@ -6,8 +6,8 @@
  * peer is the sender beats both. When the best receiver belongs to a reuseport group, the kernel
  * picks a member by a keyed hash of the 4-tuple (R81/R82): the model cannot name that member, so
  * it returns the eligible set, a stand-in choice that is stable per 4-tuple, and the group
- * versions under which that choice stays valid. Among equally ranked UDP sockets outside a group
- * the most recently hashed one receives (measured; see udp-ports.ts).
+ * versions under which that choice stays valid. Among equally ranked UDP sockets outside any group
+ * the model names the one receiver (the most recently hashed, or connected; see udp-ports.ts).
  *
  * UDP groups with a connected member fall back to plain ranking (R82, source only): the eligible
  * set is then every equally ranked socket.
@@ -97,6 +97,7 @@ export function findReceiver(
   }
   const latest = (a: Socket, b: Socket) => (core.udp.order(b) > core.udp.order(a) ? b : a);
   const chosen = tied.reduce(latest);
+  if (!tied.some((s) => core.groups.groupOf(s))) return { chosen, eligible: [chosen], epoch };
   const eligible = [...loose];
   for (const g of groups) for (const m of g.members) if (!eligible.includes(m)) eligible.push(m);
   return { chosen, eligible, epoch };

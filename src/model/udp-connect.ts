@@ -81,8 +81,11 @@ export function connectUdp(core: Core, s: Socket, dest: Addr, dport: number, pic
     s.laddr = r.src;
     core.udp.rehash(s);
   }
+  // Connecting again to the same peer keeps the socket's place among its 4-tuple (measured).
+  const same = s.raddr === r.dest && s.rport === dport;
   s.raddr = r.dest;
   s.rport = dport;
+  if (!same) core.udp.connected(s);
   core.udp.pendingRefused.delete(s);
   return null;
 }
@@ -91,6 +94,7 @@ export function connectUdp(core: Core, s: Socket, dest: Addr, dport: number, pic
 export function disconnectUdp(core: Core, s: Socket): void {
   s.raddr = null;
   s.rport = 0;
+  core.udp.disconnected(s);
   core.udp.pendingRefused.delete(s);
   if (!s.portLocked) releaseUdpPort(core, s);
   if (!s.addrLocked && s.laddr !== wildcardOf(s)) {

@@ -6,12 +6,15 @@
  * The hash order matters for delivery: among equally good receivers the most recently hashed
  * one gets a datagram (measured: of two SO_REUSEADDR sockets on one address the second bound
  * receives, for IPv4 and IPv6). A socket is rehashed when connect() gives it a source address.
+ * Connected sockets have an order of their own: of two sockets connected to one peer from one
+ * address and port, the one that connected last receives (measured), whatever their bind order.
  */
 import type { Socket } from './entities.js';
 
 export class UdpPorts {
   private readonly byPort = new Map<number, Socket[]>();
   private readonly hashedAt = new Map<Socket, number>();
+  private readonly connectedAt = new Map<Socket, number>();
   /** Connected sockets whose last datagram to their peer met a closed port (ICMP, R94). */
   readonly pendingRefused = new Set<Socket>();
   private clock = 0;
@@ -36,9 +39,18 @@ export class UdpPorts {
     if (this.hashedAt.has(s)) this.hashedAt.set(s, ++this.clock);
   }
 
-  /** Larger = hashed more recently. */
+  /** The socket connected (again): it comes first among sockets with its 4-tuple. */
+  connected(s: Socket): void {
+    this.connectedAt.set(s, ++this.clock);
+  }
+
+  disconnected(s: Socket): void {
+    this.connectedAt.delete(s);
+  }
+
+  /** Larger = first in line among equally good receivers (connected ones by connect order). */
   order(s: Socket): number {
-    return this.hashedAt.get(s) ?? 0;
+    return (s.raddr ? this.connectedAt.get(s) : undefined) ?? this.hashedAt.get(s) ?? 0;
   }
 
   remove(s: Socket, port: number): void {
@@ -49,6 +61,7 @@ export class UdpPorts {
       if (list.length === 0) this.byPort.delete(port);
     }
     this.hashedAt.delete(s);
+    this.connectedAt.delete(s);
     this.pendingRefused.delete(s);
   }
 
