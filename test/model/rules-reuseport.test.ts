@@ -155,3 +155,24 @@ test('R80 nobody at the port: ECONNREFUSED; the probe source must be free and lo
   );
   void a;
 });
+
+test('R81 the model keeps the slot structure: removing the last member of 4 moves a flow on slot k only to floor(k*3/4) or floor((k+1)*3/4)', () => {
+  const ns = netns();
+  const m = [0, 1, 2, 3].map(() => listener(ns, '0.0.0.0', 5000, { rp: true }));
+  const slotOf = (s: SockId, order: SockId[]) => order.indexOf(s);
+  const before: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const r = deliver(ns, 'tcp', '127.0.0.2', 30000 + i, '127.0.0.1', 5000);
+    assert.ok(typeof r === 'object');
+    before.push(slotOf(r.sock, m));
+  }
+  close(ns, m[3] as SockId);
+  const after = m.slice(0, 3);
+  for (let i = 0; i < 100; i++) {
+    const r = deliver(ns, 'tcp', '127.0.0.2', 30000 + i, '127.0.0.1', 5000);
+    assert.ok(typeof r === 'object');
+    const k = before[i] ?? -1;
+    const ok = [Math.floor((k * 3) / 4), Math.floor(((k + 1) * 3) / 4)];
+    assert.ok(ok.includes(slotOf(r.sock, after)), `flow ${i}: slot ${k} -> ${slotOf(r.sock, after)}`);
+  }
+});
