@@ -368,6 +368,18 @@ export function planToText(plan: Plan, title: string): string {
           g.members.push(name);
         }
         groups.push(g);
+        // Two flows right away, from sources later deliveries reuse (the R81 stability check
+        // compares a 4-tuple's member across deliveries while the group is unchanged).
+        for (let i = 0; i < 2; i++) {
+          const from = a.v6 ? '::1' : '127.0.0.1';
+          const to = a.v6 ? '::1' : '127.0.0.1';
+          emit({
+            op: 'deliver',
+            proto: a.proto,
+            from: { addr: from, port: 50000 + i },
+            to: { addr: to, port },
+          });
+        }
         break;
       }
       case 'deliver': {
