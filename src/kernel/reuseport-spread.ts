@@ -29,6 +29,31 @@ function sourceOf(i: number): { addr: string; port: number } {
   return { addr: `127.0.${Math.floor(a / 250)}.${2 + (a % 250)}`, port: 20_000 + (i % SOURCES_PER_ADDRESS) };
 }
 
+/** Opens members m0..m(n-1) of a SO_REUSEPORT group on 127.0.0.1:port (TCP: listening). */
+export async function openGroup(
+  k: KernelBackend,
+  proto: 'tcp' | 'udp',
+  n: number,
+  port: number,
+): Promise<string[]> {
+  const names: string[] = [];
+  for (let m = 0; m < n; m++) {
+    const name = `m${m}`;
+    const steps: Call[] = [
+      { op: 'socket', name, kind: proto === 'tcp' ? 'tcp4' : 'udp4' },
+      { op: 'setsockopt', sock: name, opt: 'SO_REUSEPORT', value: 1 },
+      { op: 'bind', sock: name, addr: '127.0.0.1', port },
+      ...(proto === 'tcp' ? [{ op: 'listen' as const, sock: name, backlog: 4096 }] : []),
+    ];
+    for (const call of steps) {
+      const r = await k.exec(call);
+      if (!r.ok) throw new Error(`setting up member ${name}: ${call.op} failed with ${r.errno}`);
+    }
+    names.push(name);
+  }
+  return names;
+}
+
 export async function measureSpread(opts: SpreadOptions): Promise<SpreadReport> {
   const { proto, members, flows } = opts;
   if (!Number.isInteger(members) || members < 1 || members > 64)
@@ -37,21 +62,7 @@ export async function measureSpread(opts: SpreadOptions): Promise<SpreadReport> 
     throw new RangeError(`flows must be 1..1000000, got ${flows}`);
   const k = await KernelBackend.start(opts.kernel);
   try {
-    const names: string[] = [];
-    for (let m = 0; m < members; m++) {
-      const name = `m${m}`;
-      const steps: Call[] = [
-        { op: 'socket', name, kind: proto === 'tcp' ? 'tcp4' : 'udp4' },
-        { op: 'setsockopt', sock: name, opt: 'SO_REUSEPORT', value: 1 },
-        { op: 'bind', sock: name, addr: '127.0.0.1', port: GROUP_PORT },
-        ...(proto === 'tcp' ? [{ op: 'listen' as const, sock: name, backlog: 4096 }] : []),
-      ];
-      for (const call of steps) {
-        const r = await k.exec(call);
-        if (!r.ok) throw new Error(`setting up member ${name}: ${call.op} failed with ${r.errno}`);
-      }
-      names.push(name);
-    }
+    const names = await openGroup(k, proto, members, GROUP_PORT);
     const slotOf = new Map(names.map((n, i) => [n, i]));
     const deliver = async (i: number): Promise<number> => {
       const r = await k.exec({

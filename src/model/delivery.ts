@@ -45,27 +45,23 @@ function rank(s: Socket, v4: boolean, daddr: Addr, saddr: Addr, sport: number): 
   return s.raddr.key === saddr.key && s.rport === sport ? score + 8 : -1;
 }
 
-/** A keyed hash of the flow standing in for the kernel's secret one (R81). */
-function flowHash(
-  core: Core,
-  proto: 'tcp' | 'udp',
-  saddr: Addr,
-  sport: number,
-  daddr: Addr,
-  dport: number,
-): number {
-  const h = core.host.hash.portOffset(unmap(saddr), unmap(daddr), dport * 65536 + sport).base;
-  return (proto === 'udp' ? h ^ 0x9e3779b9 : h) >>> 0;
+/** One incoming connection or datagram: its protocol and 4-tuple. */
+export interface Flow {
+  readonly proto: 'tcp' | 'udp';
+  readonly saddr: Addr;
+  readonly sport: number;
+  readonly daddr: Addr;
+  readonly dport: number;
 }
 
-export function findReceiver(
-  core: Core,
-  proto: 'tcp' | 'udp',
-  saddr: Addr,
-  sport: number,
-  daddr: Addr,
-  dport: number,
-): Delivery | null {
+/** A keyed hash of the flow standing in for the kernel's secret one (R81). */
+function flowHash(core: Core, f: Flow): number {
+  const h = core.host.hash.portOffset(unmap(f.saddr), unmap(f.daddr), f.dport * 65536 + f.sport).base;
+  return (f.proto === 'udp' ? h ^ 0x9e3779b9 : h) >>> 0;
+}
+
+export function findReceiver(core: Core, flow: Flow): Delivery | null {
+  const { proto, saddr, sport, daddr, dport } = flow;
   const v4 = daddr.family === 4 || daddr.mapped;
   const candidates: Iterable<Socket> =
     proto === 'tcp' ? (core.listeners.get(dport) ?? []) : core.udp.owners(dport);
@@ -91,8 +87,7 @@ export function findReceiver(
   const epoch = groups.map((g) => `${g.id}.${g.version}`).join(',');
   const only = groups[0];
   if (only && groups.length === 1 && loose.length === 0) {
-    const chosen =
-      only.members[slotOf(flowHash(core, proto, saddr, sport, daddr, dport), only.members.length)];
+    const chosen = only.members[slotOf(flowHash(core, flow), only.members.length)];
     if (chosen) return { chosen, eligible: [...only.members], epoch };
   }
   const latest = (a: Socket, b: Socket) => (core.udp.order(b) > core.udp.order(a) ? b : a);

@@ -15,7 +15,7 @@ import { findReceiver, probeBlocked } from './delivery.js';
 import { describeOwner, type Socket, type SockId } from './entities.js';
 import { type HostEntropy, seededHost } from './entropy.js';
 import { checkInvariants } from './invariants.js';
-import { type Failure, fail, type Result } from './result.js';
+import { type Failure, fail, type Result, type RuleId } from './result.js';
 import {
   type Found,
   isOutcome,
@@ -196,11 +196,9 @@ export class Netns {
     port: number,
     opts: ChoiceOptions = {},
   ): Result<Endpoint & { trace?: TraceEvent[] }> {
-    const s = this.core.socket(sock);
-    if (!s?.userOpen) return badf(sock);
-    const a = parseAddr(addr);
-    if (!a) return fail('EINVAL', 'R30', `not an IP address: ${addr}`);
-    if (!validPort(port)) return fail('EINVAL', 'R30', `port out of range: ${port}`);
+    const t = this.target(sock, addr, port, 'R30');
+    if ('ok' in t) return t;
+    const { s, a } = t;
     const chooser = this.chooser(opts);
     const r = (s.proto === 'udp' ? bindUdp : bindTcp)(this.core, s, a, port, chooser.pick);
     if ('ok' in r) return withTrace(r, chooser.trace);
@@ -276,11 +274,9 @@ export class Netns {
     port: number,
     opts: ChoiceOptions = {},
   ): Result<Endpoint & { trace?: TraceEvent[] }> {
-    const s = this.core.socket(sock);
-    if (!s?.userOpen) return badf(sock);
-    const a = parseAddr(addr);
-    if (!a) return fail('EINVAL', 'R94', `not an IP address: ${addr}`);
-    if (!validPort(port)) return fail('EINVAL', 'R94', `port out of range: ${port}`);
+    const t = this.target(sock, addr, port, 'R94');
+    if ('ok' in t) return t;
+    const { s, a } = t;
     if (s.proto === 'udp') return this.udpCall(s, sendtoUdp, a, port, opts);
     if (s.state !== 'ESTABLISHED' && s.state !== 'CLOSE_WAIT')
       return fail('EPIPE', 'R94', 'a TCP socket sends only once connected');
@@ -319,7 +315,8 @@ export class Netns {
       return fail('EADDRNOTAVAIL', 'R7', `${sa.text} is not an address of this namespace`);
     const blocked = probeBlocked(this.core, proto, sa, from.port);
     if (blocked) return blocked;
-    const d = this.core.isLocal(da) ? findReceiver(this.core, proto, sa, from.port, da, to.port) : null;
+    const flow = { proto, saddr: sa, sport: from.port, daddr: da, dport: to.port };
+    const d = this.core.isLocal(da) ? findReceiver(this.core, flow) : null;
     if (!d)
       return fail(
         'ECONNREFUSED',
@@ -427,6 +424,16 @@ export class Netns {
     if (!a) return null;
     const plan = planBind(this.core, s, a, call.port);
     return 'kind' in plan && plan.kind === 'auto' ? autobindPhases(this.core, plan.view, s.lpr) : null;
+  }
+
+  /** The open socket and the parsed address of a call that names ADDR:PORT. */
+  private target(sock: SockId, addr: string, port: number, rule: RuleId): Failure | { s: Socket; a: Addr } {
+    const s = this.core.socket(sock);
+    if (!s?.userOpen) return badf(sock);
+    const a = parseAddr(addr);
+    if (!a) return fail('EINVAL', rule, `not an IP address: ${addr}`);
+    if (!validPort(port)) return fail('EINVAL', rule, `port out of range: ${port}`);
+    return { s, a };
   }
 
   /** R90: bind(0), and connect()/sendto() on a socket without a port, search; nothing else does. */

@@ -114,6 +114,7 @@ export function sendtoUdp(core: Core, s: Socket, dest: Addr, dport: number, pick
   if (!core.isLocal(unmap(r.dest))) return null;
   const from = unsetAddr(s.laddr) ? r.src : s.laddr;
   const toPeer = s.raddr !== null && s.raddr.key === r.dest.key && s.rport === dport;
-  if (toPeer && !findReceiver(core, 'udp', from, s.lport, r.dest, dport)) core.udp.pendingRefused.add(s);
+  const flow = { proto: 'udp', saddr: from, sport: s.lport, daddr: r.dest, dport } as const;
+  if (toPeer && !findReceiver(core, flow)) core.udp.pendingRefused.add(s);
   return null;
 }

@@ -11,25 +11,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { kernelAvailability } from '../../src/kernel/availability.js';
 import { KernelBackend } from '../../src/kernel/kernel-backend.js';
+import { openGroup } from '../../src/kernel/reuseport-spread.js';
 import type { Call } from '../../src/run/calls.js';
 
 const availability = await kernelAvailability();
 const FLOWS = 80;
 
-async function group(k: KernelBackend, proto: 'tcp' | 'udp', n: number): Promise<string[]> {
-  const names: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const name = `m${i}`;
-    const calls: Call[] = [
-      { op: 'socket', name, kind: proto === 'tcp' ? 'tcp4' : 'udp4' },
-      { op: 'setsockopt', sock: name, opt: 'SO_REUSEPORT', value: 1 },
-      { op: 'bind', sock: name, addr: '127.0.0.1', port: 5000 },
-      ...(proto === 'tcp' ? [{ op: 'listen' as const, sock: name, backlog: 128 }] : []),
-    ];
-    for (const c of calls) assert.equal((await k.exec(c)).ok, true, `${c.op} ${name}`);
-    names.push(name);
-  }
-  return names;
+function group(k: KernelBackend, proto: 'tcp' | 'udp', n: number): Promise<string[]> {
+  return openGroup(k, proto, n, 5000);
 }
 
 async function members(k: KernelBackend, proto: 'tcp' | 'udp'): Promise<string[]> {
