@@ -402,7 +402,9 @@ function establish(
     child.reuseAddr = listener.reuseAddr;
     child.reusePort = listener.reusePort;
     child.v6only = listener.v6only;
-    child.portLocked = listener.portLocked;
+    // An accepted socket does not hold its port the way bind() does: reset by the peer, it gives
+    // the port back (measured; test/scripts/regressions/model-bug-reset-child-keeps-port.pst).
+    child.portLocked = false;
     child.addrLocked = true;
     child.laddr = childLaddr;
     child.lport = listener.lport;
