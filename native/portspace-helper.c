@@ -22,6 +22,13 @@
  *   accept NAME NEWNAME [MS]       -> {"ok":true,"peer":{"addr":A,"port":P}}; EAGAIN after MS (100)
  *   close NAME 0|1                 1 = SO_LINGER {1,0} first (RST, no TIME_WAIT: spec R61)
  *   getsockname NAME
+ *   sendto NAME ADDR PORT          one datagram (1 byte) -> getsockname
+ *   disconnect NAME                connect(AF_UNSPEC)
+ *   deliver tcp|udp FADDR FPORT TADDR TPORT [MS]
+ *                                  a probe bound to FADDR:FPORT sends one connection (tcp) or
+ *                                  datagram (udp) to TADDR:TPORT -> {"ok":true,"member":NAME},
+ *                                  the named socket that got it; ECONNREFUSED when none did.
+ *                                  The probe leaves nothing behind (see op_deliver).
  *   sleep MS
  *   ping | stats | quit
  * Failures of the kernel: {"ok":false,"errno":"EADDRINUSE"}. An unknown socket name is EBADF,
@@ -39,6 +46,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -441,8 +449,17 @@ static void format_sockaddr(const struct sockaddr_storage *ss, char *addr, size_
 /* ------------------------------------------------------------------------------------------ */
 /* named sockets: a chained hash table name -> fd                                             */
 
+/* A connection the delivery probe had to accept from a listener before reaching its own: kept */
+/* in arrival order and handed out by the next accept() on that listener, so none is lost.     */
+struct stashed {
+  struct stashed *next;
+  int fd;
+  struct sockaddr_storage peer;
+};
+
 struct sock {
   struct sock *next;
+  struct stashed *stash;
   int fd;     /* -1 when the socket lives in a worker */
   int worker; /* -1: in this process; else index into workers[] */
   int domain;
@@ -479,6 +496,18 @@ static unsigned hash_name(const char *s) {
   uint32_t h = 2166136261u;
   for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
   return h & (NBUCKETS - 1);
+}
+
+/* Closes stashed connections with a reset, as closing their listener would have done. */
+static void stash_drop(struct sock *s) {
+  while (s->stash) {
+    struct stashed *st = s->stash;
+    s->stash = st->next;
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(st->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(st->fd);
+    free(st);
+  }
 }
 
 static struct sock *sock_find(const char *name) {
@@ -519,6 +548,7 @@ static void sock_remove(struct sock *victim) {
       *pp = victim->next;
       if (victim->worker >= 0) workers[victim->worker].nsock--;
       else nlocal--;
+      stash_drop(victim);
       free(victim);
       nsockets--;
       return;
@@ -531,6 +561,7 @@ static void sock_close_all(void) {
     struct sock *s = buckets[i];
     while (s) {
       struct sock *n = s->next;
+      stash_drop(s);
       if (s->fd >= 0) close(s->fd);
       free(s);
       s = n;
@@ -1161,7 +1192,8 @@ static int route(const char *orig, char **tok, int nt) {
     if (forward(w, orig) && !sock_add_in_worker(tok[1], w, type)) _exit(4);
     return 1;
   }
-  static const char *on_socket[] = {"setsockopt", "bind", "listen", "connect", "accept", "close", "getsockname"};
+  static const char *on_socket[] = {"setsockopt", "bind",   "listen",     "connect",   "accept",
+                                    "close",      "getsockname", "sendto", "disconnect"};
   int known = 0;
   for (size_t i = 0; i < sizeof on_socket / sizeof on_socket[0]; i++)
     if (!strcmp(op, on_socket[i])) known = 1;
@@ -1423,20 +1455,30 @@ static void op_accept(const char *name, const char *newname, const char *ms_s) {
   if (sock_find(newname)) { reply_fault("socket name %s is already in use", newname); return; }
   /* Wait (bounded) for a pending connection, then call accept() whatever poll said: its */
   /* errno (EAGAIN, EINVAL on a non-listener) is the kernel's answer, not ours.          */
-  struct pollfd pf = {.fd = s->fd, .events = POLLIN};
-  long deadline = now_ms() + ms;
-  for (int i = 0; i < 1000; i++) {
-    long left = deadline - now_ms();
-    if (left < 0) left = 0;
-    if (!(poll(&pf, 1, (int)left) < 0 && errno == EINTR)) break;
-  }
   struct sockaddr_storage peer;
-  socklen_t plen = sizeof peer;
-  if (as_user() != 0) { reply_fault("seteuid: %s", strerror(errno)); return; }
-  int fd = accept4(s->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  int e = errno;
-  as_root();
-  if (fd < 0) { reply_errno(e == EWOULDBLOCK ? EAGAIN : e); return; }
+  int fd;
+  if (s->stash) {
+    /* A connection the delivery probe accepted on this listener's behalf comes first. */
+    struct stashed *st = s->stash;
+    s->stash = st->next;
+    fd = st->fd;
+    peer = st->peer;
+    free(st);
+  } else {
+    struct pollfd pf = {.fd = s->fd, .events = POLLIN};
+    long deadline = now_ms() + ms;
+    for (int i = 0; i < 1000; i++) {
+      long left = deadline - now_ms();
+      if (left < 0) left = 0;
+      if (!(poll(&pf, 1, (int)left) < 0 && errno == EINTR)) break;
+    }
+    socklen_t plen = sizeof peer;
+    if (as_user() != 0) { reply_fault("seteuid: %s", strerror(errno)); return; }
+    fd = accept4(s->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int e = errno;
+    as_root();
+    if (fd < 0) { reply_errno(e == EWOULDBLOCK ? EAGAIN : e); return; }
+  }
   if (!sock_add(newname, fd, s->domain, s->type)) {
     close(fd);
     { reply_fault("out of memory"); return; }
@@ -1473,6 +1515,195 @@ static void op_getsockname(const char *name) {
   struct sock *s = need_sock(name);
   if (!s) return;
   reply_sockname(s->fd);
+}
+
+static void op_sendto(const char *name, const char *addr, const char *port_s) {
+  struct sock *s = need_sock(name);
+  if (!s) return;
+  long port;
+  struct sockaddr_storage ss;
+  socklen_t len;
+  if (!parse_long(port_s, 0, 65535, &port)) { reply_fault("bad port %s", port_s); return; }
+  if (!parse_sockaddr(addr, port, &ss, &len)) { reply_fault("bad address %s", addr); return; }
+  if (as_user() != 0) { reply_fault("seteuid: %s", strerror(errno)); return; }
+  ssize_t rc = sendto(s->fd, "d", 1, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&ss, len);
+  int e = errno;
+  as_root();
+  if (rc < 0) { reply_errno(e == EWOULDBLOCK ? EAGAIN : e); return; }
+  reply_sockname(s->fd);
+}
+
+static void op_disconnect(const char *name) {
+  struct sock *s = need_sock(name);
+  if (!s) return;
+  struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+  if (as_user() != 0) { reply_fault("seteuid: %s", strerror(errno)); return; }
+  int rc = connect(s->fd, &unspec, sizeof unspec);
+  int e = errno;
+  as_root();
+  if (rc != 0) { reply_errno(e); return; }
+  reply_ok();
+}
+
+static int is_listening(int fd) {
+  int v = 0;
+  socklen_t l = sizeof v;
+  return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &l) == 0 && v;
+}
+
+/* For a listener, TCP_INFO's tcpi_unacked is the number of connections waiting for accept(). */
+static long accept_queue_len(int fd) {
+  struct tcp_info ti;
+  socklen_t l = sizeof ti;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0) return -1;
+  return (long)ti.tcpi_unacked;
+}
+
+static int same_endpoint(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
+  char x[INET6_ADDRSTRLEN + 16], y[INET6_ADDRSTRLEN + 16];
+  int px, py;
+  format_sockaddr(a, x, sizeof x, &px);
+  format_sockaddr(b, y, sizeof y, &py);
+  /* An IPv6 listener sees an IPv4 client as ::ffff:a.b.c.d. */
+  const char *bx = strncmp(x, "::ffff:", 7) == 0 ? x + 7 : x;
+  const char *by = strncmp(y, "::ffff:", 7) == 0 ? y + 7 : y;
+  return px == py && strcmp(bx, by) == 0;
+}
+
+static void reply_member(const struct sock *s) {
+  o_raw("{\"ok\":true,\"member\":");
+  o_str(s->name);
+  o_raw("}");
+  o_send();
+}
+
+#define MAX_PROBE_LISTENERS 4096
+
+/*
+ * TCP delivery: note every listener's accept queue, connect the probe, see whose queue grew, and
+ * take the probe's connection out of it again (accept; connections queued before it are stashed
+ * for the script's own accept()). Probe and child close with SO_LINGER {1,0}: no TIME_WAIT.
+ */
+static void deliver_tcp(int p, const struct sockaddr_storage *from, const struct sockaddr_storage *to,
+                        socklen_t tlen, long ms) {
+  static struct sock *ls[MAX_PROBE_LISTENERS];
+  static long before[MAX_PROBE_LISTENERS];
+  int n = 0;
+  for (unsigned i = 0; i < NBUCKETS && n < MAX_PROBE_LISTENERS; i++)
+    for (struct sock *s = buckets[i]; s && n < MAX_PROBE_LISTENERS; s = s->next)
+      if (s->fd >= 0 && s->type == SOCK_STREAM && is_listening(s->fd)) {
+        ls[n] = s;
+        before[n++] = accept_queue_len(s->fd);
+      }
+  long deadline = now_ms() + ms;
+  int e = connect(p, (const struct sockaddr *)to, tlen) == 0 ? 0 : errno;
+  if (e == EINPROGRESS) {
+    struct pollfd pf = {.fd = p, .events = POLLOUT};
+    int pr = 0;
+    for (int i = 0; i < 1000; i++) {
+      long left = deadline - now_ms();
+      pr = poll(&pf, 1, (int)(left < 0 ? 0 : left));
+      if (!(pr < 0 && errno == EINTR)) break;
+    }
+    socklen_t l = sizeof e;
+    if (pr <= 0) e = ETIMEDOUT;
+    else if (getsockopt(p, SOL_SOCKET, SO_ERROR, &e, &l) != 0) e = errno;
+  }
+  if (e) { reply_errno(e); return; }
+  /* The server side queues the connection when the handshake's last ACK arrives: wait for it. */
+  for (int round = 0; round < 1000 && now_ms() <= deadline; round++) {
+    for (int k = 0; k < n; k++) {
+      if (accept_queue_len(ls[k]->fd) <= before[k]) continue;
+      struct stashed **tail = &ls[k]->stash;
+      while (*tail) tail = &(*tail)->next;
+      for (int guard = 0; guard < 100000; guard++) {
+        struct stashed *st = calloc(1, sizeof *st);
+        if (!st) { reply_fault("out of memory"); return; }
+        socklen_t pl = sizeof st->peer;
+        st->fd = accept4(ls[k]->fd, (struct sockaddr *)&st->peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (st->fd < 0) { free(st); break; }
+        if (same_endpoint(&st->peer, from)) {
+          struct linger lg = {.l_onoff = 1, .l_linger = 0};
+          setsockopt(st->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+          close(st->fd);
+          free(st);
+          reply_member(ls[k]);
+          return;
+        }
+        *tail = st;
+        tail = &st->next;
+      }
+    }
+    sleep_ms(1);
+  }
+  reply_errno(ECONNREFUSED);
+}
+
+/*
+ * UDP delivery: the probe is connected to the destination, so a port-unreachable answer shows up
+ * as its socket error; otherwise every datagram socket is read until one holds the probe's
+ * payload (other datagrams are dropped: scripts never read them).
+ */
+static void deliver_udp(int p, const struct sockaddr_storage *to, socklen_t tlen, long ms) {
+  static unsigned nonce;
+  char payload[64], buf[128];
+  int plen = snprintf(payload, sizeof payload, "portspace-probe %u %d", ++nonce, (int)getpid());
+  if (connect(p, (const struct sockaddr *)to, tlen) != 0 || send(p, payload, (size_t)plen, MSG_NOSIGNAL) < 0) {
+    reply_errno(errno);
+    return;
+  }
+  long deadline = now_ms() + ms;
+  for (int round = 0; round < 1000 && now_ms() <= deadline; round++) {
+    for (unsigned i = 0; i < NBUCKETS; i++)
+      for (struct sock *s = buckets[i]; s; s = s->next) {
+        if (s->fd < 0 || s->type != SOCK_DGRAM) continue;
+        for (int guard = 0; guard < 10000; guard++) {
+          ssize_t r = recv(s->fd, buf, sizeof buf, MSG_DONTWAIT);
+          if (r < 0) break;
+          if (r == plen && memcmp(buf, payload, (size_t)plen) == 0) { reply_member(s); return; }
+        }
+      }
+    int err = 0;
+    socklen_t l = sizeof err;
+    if (getsockopt(p, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err) { reply_errno(err); return; }
+    sleep_ms(1);
+  }
+  reply_errno(ECONNREFUSED);
+}
+
+static void op_deliver(char **tok, int nt) {
+  int udp = !strcmp(tok[1], "udp");
+  if (!udp && strcmp(tok[1], "tcp") != 0) { reply_fault("deliver: tcp or udp, not %s", tok[1]); return; }
+  long fport, tport, ms = DEFAULT_CONNECT_MS;
+  struct sockaddr_storage fs, ts;
+  socklen_t flen, tlen;
+  if (!parse_long(tok[3], 1, 65535, &fport) || !parse_long(tok[5], 0, 65535, &tport)) {
+    reply_fault("deliver: bad port");
+    return;
+  }
+  if (nt == 7 && !parse_long(tok[6], 0, MAX_WAIT_MS, &ms)) { reply_fault("bad timeout %s", tok[6]); return; }
+  if (!parse_sockaddr(tok[2], fport, &fs, &flen) || !parse_sockaddr(tok[4], tport, &ts, &tlen) ||
+      fs.ss_family != ts.ss_family) {
+    reply_fault("deliver: bad addresses %s -> %s (one family)", tok[2], tok[4]);
+    return;
+  }
+  /* Every socket must be readable here: the probe looks at all of them. */
+  if (nworkers > 0) { reply_fault("deliver: sockets live in socket workers; use fewer sockets"); return; }
+  int p = socket(fs.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (p < 0) { reply_errno(errno); return; }
+  if (!udp) {
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(p, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  }
+  if (bind(p, (struct sockaddr *)&fs, flen) != 0) {
+    int e = errno;
+    close(p);
+    reply_errno(e);
+    return;
+  }
+  if (udp) deliver_udp(p, &ts, tlen, ms);
+  else deliver_tcp(p, &fs, &ts, tlen, ms);
+  close(p);
 }
 
 static void op_stats(void) {
@@ -1610,6 +1841,15 @@ static int handle(char *line) {
     } else if (!strcmp(op, "getsockname")) {
       NEED(2, 2);
       op_getsockname(tok[1]);
+    } else if (!strcmp(op, "sendto")) {
+      NEED(4, 4);
+      op_sendto(tok[1], tok[2], tok[3]);
+    } else if (!strcmp(op, "disconnect")) {
+      NEED(2, 2);
+      op_disconnect(tok[1]);
+    } else if (!strcmp(op, "deliver")) {
+      NEED(6, 7);
+      op_deliver(tok, nt);
     } else if (!strcmp(op, "sleep")) {
       NEED(2, 2);
       if (!parse_long(tok[1], 0, MAX_WAIT_MS, &v)) {

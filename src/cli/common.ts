@@ -130,6 +130,7 @@ export async function requireKernel(what: string): Promise<void> {
 /** An outcome as a script writes it: `-1 EADDRINUSE`, `40000`, `127.0.0.1:40000`, `0` (accept: the peer). */
 export function outcomeText(o: Outcome): string {
   if (!o.ok) return `-1 ${o.errno}`;
+  if (o.member !== undefined) return o.member;
   const canon = (a: string) => canonicalAddr(a) ?? a;
   if (o.peer) return endpointText(canon(o.peer.addr), o.peer.port);
   if (o.port === undefined) return '0';
@@ -141,9 +142,10 @@ export function outcomeText(o: Outcome): string {
 export function outcomeJson(o: Outcome | null): Outcome | null {
   if (o === null) return null;
   if (!o.ok) return { ok: false, errno: o.errno };
-  const { ok, port, addr, peer } = o;
+  const { ok, port, addr, peer, member } = o;
   return {
     ok,
+    ...(member === undefined ? {} : { member }),
     ...(port === undefined ? {} : { port }),
     ...(addr === undefined ? {} : { addr }),
     ...(peer === undefined ? {} : { peer }),

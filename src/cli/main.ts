@@ -11,6 +11,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { explainCommand } from './commands/explain.js';
 import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
+import { spreadCommand } from './commands/spread.js';
 import { tourCommand } from './commands/tour.js';
 import type { Command } from './common.js';
 import { runDemo } from './demo.js';
@@ -41,6 +42,7 @@ const COMMANDS: readonly Command[] = [
   explainCommand,
   diffCommand,
   planCommand,
+  spreadCommand,
   doctorCommand,
   demoCommand,
 ];

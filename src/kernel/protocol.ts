@@ -98,6 +98,19 @@ export function encodeCall(call: Call, opts: EncodeOptions): Request {
       };
     case 'getsockname':
       return { line: `getsockname ${token(call, 'socket name', call.sock, MAX_NAME)}`, extraMs: 0 };
+    case 'sendto':
+      return {
+        line: `sendto ${token(call, 'socket name', call.sock, MAX_NAME)} ${addrToken(call, call.addr)} ${int(call, 'port', call.port, 0, 65535)}`,
+        extraMs: 0,
+      };
+    case 'disconnect':
+      return { line: `disconnect ${token(call, 'socket name', call.sock, MAX_NAME)}`, extraMs: 0 };
+    case 'deliver':
+      // The probe waits for its connection or datagram at most connectTimeoutMs.
+      return {
+        line: `deliver ${call.proto} ${addrToken(call, call.from.addr)} ${int(call, 'port', call.from.port, 1, 65535)} ${addrToken(call, call.to.addr)} ${int(call, 'port', call.to.port, 0, 65535)} ${opts.connectTimeoutMs}`,
+        extraMs: opts.connectTimeoutMs,
+      };
     case 'sleep': {
       // Real time cannot be split finer than a millisecond here; round up so time never runs short.
       const ms = Math.ceil(call.ms);
@@ -112,6 +125,8 @@ export interface Wire {
   readonly port?: number;
   readonly addr?: string;
   readonly peer?: { readonly addr: string; readonly port: number };
+  /** deliver: the name of the socket that received. */
+  readonly member?: string;
   readonly errno?: string;
   readonly fault?: string;
   readonly detail?: string;
@@ -138,7 +153,7 @@ export function parseWire(line: string): Wire {
   const isPort = (p: unknown): p is number =>
     typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 65535;
   if (o.port !== undefined && !isPort(o.port)) protocol(line, 'bad "port"');
-  for (const k of ['addr', 'errno', 'fault', 'detail'] as const) {
+  for (const k of ['addr', 'errno', 'fault', 'detail', 'member'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'string') protocol(line, `bad "${k}"`);
   }
   if (o.peer !== undefined) {
@@ -169,5 +184,6 @@ export function decodeOutcome(requestLine: string, line: string): Outcome {
     ...(w.port !== undefined ? { port: w.port } : {}),
     ...(w.addr !== undefined ? { addr: w.addr } : {}),
     ...(w.peer !== undefined ? { peer: { addr: w.peer.addr, port: w.peer.port } } : {}),
+    ...(w.member !== undefined ? { member: w.member } : {}),
   };
 }

@@ -8,9 +8,11 @@ import { type Addr, inPrefix, type Prefix } from './addr.js';
 import { type Socket, type SockId, TcpSocket, type TimeWait, type TwSubstate } from './entities.js';
 import type { HostEntropy } from './entropy.js';
 import { applyProfileDefaults, DEFAULT_PROFILE, type Profile } from './profile.js';
+import { ReuseportGroups } from './reuseport-groups.js';
 import { defaultSysctls, type Sysctls } from './sysctl.js';
 import { TcpPorts, type TupleSlot } from './tcp-ports.js';
 import { TimerHeap } from './timers.js';
+import { UdpPorts } from './udp-ports.js';
 
 /**
  * Sockets by id. Ids are small integers and, like file descriptors, a closed socket's id is
@@ -58,6 +60,12 @@ export const TIME_WAIT_MS = 60_000;
 export class Core {
   readonly sysctl: Sysctls = defaultSysctls();
   readonly ports = new TcpPorts();
+  /** UDP's own port space (R95). */
+  readonly udp = new UdpPorts();
+  /** SO_REUSEPORT groups of TCP listeners and UDP sockets (R80). */
+  readonly groups = new ReuseportGroups();
+  /** The peer a reset socket had: accept() of a reset child still reports it (measured). */
+  readonly formerPeers = new WeakMap<Socket, { readonly addr: Addr; readonly port: number }>();
   readonly sockets = new SocketTable();
   readonly timewaits = new Map<number, TimeWait>();
   /** Listening sockets by port, for finding the server side of a local connection. */
@@ -163,9 +171,11 @@ export class Core {
       this.listeners.set(s.lport, set);
     }
     set.add(s);
+    this.groups.join(s, set); // R80: a TCP socket joins its group at listen()
   }
 
   unlisten(s: Socket): void {
+    this.groups.leave(s);
     const set = this.listeners.get(s.lport);
     set?.delete(s);
     if (set && set.size === 0) this.listeners.delete(s.lport);
@@ -246,6 +256,7 @@ export class Core {
     this.removeTuple(s);
     s.state = 'CLOSE';
     s.wasReset = true;
+    if (s.raddr) this.formerPeers.set(s, { addr: s.raddr, port: s.rport });
     s.peer = null;
     s.peerEntry = null;
     s.raddr = null; // no peer any more (getpeername would say ENOTCONN); the 4-tuple is free

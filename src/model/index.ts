@@ -13,6 +13,7 @@ export {
 export {
   type ChoiceCall,
   type ChoiceOptions,
+  type DeliveryResult,
   type Endpoint,
   Netns,
   type NetnsOptions,

@@ -5,6 +5,7 @@
 import type { Core } from './core.js';
 import type { Owner } from './entities.js';
 import { isConnectShareable } from './tcp-ports.js';
+import { checkUdpInvariants } from './udp-invariants.js';
 
 export function checkInvariants(core: Core): string[] {
   const problems: string[] = [];
@@ -94,5 +95,6 @@ export function checkInvariants(core: Core): string[] {
     if (s.state === 'LISTEN' && !core.listeners.get(s.lport)?.has(s))
       problems.push(`listener #${s.id} not indexed`);
   }
+  problems.push(...checkUdpInvariants(core));
   return problems;
 }

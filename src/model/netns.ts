@@ -9,13 +9,14 @@
  *    (see `outcomes`) and adopts it. This is how differential runs stay exact.
  *  - `trace`: the search is walked port by port and every port passed over is explained.
  */
-import { parseAddr, parseCidr } from './addr.js';
+import { type Addr, parseAddr, parseCidr } from './addr.js';
 import { Core } from './core.js';
-import { describeOwner, type SockId } from './entities.js';
+import { findReceiver, probeBlocked } from './delivery.js';
+import { describeOwner, type Socket, type SockId } from './entities.js';
 import { type HostEntropy, seededHost } from './entropy.js';
 import { checkInvariants } from './invariants.js';
 import { missingOption, missingSysctl, type Profile, refusedSysctlValue } from './profile.js';
-import { type Failure, fail, type Result } from './result.js';
+import { type Failure, fail, type Result, type RuleId } from './result.js';
 import {
   type Found,
   isOutcome,
@@ -27,9 +28,12 @@ import {
 } from './search.js';
 import { canonicalSysctlName, readSysctl, writeSysctl } from './sysctl.js';
 import { autobindPhases } from './tcp-autobind.js';
-import { bindTcp, listenTcp, planBind, viewAs } from './tcp-bind.js';
+import { bindTcp, checkBindArgs, listenTcp, planBind, viewAs } from './tcp-bind.js';
 import { acceptTcp, closeTcp } from './tcp-close.js';
 import { connectTcp, planConnect } from './tcp-connect.js';
+import { udpAutobindPhases } from './udp-autobind.js';
+import { bindUdp, closeUdp, udpView } from './udp-bind.js';
+import { connectUdp, disconnectUdp, sendtoUdp } from './udp-connect.js';
 
 export type SocketKind = 'tcp4' | 'tcp6' | 'udp4' | 'udp6';
 export type SockOpt =
@@ -68,7 +72,18 @@ export interface Endpoint {
 export type ChoiceCall =
   | { readonly op: 'bind'; readonly addr: string; readonly port: number }
   | { readonly op: 'listen' }
-  | { readonly op: 'connect'; readonly addr: string; readonly port: number };
+  | { readonly op: 'connect'; readonly addr: string; readonly port: number }
+  | { readonly op: 'sendto'; readonly addr: string; readonly port: number };
+
+/** Who received a connection or datagram (R80-R82). */
+export interface DeliveryResult {
+  /** The receiving socket: the model's stand-in choice, or the followed one. */
+  readonly sock: SockId;
+  /** Every socket the kernel could have chosen (a reuseport group, or the one best receiver). */
+  readonly eligible: readonly SockId[];
+  /** The groups that decided, as `id.version`: the same 4-tuple keeps its member while this is unchanged. */
+  readonly epoch: string;
+}
 
 /** Thrown when `follow` names a result the kernel could not have produced: a caller bug. */
 export class NotAnOutcomeError extends Error {
@@ -142,8 +157,8 @@ export class Netns {
   }
 
   socket(kind: SocketKind): Result<{ sock: SockId }> {
-    if (kind === 'udp4' || kind === 'udp6') return fail('EPROTONOSUPPORT', 'R90', 'UDP is not modelled yet');
-    const s = this.core.newSocket('tcp', kind === 'tcp4' ? 4 : 6);
+    const udp = kind === 'udp4' || kind === 'udp6';
+    const s = this.core.newSocket(udp ? 'udp' : 'tcp', kind === 'tcp4' || kind === 'udp4' ? 4 : 6);
     return { ok: true, sock: s.id };
   }
 
@@ -156,8 +171,10 @@ export class Netns {
     switch (opt) {
       case 'SO_REUSEADDR':
         s.reuseAddr = flag;
+        if (!flag) this.forgetFastFlags(s);
         break;
       case 'SO_REUSEPORT':
+        // Not so for SO_REUSEPORT: the kernel's reuseport summary stays as it was (measured).
         s.reusePort = flag;
         break;
       case 'IP_BIND_ADDRESS_NO_PORT':
@@ -196,13 +213,11 @@ export class Netns {
     port: number,
     opts: ChoiceOptions = {},
   ): Result<Endpoint & { trace?: TraceEvent[] }> {
-    const s = this.core.socket(sock);
-    if (!s?.userOpen) return badf(sock);
-    const a = parseAddr(addr);
-    if (!a) return fail('EINVAL', 'R30', `not an IP address: ${addr}`);
-    if (!validPort(port)) return fail('EINVAL', 'R30', `port out of range: ${port}`);
+    const t = this.target(sock, addr, port, 'R30');
+    if ('ok' in t) return t;
+    const { s, a } = t;
     const chooser = this.chooser(opts);
-    const r = bindTcp(this.core, s, a, port, chooser.pick);
+    const r = (s.proto === 'udp' ? bindUdp : bindTcp)(this.core, s, a, port, chooser.pick);
     if ('ok' in r) return withTrace(r, chooser.trace);
     return { ok: true, addr: s.laddr.text, port: r.port, ...traced(chooser.trace) };
   }
@@ -210,6 +225,7 @@ export class Netns {
   listen(sock: SockId, opts: ChoiceOptions = {}): Result<Endpoint & { trace?: TraceEvent[] }> {
     const s = this.core.socket(sock);
     if (!s?.userOpen) return badf(sock);
+    if (s.proto === 'udp') return notStream();
     const chooser = this.chooser(opts);
     const r = listenTcp(this.core, s, chooser.pick);
     if ('ok' in r) return withTrace(r, chooser.trace);
@@ -227,6 +243,7 @@ export class Netns {
     const a = parseAddr(addr);
     if (!a) return fail('EINVAL', 'R10', `not an IP address: ${addr}`);
     if (!validPort(port)) return fail('EINVAL', 'R10', `port out of range: ${port}`);
+    if (s.proto === 'udp') return this.udpCall(s, connectUdp, a, port, opts);
     if (!opts || (opts.follow === undefined && !opts.trace)) {
       // The common case, kept free of extra allocations: connect() is what benchmarks hammer.
       const r = connectTcp(this.core, s, a, port);
@@ -247,17 +264,92 @@ export class Netns {
   accept(sock: SockId): Result<{ sock: SockId; peer: Endpoint }> {
     const s = this.core.socket(sock);
     if (!s?.userOpen) return badf(sock);
+    if (s.proto === 'udp') return notStream();
     const r = acceptTcp(this.core, s);
     if ('ok' in r) return r;
     const c = r.child;
-    return { ok: true, sock: c.id, peer: { addr: c.raddr?.text ?? '', port: c.rport } };
+    const peer = c.raddr ? { addr: c.raddr, port: c.rport } : this.core.formerPeers.get(c);
+    return { ok: true, sock: c.id, peer: { addr: peer?.addr.text ?? '', port: peer?.port ?? 0 } };
   }
 
   close(sock: SockId, opts: { rst?: boolean } = {}): Result {
     const s = this.core.socket(sock);
     if (!s?.userOpen) return badf(sock);
-    closeTcp(this.core, s, opts.rst === true);
+    if (s.proto === 'udp') closeUdp(this.core, s);
+    else closeTcp(this.core, s, opts.rst === true);
     return { ok: true };
+  }
+
+  /**
+   * sendto(): one datagram to addr:port. A UDP socket without a port autobinds first (R90; EAGAIN
+   * when none is free, R93). On TCP the address is ignored: a connected socket sends, any other
+   * gets EPIPE.
+   */
+  sendto(
+    sock: SockId,
+    addr: string,
+    port: number,
+    opts: ChoiceOptions = {},
+  ): Result<Endpoint & { trace?: TraceEvent[] }> {
+    const t = this.target(sock, addr, port, 'R94');
+    if ('ok' in t) return t;
+    const { s, a } = t;
+    if (s.proto === 'udp') return this.udpCall(s, sendtoUdp, a, port, opts);
+    if (s.state !== 'ESTABLISHED' && s.state !== 'CLOSE_WAIT')
+      return fail('EPIPE', 'R94', 'a TCP socket sends only once connected');
+    return { ok: true, addr: s.laddr.text, port: s.namePort };
+  }
+
+  /** connect(AF_UNSPEC) on a UDP socket: forget the peer; give back an unfixed port and address (R94). */
+  disconnect(sock: SockId): Result {
+    const s = this.core.socket(sock);
+    if (!s?.userOpen) return badf(sock);
+    if (s.proto !== 'udp')
+      return fail('EOPNOTSUPP', 'R94', 'connect(AF_UNSPEC) is modelled for UDP sockets only');
+    disconnectUdp(this.core, s);
+    return { ok: true };
+  }
+
+  /**
+   * Sends one TCP connection (SYN) or UDP datagram from `from` (a local address and a port no
+   * socket holds) to `to`, and says which socket receives it (R80-R82). Nothing changes: the
+   * probe leaves no trace (the kernel backend accepts and resets it). `follow` names the member
+   * the kernel picked; it must be eligible.
+   */
+  deliver(
+    proto: 'tcp' | 'udp',
+    from: Endpoint,
+    to: Endpoint,
+    opts: { follow?: SockId } = {},
+  ): Result<DeliveryResult> {
+    const sa = parseAddr(from.addr);
+    const da = parseAddr(to.addr);
+    if (!sa || !da || !validPort(from.port) || !validPort(to.port) || from.port === 0)
+      return fail('EINVAL', 'R80', 'deliver needs two addresses with ports (the source port not 0)');
+    if ((sa.family === 4 || sa.mapped) !== (da.family === 4 || da.mapped))
+      return fail('EINVAL', 'R80', 'source and destination of a delivery must be of one family');
+    if (!this.core.isLocal(sa))
+      return fail('EADDRNOTAVAIL', 'R7', `${sa.text} is not an address of this namespace`);
+    const blocked = probeBlocked(this.core, proto, sa, from.port);
+    if (blocked) return blocked;
+    const flow = { proto, saddr: sa, sport: from.port, daddr: da, dport: to.port };
+    const d = this.core.isLocal(da) ? findReceiver(this.core, flow) : null;
+    if (!d)
+      return fail(
+        'ECONNREFUSED',
+        'R80',
+        `no ${proto.toUpperCase()} socket receives at ${to.addr}:${to.port}`,
+      );
+    const eligible = d.eligible.map((e) => e.id);
+    let sock = d.chosen.id;
+    if (opts.follow !== undefined) {
+      if (!eligible.includes(opts.follow))
+        throw new RangeError(
+          `deliver follow: socket #${opts.follow} is not among the eligible ${eligible.join(',')}`,
+        );
+      sock = opts.follow;
+    }
+    return { ok: true, sock, eligible, epoch: d.epoch };
   }
 
   getsockname(sock: SockId): Result<Endpoint> {
@@ -320,9 +412,21 @@ export class Netns {
     };
   }
 
+  /**
+   * An owner that clears SO_REUSEADDR after taking its port: the kernel then re-reads the owners'
+   * option, so the bucket's summary no longer vouches for sharing (R38). Found by the random
+   * differential run: RA cleared on a bound socket, then an RA bind of its port is EADDRINUSE.
+   */
+  private forgetFastFlags(s: Socket): void {
+    const b = s.proto === 'tcp' && s.lport !== 0 ? this.core.ports.bucket(s.lport) : undefined;
+    if (b && b.ra === 1) this.core.ports.setFlags(b, 0, b.rp);
+  }
+
   private phasesFor(sock: SockId, call: ChoiceCall): Phase[] | null {
     const s = this.core.socket(sock);
-    if (!s?.userOpen || s.proto !== 'tcp') return null;
+    if (!s?.userOpen) return null;
+    if (s.proto === 'udp') return this.udpPhases(s, call);
+    if (call.op === 'sendto') return null;
     if (call.op === 'connect') {
       const a = parseAddr(call.addr);
       if (!a) return null;
@@ -337,6 +441,48 @@ export class Netns {
     if (!a) return null;
     const plan = planBind(this.core, s, a, call.port);
     return 'kind' in plan && plan.kind === 'auto' ? autobindPhases(this.core, plan.view, s.lpr) : null;
+  }
+
+  /** The open socket and the parsed address of a call that names ADDR:PORT. */
+  private target(sock: SockId, addr: string, port: number, rule: RuleId): Failure | { s: Socket; a: Addr } {
+    const s = this.core.socket(sock);
+    if (!s?.userOpen) return badf(sock);
+    const a = parseAddr(addr);
+    if (!a) return fail('EINVAL', rule, `not an IP address: ${addr}`);
+    if (!validPort(port)) return fail('EINVAL', rule, `port out of range: ${port}`);
+    return { s, a };
+  }
+
+  /** R90: bind(0), and connect()/sendto() on a socket without a port, search; nothing else does. */
+  private udpPhases(s: Socket, call: ChoiceCall): Phase[] | null {
+    if (call.op === 'listen') return null;
+    if (call.op === 'bind') {
+      const a = parseAddr(call.addr);
+      if (!a || call.port !== 0 || s.noPort) return null;
+      const args = checkBindArgs(this.core, s, a, 0);
+      return 'ok' in args ? null : udpAutobindPhases(this.core, udpView(s, a, args.v6only), s.lpr);
+    }
+    if (s.lport !== 0 || !parseAddr(call.addr) || !validPort(call.port)) return null;
+    return udpAutobindPhases(this.core, udpView(s), s.lpr);
+  }
+
+  private udpCall(
+    s: Socket,
+    op: (
+      core: Core,
+      s: Socket,
+      a: Addr,
+      port: number,
+      pick?: (phases: Phase[]) => Found | null,
+    ) => Failure | null,
+    a: Addr,
+    port: number,
+    opts: ChoiceOptions | undefined,
+  ): Result<Endpoint & { trace?: TraceEvent[] }> {
+    const chooser = this.chooser(opts ?? {});
+    const f = op(this.core, s, a, port, chooser.pick);
+    if (f) return withTrace(f, chooser.trace);
+    return { ok: true, addr: s.laddr.text, port: s.namePort, ...traced(chooser.trace) };
   }
 
   private chooser(opts: ChoiceOptions): { pick?: (phases: Phase[]) => Found | null; trace?: TraceEvent[] } {
@@ -398,6 +544,10 @@ export interface NetnsView {
 
 function validPort(p: number): boolean {
   return Number.isInteger(p) && p >= 0 && p <= 65535;
+}
+
+function notStream(): Failure {
+  return fail('EOPNOTSUPP', 'R94', 'listen() and accept() are for TCP sockets; this one is UDP');
 }
 
 function badf(sock: SockId): Failure {

@@ -18,6 +18,7 @@ export type Errno =
   | 'ENOPROTOOPT'
   | 'ENOTCONN'
   | 'EOPNOTSUPP'
+  | 'EPIPE'
   | 'EPROTONOSUPPORT'
   | 'ENOENT'
   | 'ETIMEDOUT'

@@ -30,8 +30,13 @@ export function viewAs(s: Socket, laddr: Addr, v6only: boolean, listening: boole
   };
 }
 
-/** R30 steps 1-5 (IPv4) / 1-7 (IPv6): everything before the port itself is looked at. */
-function checkBindArgs(core: Core, s: Socket, addr: Addr, port: number): Failure | { v6only: boolean } {
+/** R30 steps 1-5 (IPv4) / 1-7 (IPv6): everything before the port itself is looked at (TCP and UDP). */
+export function checkBindArgs(
+  core: Core,
+  s: Socket,
+  addr: Addr,
+  port: number,
+): Failure | { v6only: boolean } {
   const privileged = port !== 0 && port < core.sysctl.unprivilegedPortStart && core.uid !== 0;
   const busy = s.state !== 'CLOSE' || s.lport !== 0;
   if (s.family === 4) {
@@ -45,7 +50,8 @@ function checkBindArgs(core: Core, s: Socket, addr: Addr, port: number): Failure
     return { v6only: false };
   }
   if (addr.family === 4) return fail('EINVAL', 'R30', 'an IPv6 socket was given an IPv4 (16-byte) address');
-  if (addr.multicast) return fail('EINVAL', 'R7', 'TCP cannot bind an IPv6 multicast address');
+  if (addr.multicast && s.proto === 'tcp')
+    return fail('EINVAL', 'R7', 'TCP cannot bind an IPv6 multicast address');
   if (privileged)
     return fail('EACCES', 'R3', `port ${port} is below ip_unprivileged_port_start for uid ${core.uid}`);
   if (busy) return fail('EINVAL', 'R30', 'the socket is already bound or not in CLOSE state');

@@ -244,6 +244,9 @@ function planConnectWith(
     return fail('EAFNOSUPPORT', 'R10', 'a socket bound to a v4-mapped address can only reach IPv4');
   }
   let src = s.laddr;
+  // An IPv4 source bound with ip_nonlocal_bind that is not (yet) an address here has no route.
+  if (v4path && !src.wildcard && src.v4 > 0 && !core.isLocal(unmap(src)))
+    return fail('ENETUNREACH', 'R10', `the bound source ${src.text} is not an address of this namespace`);
   if (src.wildcard || (src.mapped && src.v4 === 0)) {
     const chosen = sourceFor(core, v4path ? unmap(dest) : dest);
     if (!chosen)
@@ -455,7 +458,9 @@ function establish(
     child.reuseAddr = listener.reuseAddr;
     child.reusePort = listener.reusePort;
     child.v6only = listener.v6only;
-    child.portLocked = listener.portLocked;
+    // An accepted socket does not hold its port the way bind() does: reset by the peer, it gives
+    // the port back (measured; test/scripts/regressions/model-bug-reset-child-keeps-port.pst).
+    child.portLocked = false;
     child.addrLocked = true;
     child.laddr = childLaddr;
     child.lport = listener.lport;

@@ -6,10 +6,21 @@
  *  - ReuseAddrIgnoresListenModel: forgets that SO_REUSEADDR never helps against a listener (R31,
  *    R32, R51): an explicit bind or a listen() re-check that the real model refuses with EADDRINUSE
  *    succeeds when the newcomer and every socket in the way have SO_REUSEADDR.
+ *  - FirstMemberOnlyModel: believes a SO_REUSEPORT group always hands a flow to its first member
+ *    (R81/R82 say: a secret hash picks any member), so its eligible set is that one socket.
  */
 import type { ChoiceOptions, Outcomes, Result } from '../model/index.js';
 import type { Call, Outcome } from './calls.js';
-import { ModelBackend } from './model-backend.js';
+import { type ExecOptions, ModelBackend } from './model-backend.js';
+
+export class FirstMemberOnlyModel extends ModelBackend {
+  override execSync(call: Call, opts: ExecOptions = {}): Outcome & { readonly detail?: Result<object> } {
+    const r = super.execSync(call, opts);
+    if (call.op !== 'deliver' || !r.ok || r.members === undefined) return r;
+    const first = r.members[0] ?? r.member;
+    return first === undefined ? r : { ...r, member: opts.followMember ?? first, members: [first] };
+  }
+}
 
 export class ParitySwappedModel extends ModelBackend {
   override outcomesFor(call: Call): Outcomes | null {

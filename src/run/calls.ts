@@ -34,6 +34,15 @@ export type Call =
   /** close(); with rst: SO_LINGER {1, 0} first, so the kernel sends RST and keeps no TIME_WAIT. */
   | { op: 'close'; sock: string; rst: boolean }
   | { op: 'getsockname'; sock: string }
+  /** One datagram (UDP; a socket without a port autobinds, R90/R93). Returns the local address. */
+  | { op: 'sendto'; sock: string; addr: string; port: number }
+  /** connect(AF_UNSPEC): a UDP socket forgets its peer (R94). */
+  | { op: 'disconnect'; sock: string }
+  /**
+   * Sends one connection (tcp) or datagram (udp) from `from` to `to` and reports which socket got
+   * it (R80-R82). The source must be a local address and a port no socket holds.
+   */
+  | { op: 'deliver'; proto: 'tcp' | 'udp'; from: Endpoint; to: Endpoint }
   /** Let time pass: real time on the kernel, advance(ms) on the model. */
   | { op: 'sleep'; ms: number };
 
@@ -48,9 +57,19 @@ export interface Endpoint {
 }
 
 /**
- * What a call returned. For bind/listen/connect/getsockname `port` is the local port afterwards
- * (getsockname), and `addr` the local address; accept returns the peer in `peer`.
+ * What a call returned. For bind/listen/connect/sendto/getsockname `port` is the local port
+ * afterwards (getsockname), and `addr` the local address; accept returns the peer in `peer`;
+ * deliver names the receiving socket in `member` (the backend's name) and, on the model, every
+ * socket the kernel could have picked in `members` plus the group versions in `epoch`.
  */
 export type Outcome =
-  | { readonly ok: true; readonly port?: number; readonly addr?: string; readonly peer?: Endpoint }
+  | {
+      readonly ok: true;
+      readonly port?: number;
+      readonly addr?: string;
+      readonly peer?: Endpoint;
+      readonly member?: string;
+      readonly members?: readonly string[];
+      readonly epoch?: string;
+    }
   | { readonly ok: false; readonly errno: ErrnoName };

@@ -70,6 +70,8 @@ const isWildcard = (a: string) => a === '0.0.0.0' || a === '::' || a === '::ffff
 export class Coverage {
   private readonly hit = new Set<string>();
   private readonly socks = new Map<string, Shadow>();
+  /** UDP sockets by name (their rules are R90-R96, not TCP's). */
+  private readonly udp = new Set<string>();
   private open = 0;
   private uid = 0;
   private unprivStart = 1024;
@@ -100,6 +102,14 @@ export class Coverage {
     };
     const s = pre.sock;
     const v = pre.view;
+    if (call.op === 'deliver') {
+      add('R80', call.proto === 'tcp' ? 'R81' : 'R82');
+      return;
+    }
+    if ('sock' in call && call.op !== 'accept' && this.udp.has(call.sock)) {
+      this.udpRules(call, s, k, random, add);
+      if (call.op !== 'setsockopt') return;
+    }
     switch (call.op) {
       case 'sysctl': {
         add(...(SYSCTL_RULES[call.name] ?? []));
@@ -115,6 +125,7 @@ export class Coverage {
       case 'socket':
         if (k.ok) {
           this.open++;
+          if (call.kind.startsWith('udp')) this.udp.add(call.name);
           this.socks.set(call.name, fresh(call.kind.endsWith('6') ? 6 : 4));
           if (call.kind.endsWith('6')) add('R36');
         }
@@ -173,6 +184,44 @@ export class Coverage {
         return;
       case 'connect':
         this.connect(call, s, v, k, random, add);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** R90-R96 for a call on a UDP socket. */
+  private udpRules(
+    call: Call,
+    s: Shadow | null,
+    k: Outcome,
+    random: boolean,
+    add: (...r: string[]) => void,
+  ): void {
+    if (random) add('R90');
+    if (random && (s?.ra || s?.rp)) add('R92');
+    if (!k.ok && k.errno === 'EAGAIN') add('R93');
+    switch (call.op) {
+      case 'bind':
+        add(call.port === 0 ? (s?.noPort ? 'R96' : 'R90') : 'R91');
+        if (k.ok && s) {
+          s.port = k.port ?? 0;
+          s.portFrom = call.port === 0 ? 'auto' : 'explicit';
+        }
+        return;
+      case 'connect':
+      case 'sendto':
+      case 'disconnect':
+        add('R94');
+        if (s?.noPort) add('R96');
+        return;
+      case 'close':
+        add('R95');
+        if (k.ok) {
+          this.udp.delete(call.sock);
+          this.socks.delete(call.sock);
+          this.open--;
+        }
         return;
       default:
         return;

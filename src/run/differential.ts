@@ -5,11 +5,14 @@
  *  - where the kernel chose a port at random (the model's `outcomesFor` is non-null), the kernel's
  *    port must be one of the model's candidates (a kernel failure of the search needs `mayFail`),
  *    and the model then follows the kernel's choice, so both stay in the same state;
+ *  - deliver (R80-R82): the kernel's receiver must be among the model's eligible sockets (the
+ *    reuseport group, or the one best receiver), the same 4-tuple must reach the same member
+ *    while the model says the group is unchanged, and the model then adopts the kernel's member;
  *  - everywhere else ports, addresses and peers must be equal.
  * The first divergence ends the run (the states differ from then on). The script's own
  * expectations are checked on both sides too: a wrong expectation is a failure, not a divergence.
  */
-import type { ChoiceOptions, Netns, Outcomes, Result, TraceEvent } from '../model/index.js';
+import type { Netns, Outcomes, Result, TraceEvent } from '../model/index.js';
 import { canonicalAddr } from '../script/addr.js';
 import type { Pos, Script, Step } from '../script/ast.js';
 import { printCallStatement, printScript } from '../script/print.js';
@@ -17,6 +20,7 @@ import type { Backend } from './backend.js';
 import type { Call, Outcome } from './calls.js';
 import { Coverage } from './coverage.js';
 import { matchExpect, printOutcome } from './match.js';
+import type { ExecOptions } from './model-backend.js';
 import { type CallContext, type RunReport, runScript } from './runner.js';
 
 /** What the differential runner needs of the model: ModelBackend, or a decorator around it. */
@@ -25,7 +29,7 @@ export interface DiffModel {
   outcomesFor(call: Call): Outcomes | null;
   makesChoice(call: Call): boolean;
   isPossible(call: Call, result: number | 'fail'): boolean;
-  execSync(call: Call, opts?: ChoiceOptions): Outcome & { readonly detail?: Result<object> };
+  execSync(call: Call, opts?: ExecOptions): Outcome & { readonly detail?: Result<object> };
   close(): Promise<void>;
 }
 
@@ -91,10 +95,12 @@ export interface DiffReport {
 
 class Stop extends Error {}
 
-const RANDOM_SEARCH_FAILURE: Readonly<Record<string, string>> = {
-  connect: 'EADDRNOTAVAIL',
-  bind: 'EADDRINUSE',
-  listen: 'EADDRINUSE',
+/** The errno of a failed port search, per call: TCP connect EADDRNOTAVAIL, UDP autobind EAGAIN (R93). */
+const RANDOM_SEARCH_FAILURE: Readonly<Record<string, readonly string[]>> = {
+  connect: ['EADDRNOTAVAIL', 'EAGAIN'],
+  sendto: ['EAGAIN'],
+  bind: ['EADDRINUSE'],
+  listen: ['EADDRINUSE'],
 };
 
 /** Canonical text of an address, for comparisons. */
@@ -110,6 +116,9 @@ export function compareOutcomes(call: Call, k: Outcome, m: Outcome): string {
     const ke = k.ok ? '' : k.errno;
     const me = m.ok ? '' : m.errno;
     return ke === me ? '' : `kernel -1 ${ke}, model -1 ${me}`;
+  }
+  if (call.op === 'deliver') {
+    return k.member === m.member ? '' : `receiver: kernel ${show(k)}, model ${show(m)}`;
   }
   if (call.op === 'accept') {
     const kp = k.peer;
@@ -210,6 +219,8 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
   let error: string | null = null;
   const modelFailures: string[] = [];
   const invariantErrors: string[] = [];
+  /** R81: per delivered 4-tuple, the member it reached and the model's group versions then. */
+  const flows = new Map<string, { member: string; epoch: string }>();
 
   const execCall = async (call: Call, ctx: CallContext): Promise<Outcome> => {
     const index = calls++;
@@ -250,10 +261,11 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
     if (random) {
       let follow: number | 'fail';
       if (k.ok) follow = k.port ?? 0;
-      else if (k.errno === RANDOM_SEARCH_FAILURE[call.op]) follow = 'fail';
-      else if (call.op === 'connect' && 'sock' in call) {
-        // The search took a port and the connection then failed (ECONNREFUSED, ...): the port is
-        // released, but getsockname still shows it (R61). Ask the kernel which one it was.
+      else if (RANDOM_SEARCH_FAILURE[call.op]?.includes(k.errno)) follow = 'fail';
+      else if ((call.op === 'connect' || call.op === 'sendto') && 'sock' in call) {
+        // The search took a port and the call then failed (ECONNREFUSED, ...): TCP releases the
+        // port but getsockname still shows it (R61); UDP keeps it (no route, port 0: R94). Ask the
+        // kernel which one it was.
         let name: Outcome;
         try {
           name = await kernel.exec({ op: 'getsockname', sock: call.sock });
@@ -282,6 +294,29 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
       } catch (e) {
         diverge(`the model could not follow the kernel: ${e instanceof Error ? e.message : String(e)}`, null);
       }
+    } else if (call.op === 'deliver') {
+      const own = model.execSync(call);
+      const same = compareOutcomes(call, k, { ...own, ...(own.ok && k.ok ? { member: k.member } : {}) });
+      if (same !== '') diverge(same, own);
+      if (k.ok && own.ok) {
+        const member = k.member ?? '';
+        const eligible = own.members ?? [];
+        if (!eligible.includes(member))
+          diverge(
+            `R80: the kernel's receiver ${member} is not among the model's eligible {${eligible.join(', ')}}`,
+            own,
+          );
+        const key = `${call.proto} ${call.from.addr}:${call.from.port} -> ${call.to.addr}:${call.to.port}`;
+        const epoch = own.epoch ?? '';
+        const seen = flows.get(key);
+        if (seen && epoch !== '' && seen.epoch === epoch && seen.member !== member)
+          diverge(
+            `R81: the same 4-tuple reached ${seen.member} before and ${member} now, with the group unchanged`,
+            own,
+          );
+        flows.set(key, { member, epoch });
+        m = model.execSync(call, { followMember: member });
+      } else m = own;
     } else {
       m = model.execSync(call);
     }

@@ -29,6 +29,7 @@ export function portMatches(p: PortExpect, port: number): boolean {
 /** The result as a script would write it: `-1 EADDRINUSE`, `40000`, `127.0.0.1:40000`, `0`. */
 export function printOutcome(call: Call, o: Outcome): string {
   if (!o.ok) return `-1 ${o.errno}`;
+  if (call.op === 'deliver') return o.member ?? '0';
   if (call.op === 'accept' && o.peer)
     return endpointText(canonicalAddr(o.peer.addr) ?? o.peer.addr, o.peer.port);
   if (o.port === undefined) return '0';
@@ -58,6 +59,13 @@ export function matchExpect(call: Call, expect: Expect, o: Outcome): Check {
       return o.ok ? good : bad();
     case 'errno':
       return !o.ok && o.errno === expect.errno ? good : bad();
+    case 'member':
+    case 'members': {
+      if (!o.ok) return bad();
+      if (o.member === undefined) return bad(' (the backend reported no receiving socket)');
+      const names = expect.kind === 'member' ? [expect.name] : expect.names;
+      return names.includes(o.member) ? good : bad();
+    }
     default: {
       if (!o.ok) return bad();
       const { addr, port } = subject(call, o);

@@ -1,7 +1,8 @@
 /**
  * The model as a Backend: one Netns per script run. Besides exec, it answers the two questions
  * the differential runner asks where the kernel chooses at random: which outcomes are possible
- * (outcomesFor), and "do what the kernel did" (exec with `follow`).
+ * (outcomesFor), and "do what the kernel did" (exec with `follow`; for deliver, `followMember`
+ * names the reuseport member the kernel's secret hash picked).
  */
 import {
   type ChoiceCall,
@@ -19,6 +20,8 @@ export class ModelBackend implements Backend {
   readonly name = 'model' as const;
   readonly ns: Netns;
   private readonly names = new Map<string, SockId>();
+  /** The reverse of `names`, for naming the socket a delivery reached. */
+  private readonly namesById = new Map<SockId, string>();
 
   constructor(opts: NetnsOptions = {}) {
     this.ns = new Netns(opts);
@@ -45,7 +48,7 @@ export class ModelBackend implements Backend {
   /** The model's socket and the choice-making call behind a script call, if it is one. */
   private choiceOf(call: Call): { sock: SockId; choice: ChoiceCall } | null {
     const choice = toChoice(call);
-    const sock = 'sock' in call ? this.names.get(call.sock) : undefined;
+    const sock = 'sock' in call && call.op !== 'accept' ? this.names.get(call.sock) : undefined;
     return choice && sock !== undefined ? { sock, choice } : null;
   }
 
@@ -54,7 +57,7 @@ export class ModelBackend implements Backend {
   }
 
   /** Same as exec, synchronously, with trace or follow options for the random calls. */
-  execSync(call: Call, opts: ChoiceOptions = {}): Outcome & { readonly detail?: Result<object> } {
+  execSync(call: Call, opts: ExecOptions = {}): Outcome & { readonly detail?: Result<object> } {
     const ns = this.ns;
     switch (call.op) {
       case 'sysctl':
@@ -70,9 +73,11 @@ export class ModelBackend implements Backend {
       case 'socket': {
         const r = ns.socket(call.kind);
         if (!r.ok) return withDetail({ ok: false, errno: r.errno }, r);
-        this.names.set(call.name, r.sock);
+        this.remember(call.name, r.sock);
         return { ok: true };
       }
+      case 'deliver':
+        return this.deliver(call, opts.followMember);
     }
     const sock = this.names.get(call.sock);
     if (sock === undefined) return { ok: false, errno: 'EBADF' };
@@ -85,29 +90,65 @@ export class ModelBackend implements Backend {
         return endpoint(ns.listen(sock, opts));
       case 'connect':
         return endpoint(ns.connect(sock, call.addr, call.port, opts));
+      case 'sendto':
+        return endpoint(ns.sendto(sock, call.addr, call.port, opts));
+      case 'disconnect':
+        return plain(ns.disconnect(sock));
       case 'getsockname':
         return endpoint(ns.getsockname(sock));
       case 'accept': {
         const r = ns.accept(sock);
         if (!r.ok) return withDetail({ ok: false, errno: r.errno }, r);
-        this.names.set(call.name, r.sock);
+        this.remember(call.name, r.sock);
         return { ok: true, peer: r.peer };
       }
       case 'close': {
         const r = ns.close(sock, { rst: call.rst });
-        if (r.ok) this.names.delete(call.sock);
+        if (r.ok) {
+          this.names.delete(call.sock);
+          this.namesById.delete(sock);
+        }
         return plain(r);
       }
     }
   }
 
+  private remember(name: string, sock: SockId): void {
+    this.names.set(name, sock);
+    this.namesById.set(sock, name);
+  }
+
+  private deliver(
+    call: Call & { op: 'deliver' },
+    followMember: string | undefined,
+  ): Outcome & { readonly detail?: Result<object> } {
+    const follow = followMember === undefined ? undefined : this.names.get(followMember);
+    if (followMember !== undefined && follow === undefined)
+      throw new RangeError(`deliver follow: no socket named ${followMember}`);
+    const r = this.ns.deliver(call.proto, call.from, call.to, follow === undefined ? {} : { follow });
+    if (!r.ok) return withDetail({ ok: false, errno: r.errno }, r);
+    const nameOf = (id: SockId) => this.namesById.get(id) ?? `#${id}`;
+    return {
+      ok: true,
+      member: nameOf(r.sock),
+      members: r.eligible.map(nameOf),
+      epoch: r.epoch,
+      detail: r,
+    };
+  }
+
   async close(): Promise<void> {
     this.names.clear();
+    this.namesById.clear();
   }
 }
 
+/** ChoiceOptions, plus the member a delivery must adopt (the kernel's, in differential runs). */
+export type ExecOptions = ChoiceOptions & { readonly followMember?: string };
+
 function toChoice(call: Call): ChoiceCall | null {
   if (call.op === 'connect') return { op: 'connect', addr: call.addr, port: call.port };
+  if (call.op === 'sendto') return { op: 'sendto', addr: call.addr, port: call.port };
   if (call.op === 'bind') return { op: 'bind', addr: call.addr, port: call.port };
   if (call.op === 'listen') return { op: 'listen' };
   return null;

@@ -73,6 +73,37 @@ export type Action =
   | { readonly t: 'sleep'; readonly long: boolean }
   | { readonly t: 'sysctl'; readonly sel: SysctlSel }
   | { readonly t: 'uid'; readonly uid: number }
+  /** A UDP socket: options, maybe a bind, then connect(), sendto() or nothing (R90-R96). */
+  | {
+      readonly t: 'udp';
+      readonly kind: 'udp4' | 'udp6';
+      readonly opts: readonly OptSpec[];
+      readonly bind: { readonly addr: number; readonly port: PortSel } | null;
+      readonly next: 'connect' | 'sendto' | 'none';
+      readonly dest: number;
+      readonly dport: number;
+    }
+  | { readonly t: 'sendto'; readonly s: number; readonly dest: number; readonly dport: number }
+  | { readonly t: 'disconnect'; readonly s: number }
+  /** A reuseport group of n TCP listeners or UDP sockets on the script's group port (R80). */
+  | {
+      readonly t: 'group';
+      readonly proto: 'tcp' | 'udp';
+      readonly v6: boolean;
+      readonly n: number;
+      readonly specific: boolean;
+      readonly port: number;
+    }
+  /** One connection or datagram to a group (or a destination port) from a chosen source (R81/R82). */
+  | {
+      readonly t: 'deliver';
+      readonly g: number;
+      readonly src: number;
+      readonly sport: number;
+      readonly dest: number;
+      readonly toDport: boolean;
+    }
+  | { readonly t: 'groupClose'; readonly g: number; readonly i: number }
   | {
       readonly t: 'repeat';
       readonly max: number;
@@ -236,6 +267,49 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   },
 );
 
+const bindSel: fc.Arbitrary<{ addr: number; port: PortSel } | null> = fc.option(
+  fc.record({ addr: nat(9), port: portSel }),
+  { freq: 2 },
+);
+
+/** UDP and reuseport actions: about a fifth of the weight, so TCP coverage stays what it was. */
+const udpActions: fc.Arbitrary<Action>[] = [
+  fc.record({
+    t: fc.constant('udp' as const),
+    kind: fc.constantFrom<'udp4' | 'udp6'>('udp4', 'udp4', 'udp6'),
+    opts: fc.array(optSpec, { maxLength: 3 }),
+    bind: bindSel,
+    next: fc.constantFrom<'connect' | 'sendto' | 'none'>('connect', 'sendto', 'none'),
+    dest: nat(9),
+    dport: nat(4),
+  }),
+  fc.record({ t: fc.constant('sendto' as const), s: nat(20), dest: nat(9), dport: nat(4) }),
+  fc.record({ t: fc.constant('disconnect' as const), s: nat(20) }),
+  fc.record({
+    t: fc.constant('group' as const),
+    proto: fc.constantFrom<'tcp' | 'udp'>('tcp', 'udp'),
+    v6: nat(3).map((n) => n === 0),
+    n: fc.integer({ min: 1, max: 4 }),
+    specific: fc.boolean(),
+    port: nat(1),
+  }),
+  fc.record({
+    t: fc.constant('deliver' as const),
+    g: nat(5),
+    src: nat(5),
+    sport: nat(7),
+    dest: nat(3),
+    toDport: nat(4).map((n) => n === 0),
+  }),
+  fc.record({ t: fc.constant('groupClose' as const), g: nat(5), i: nat(3) }),
+];
+const udpWeights = [8, 4, 2, 3, 7, 2];
+
+const anyAction: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 100, arbitrary: action },
+  ...udpActions.map((arbitrary, i) => ({ weight: udpWeights[i] ?? 1, arbitrary })),
+);
+
 const listener: fc.Arbitrary<Listener> = fc.record({
   kind: kindArb,
   addr: nat(9),
@@ -251,5 +325,5 @@ export const planArb: fc.Arbitrary<Plan> = fc.record({
   prefix4: fc.boolean(),
   prefix6: nat(3).map((n) => n === 0),
   listeners: fc.array(listener, { minLength: 0, maxLength: 3 }),
-  actions: fc.array(action, { minLength: 3, maxLength: 30 }),
+  actions: fc.array(anyAction, { minLength: 3, maxLength: 30 }),
 });

@@ -1,6 +1,6 @@
 /**
  * Random scripts for differential testing: a fast-check arbitrary of whole scripts over the
- * language (TCP only for now: the model answers EPROTONOSUPPORT for UDP).
+ * language: TCP, UDP (R90-R96) and deliveries to reuseport groups (R80-R82).
  *
  * A script is generated as a plan (range, destination ports, listeners, a list of abstract
  * actions that name sockets by index) and then materialised into statements, so every socket is
@@ -23,7 +23,13 @@
  *    and which one happens varies run to run (observed). The generator never reconnects from an
  *    explicitly bound port to a local destination port it closed such a connection on;
  *  - reuseport groups (R81: the member a connection lands on depends on a secret hash): at most
- *    one socket with SO_REUSEPORT listens per script (this one is not steerable: always on);
+ *    one socket with SO_REUSEPORT listens on the destination ports per script, because connect()
+ *    cannot tell which member queued it; groups are made on a group port of their own instead
+ *    (dbase + 8, dbase + 9) and reached only by `deliver`, whose member the runner compares;
+ *  - UDP datagrams and connections go to loopback destinations only: an ICMP error from the
+ *    remote namespace is rate-limited (not so on lo), and a connected UDP socket's next send
+ *    depends on it (R94); UDP sockets never listen or accept (EOPNOTSUPP, and the helper's
+ *    accept() would wait for its bound);
  *  - destination ports are a random block of four per script in 10000..29999 (outside every
  *    range used), so no other test shares a PERTURB triple (R13). The comparison does not depend
  *    on PERTURB anyway: the model's candidate set covers every start offset.
@@ -59,6 +65,17 @@ function bindAddr(kind: 'tcp4' | 'tcp6', i: number, plan: Plan): string {
   if (!plan.prefix6 && a === 'fd00::1') a = '::1';
   return a;
 }
+
+/** Loopback destinations for UDP (see the header). */
+const UDP_DEST4 = ['127.0.0.1', '127.0.0.2'];
+const UDP_DEST6 = ['::1', '::ffff:127.0.0.1', '::ffff:127.0.0.2'];
+
+function udpDest(kind: SocketKind, i: number): string {
+  const list = kind === 'udp4' ? UDP_DEST4 : UDP_DEST6;
+  return list[i % list.length] ?? '127.0.0.1';
+}
+
+const isUdp = (k: SocketKind) => k === 'udp4' || k === 'udp6';
 
 function destAddr(kind: 'tcp4' | 'tcp6', i: number, plan: Plan): string {
   const list = kind === 'tcp4' ? DEST4 : DEST6;
@@ -107,14 +124,14 @@ export function planToText(plan: Plan, title: string): string {
     }
     // R81: which member of a reuseport group gets a connection is a keyed hash with a boot-time
     // secret, so the model cannot know it. At most one SO_REUSEPORT socket listens per script.
-    if (c.op === 'setsockopt' && c.opt === 'SO_REUSEPORT') {
+    if (c.op === 'setsockopt' && c.opt === 'SO_REUSEPORT' && !c.sock.startsWith('g')) {
       if (c.value !== 0 && listened.has(c.sock) && !rpSet.has(c.sock)) {
         if (rpListeners > 0) return;
         rpListeners++;
       }
       if (c.value !== 0) rpSet.add(c.sock);
     }
-    if (c.op === 'listen') {
+    if (c.op === 'listen' && !c.sock.startsWith('g')) {
       if (rpSet.has(c.sock) && !listened.has(c.sock)) {
         if (rpListeners > 0) return;
         rpListeners++;
@@ -192,6 +209,12 @@ export function planToText(plan: Plan, title: string): string {
   }
   let shortSleeps = 0;
   const pick = (s: number) => (open.length === 0 ? null : (open[s % open.length] ?? null));
+  const pickUdp = (s: number) => {
+    const u = open.filter((o) => isUdp(o.kind));
+    return u.length === 0 ? null : (u[s % u.length] ?? null);
+  };
+  /** Reuseport groups on the group ports: their members (in join order) and where they listen. */
+  const groups: { proto: 'tcp' | 'udp'; v6: boolean; port: number; addr: string; members: string[] }[] = [];
   const fam = (k: SocketKind): 'tcp4' | 'tcp6' => (k === 'tcp6' || k === 'udp6' ? 'tcp6' : 'tcp4');
   for (const a of plan.actions) {
     switch (a.t) {
@@ -220,7 +243,7 @@ export function planToText(plan: Plan, title: string): string {
           emit({
             op: 'connect',
             sock: s.name,
-            addr: destAddr(fam(s.kind), a.dest, plan),
+            addr: isUdp(s.kind) ? udpDest(s.kind, a.dest) : destAddr(fam(s.kind), a.dest, plan),
             port: dports[a.dport % 4] ?? plan.dbase,
           });
         break;
@@ -249,12 +272,12 @@ export function planToText(plan: Plan, title: string): string {
       }
       case 'listen': {
         const s = pick(a.s);
-        if (s) emit({ op: 'listen', sock: s.name, backlog: 128 });
+        if (s && !isUdp(s.kind)) emit({ op: 'listen', sock: s.name, backlog: 128 });
         break;
       }
       case 'accept': {
         const s = pick(a.s);
-        if (s) {
+        if (s && !isUdp(s.kind)) {
           const name = fresh('a');
           emit({ op: 'accept', sock: s.name, name });
           open.push({ name, kind: s.kind });
@@ -296,6 +319,88 @@ export function planToText(plan: Plan, title: string): string {
           size = a.sel.size;
         }
         emit(c);
+        break;
+      }
+      case 'udp': {
+        const name = fresh('u');
+        emit({ op: 'socket', name, kind: a.kind });
+        open.push({ name, kind: a.kind });
+        for (const o of a.opts) emit({ op: 'setsockopt', sock: name, opt: o.opt, value: optValue(o) });
+        if (a.bind)
+          emit({
+            op: 'bind',
+            sock: name,
+            addr: bindAddr(fam(a.kind), a.bind.addr, plan),
+            port: portOf(a.bind.port),
+          });
+        const addr = udpDest(a.kind, a.dest);
+        const port = dports[a.dport % 4] ?? plan.dbase;
+        if (a.next !== 'none') emit({ op: a.next, sock: name, addr, port });
+        break;
+      }
+      case 'sendto': {
+        const s = pickUdp(a.s);
+        if (s)
+          emit({
+            op: 'sendto',
+            sock: s.name,
+            addr: udpDest(s.kind, a.dest),
+            port: dports[a.dport % 4] ?? plan.dbase,
+          });
+        break;
+      }
+      case 'disconnect': {
+        const s = pickUdp(a.s);
+        if (s) emit({ op: 'disconnect', sock: s.name });
+        break;
+      }
+      case 'group': {
+        const port = plan.dbase + 8 + a.port;
+        const addr = a.v6 ? (a.specific ? '::1' : '::') : a.specific ? '127.0.0.1' : '0.0.0.0';
+        const g = { proto: a.proto, v6: a.v6, port, addr, members: [] as string[] };
+        const kind: SocketKind = a.proto === 'tcp' ? (a.v6 ? 'tcp6' : 'tcp4') : a.v6 ? 'udp6' : 'udp4';
+        for (let i = 0; i < a.n; i++) {
+          const name = fresh('g');
+          emit({ op: 'socket', name, kind });
+          emit({ op: 'setsockopt', sock: name, opt: 'SO_REUSEPORT', value: 1 });
+          emit({ op: 'bind', sock: name, addr, port });
+          if (a.proto === 'tcp') emit({ op: 'listen', sock: name, backlog: 128 });
+          g.members.push(name);
+        }
+        groups.push(g);
+        // Two flows right away, from sources later deliveries reuse (the R81 stability check
+        // compares a 4-tuple's member across deliveries while the group is unchanged).
+        for (let i = 0; i < 2; i++) {
+          const from = a.v6 ? '::1' : '127.0.0.1';
+          const to = a.v6 ? '::1' : '127.0.0.1';
+          emit({
+            op: 'deliver',
+            proto: a.proto,
+            from: { addr: from, port: 50000 + i },
+            to: { addr: to, port },
+          });
+        }
+        break;
+      }
+      case 'deliver': {
+        const g = groups.length === 0 ? undefined : groups[a.g % groups.length];
+        const v6 = g?.v6 === true && a.src % 3 === 0;
+        const from = v6 ? '::1' : (['127.0.0.1', '127.0.0.2', '127.0.0.3'][a.src % 3] ?? '127.0.0.1');
+        const to = v6 ? '::1' : (['127.0.0.1', '127.0.0.2'][a.dest % 2] ?? '127.0.0.1');
+        const port = a.toDport || !g ? (dports[a.dest % 4] ?? plan.dbase) : g.port;
+        const proto = g?.proto ?? (a.dest % 2 === 0 ? 'tcp' : 'udp');
+        emit({
+          op: 'deliver',
+          proto,
+          from: { addr: from, port: 50000 + a.sport },
+          to: { addr: to, port },
+        });
+        break;
+      }
+      case 'groupClose': {
+        const g = groups.length === 0 ? undefined : groups[a.g % groups.length];
+        const name = g?.members.splice(a.i % Math.max(1, g.members.length), 1)[0];
+        if (name !== undefined) emit({ op: 'close', sock: name, rst: false });
         break;
       }
       case 'repeat': {

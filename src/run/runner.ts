@@ -122,6 +122,13 @@ class Names {
   }
 }
 
+/** Socket names in a deliver expectation, as the backend knows them. */
+function renameExpect(expect: Expect, names: Names): Expect {
+  if (expect.kind === 'member') return { kind: 'member', name: names.resolve(expect.name) };
+  if (expect.kind === 'members') return { kind: 'members', names: expect.names.map((n) => names.resolve(n)) };
+  return expect;
+}
+
 function rename(call: Call, names: Names): Call {
   switch (call.op) {
     case 'socket':
@@ -136,6 +143,8 @@ function rename(call: Call, names: Names): Call {
     case 'connect':
     case 'close':
     case 'getsockname':
+    case 'sendto':
+    case 'disconnect':
       return { ...call, sock: names.resolve(call.sock) };
     default:
       return call;
@@ -165,11 +174,12 @@ export async function runScript(script: Script, backend: Backend, opts: RunOptio
 
   const runCall = async (step: Step & { kind: 'call' }, names: Names, loop: Loop | null): Promise<void> => {
     const call = rename(step.call, names);
+    const expect = renameExpect(step.expect, names);
     const ctx: CallContext = {
       backend,
       file: script.file,
       pos: step.pos,
-      expect: step.expect,
+      expect,
       scriptCall: step.call,
       round: loop?.round ?? null,
     };
@@ -198,7 +208,7 @@ export async function runScript(script: Script, backend: Backend, opts: RunOptio
     if (step.expect.kind !== 'none' && !endsLoop) checked++;
     const check: Check = endsLoop
       ? { pass: true, message: 'ends the loop (checked by its `then`)' }
-      : matchExpect(call, step.expect, outcome);
+      : matchExpect(call, expect, outcome);
     if (opts.onCall) {
       try {
         await opts.onCall({ call, outcome, check, ctx });

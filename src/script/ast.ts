@@ -28,13 +28,18 @@ export type PortExpect =
  *   for accept, the peer's port);
  * - endpoint: `= 127.0.0.1:40000` (local address for bind/listen/connect/getsockname, the peer for
  *   accept); the port part may be a range or a set.
+ * - member / members: `= srvB`, `= {srvA, srvB}` (deliver only: the socket that received).
  */
 export type Expect =
   | { readonly kind: 'none' }
   | { readonly kind: 'ok' }
   | { readonly kind: 'errno'; readonly errno: ErrnoName }
   | PortExpect
-  | { readonly kind: 'endpoint'; readonly addr: string; readonly port: PortExpect };
+  | { readonly kind: 'endpoint'; readonly addr: string; readonly port: PortExpect }
+  /** deliver: `= srvB`, this socket received it. */
+  | { readonly kind: 'member'; readonly name: string }
+  /** deliver: `= {srvA, srvB}`, one of these received it (a reuseport group; written order kept). */
+  | { readonly kind: 'members'; readonly names: readonly string[] };
 
 /** Comments and spacing around a statement, kept for the printer. Texts exclude the `#`. */
 export interface Trivia {

@@ -6,6 +6,7 @@
 import { canonicalV4, canonicalV6 } from './addr.js';
 import type { Expect, PortExpect } from './ast.js';
 import type { Cursor } from './cursor.js';
+import type { NameRef } from './statement.js';
 import { ERRNO_NAMES, suggest } from './vocab.js';
 
 export const MAX_PORT = 65535;
@@ -71,6 +72,37 @@ export function parseExpect(c: Cursor): Expect {
   if (addr === null) c.fail(`malformed result '${run}': expected ${EXPECT_HELP}`, col);
   c.expect(':', 'between the address and the port');
   return { kind: 'endpoint', addr, port: parsePortExpect(c, 'port', MAX_PORT) };
+}
+
+/**
+ * What follows the `=` of a deliver: `-1 ERRNO`, `0`, a socket name or a set of them. The names
+ * are reported in `uses`, so the line driver checks that they exist.
+ */
+export function parseMemberExpect(c: Cursor, uses: NameRef[]): Expect {
+  c.skipWs();
+  if (c.eat('-1')) return { kind: 'errno', errno: parseErrno(c, "after '-1'") };
+  const name = (): string => {
+    c.skipWs();
+    const col = c.col;
+    const n = c.word();
+    if (n === '') c.fail(`expected the name of the socket that receives, like srvB, ${c.found()}`);
+    uses.push({ name: n, col });
+    return n;
+  };
+  if (c.eat('{')) {
+    const names: string[] = [];
+    do {
+      c.skipWs();
+      const col = c.col;
+      const n = name();
+      if (names.includes(n)) c.fail(`socket ${n} appears twice in the set`, col);
+      names.push(n);
+    } while (c.eat(','));
+    c.expect('}', 'to close the set of sockets');
+    return { kind: 'members', names };
+  }
+  if (c.eat('0')) return { kind: 'ok' };
+  return { kind: 'member', name: name() };
 }
 
 /** `[v6]`, returning the canonical address without brackets. */

@@ -75,7 +75,12 @@ export function printCall(call: Call): string {
     }
     case 'bind':
     case 'connect':
+    case 'sendto':
       return `${call.op}(${call.sock}, ${endpointText(call.addr, call.port)})`;
+    case 'disconnect':
+      return `disconnect(${call.sock})`;
+    case 'deliver':
+      return `deliver(${call.proto}, ${endpointText(call.from.addr, call.from.port)} -> ${endpointText(call.to.addr, call.to.port)})`;
     case 'listen':
       return call.backlog === DEFAULT_BACKLOG
         ? `listen(${call.sock})`
@@ -112,6 +117,10 @@ export function printExpect(e: Expect): string {
       return `-1 ${e.errno}`;
     case 'endpoint':
       return endpointText(e.addr, printPortExpect(e.port));
+    case 'member':
+      return e.name;
+    case 'members':
+      return `{${e.names.join(', ')}}`;
     default:
       return printPortExpect(e);
   }

@@ -7,10 +7,18 @@ import type { Call, SocketKind, SockOptName, SockOptValue } from '../run/calls.j
 import { canonicalCidr } from './addr.js';
 import type { Expect, PortExpect } from './ast.js';
 import { Cursor } from './cursor.js';
-import { MAX_PORT, parseEndpointArg, parseErrno, parseExpect, parsePortExpect } from './expect-parse.js';
+import {
+  MAX_PORT,
+  parseEndpointArg,
+  parseErrno,
+  parseExpect,
+  parseMemberExpect,
+  parsePortExpect,
+} from './expect-parse.js';
 import {
   CALL_OPS,
   DEFAULT_BACKLOG,
+  DELIVER_PROTOS,
   PAIR_OPTIONS,
   RESERVED_WORDS,
   SCRIPT_SYSCTLS,
@@ -45,7 +53,11 @@ const MAX_UID = 4294967294;
 function allowedExpect(op: Call['op'], e: Expect): string | null {
   if (e.kind === 'none') return null;
   if (op === 'sleep') return 'sleep has no result; remove the expectation';
-  const portLike = ['bind', 'listen', 'connect', 'accept', 'getsockname'];
+  if (e.kind === 'member' || e.kind === 'members')
+    return op === 'deliver' ? null : `${op} returns no socket; a socket name makes no sense here`;
+  if (op === 'deliver' && e.kind !== 'ok' && e.kind !== 'errno')
+    return 'deliver names the socket that received, like = srvB or = {srvA, srvB}, or -1 ERRNO';
+  const portLike = ['bind', 'listen', 'connect', 'accept', 'getsockname', 'sendto'];
   if (e.kind === 'ok' || e.kind === 'errno' || portLike.includes(op)) return null;
   return `${op} returns 0 or -1 ERRNO; a port or address makes no sense here`;
 }
@@ -119,41 +131,17 @@ export function parseStatement(text: string): LineResult {
       c.fail(`unknown call ${w}() (known: socket, accept, ${CALL_OPS.join(', ')})`, col);
     }
     c.expect('(', '');
-    const s = sock();
-    switch (w as (typeof CALL_OPS)[number]) {
-      case 'setsockopt': {
-        c.expect(',', 'after the socket');
-        const { opt, value } = parseOption(c);
-        call = { op: 'setsockopt', sock: s, opt, value };
-        break;
-      }
-      case 'bind':
-      case 'connect': {
-        c.expect(',', 'after the socket');
-        const ep = parseEndpointArg(c);
-        call = { op: w as 'bind' | 'connect', sock: s, addr: ep.addr, port: ep.port };
-        break;
-      }
-      case 'listen':
-        call = { op: 'listen', sock: s, backlog: c.eat(',') ? c.int('a backlog') : DEFAULT_BACKLOG };
-        break;
-      case 'close': {
-        let rst = false;
-        if (c.eat(',')) {
-          c.skipWs();
-          const at = c.col;
-          if (c.word() !== 'rst') c.fail("expected 'rst' (close(c, rst) closes with a reset)", at);
-          rst = true;
-        }
-        call = { op: 'close', sock: s, rst };
-        closes = { name: s, col: uses[0]?.col ?? col };
-        break;
-      }
-      case 'getsockname':
-        call = { op: 'getsockname', sock: s };
-        break;
-    }
-    c.expect(')', call.op === 'bind' || call.op === 'connect' ? 'after the port' : `to close ${w}(`);
+    if (w === 'deliver') call = parseDeliver(c);
+    else
+      call = parseSocketCall(c, w as Exclude<(typeof CALL_OPS)[number], 'deliver'>, sock, (n) => {
+        closes = { name: n, col: uses[0]?.col ?? col };
+      });
+    c.expect(
+      ')',
+      call.op === 'bind' || call.op === 'connect' || call.op === 'sendto' || call.op === 'deliver'
+        ? 'after the port'
+        : `to close ${w}(`,
+    );
   } else {
     const hint = suggest(w, [...CALL_OPS, 'sysctl', 'addr', 'uid', 'sleep', 'repeat']);
     c.fail(`unknown statement '${w}'${hint ? ` (did you mean ${hint}?)` : ''}`, col);
@@ -162,12 +150,82 @@ export function parseStatement(text: string): LineResult {
   c.skipWs();
   const expectCol = c.col;
   if (c.eat('=')) {
-    expect = parseExpect(c);
+    expect = call.op === 'deliver' ? parseMemberExpect(c, uses) : parseExpect(c);
     const bad = allowedExpect(call.op, expect);
     if (bad !== null) c.fail(bad, expectCol);
   }
   const trailing = c.end('after the statement');
   return { kind: 'call', call, expect, expectCol, trailing, uses, creates, closes };
+}
+
+/** `deliver(tcp|udp, FROM_ADDR:PORT -> TO_ADDR:PORT`, up to the closing parenthesis. */
+function parseDeliver(c: Cursor): Call {
+  c.skipWs();
+  const pcol = c.col;
+  const proto = c.word();
+  if (!(DELIVER_PROTOS as readonly string[]).includes(proto))
+    c.fail(`expected tcp or udp as the first argument of deliver, found '${proto}'`, pcol);
+  c.expect(',', 'after the protocol');
+  c.skipWs();
+  const fcol = c.col;
+  const from = parseEndpointArg(c);
+  c.skipWs();
+  if (!c.eat('->')) c.fail(`expected '->' between the source and the destination, ${c.found()}`);
+  c.skipWs();
+  const to = parseEndpointArg(c);
+  if (from.port === 0) c.fail('the source port of a delivery cannot be 0', fcol);
+  if (from.addr.includes(':') !== to.addr.includes(':'))
+    c.fail('the source and the destination of a delivery must both be IPv4 or both IPv6', fcol);
+  return { op: 'deliver', proto: proto as 'tcp' | 'udp', from, to };
+}
+
+/** The calls whose first argument is a socket, after that socket. */
+function parseSocketCall(
+  c: Cursor,
+  w: Exclude<(typeof CALL_OPS)[number], 'deliver'>,
+  sock: () => string,
+  onClose: (name: string) => void,
+): Call {
+  const s = sock();
+  let call: Call;
+  switch (w) {
+    case 'setsockopt': {
+      c.expect(',', 'after the socket');
+      const { opt, value } = parseOption(c);
+      call = { op: 'setsockopt', sock: s, opt, value };
+      break;
+    }
+    case 'bind':
+    case 'connect':
+    case 'sendto': {
+      c.expect(',', 'after the socket');
+      const ep = parseEndpointArg(c);
+      call = { op: w, sock: s, addr: ep.addr, port: ep.port };
+      break;
+    }
+    case 'disconnect':
+      call = { op: 'disconnect', sock: s };
+      break;
+    case 'listen':
+      call = { op: 'listen', sock: s, backlog: c.eat(',') ? c.int('a backlog') : DEFAULT_BACKLOG };
+      break;
+    case 'close': {
+      let rst = false;
+      if (c.eat(',')) {
+        c.skipWs();
+        const at = c.col;
+        if (c.word() !== 'rst') c.fail("expected 'rst' (close(c, rst) closes with a reset)", at);
+        rst = true;
+      }
+      call = { op: 'close', sock: s, rst };
+      onClose(s);
+      break;
+    }
+    case 'getsockname':
+      call = { op: 'getsockname', sock: s };
+      break;
+  }
+  return call;
 }
 
 function parseClose(c: Cursor): LineResult {

@@ -62,7 +62,19 @@ export const ERRNO_NAMES: readonly string[] = [
 ];
 
 /** Call operations written `op(args)`. */
-export const CALL_OPS = ['setsockopt', 'bind', 'listen', 'connect', 'close', 'getsockname'] as const;
+export const CALL_OPS = [
+  'setsockopt',
+  'bind',
+  'listen',
+  'connect',
+  'close',
+  'getsockname',
+  'sendto',
+  'disconnect',
+  'deliver',
+] as const;
+/** The protocols `deliver(PROTO, FROM -> TO)` sends. */
+export const DELIVER_PROTOS = ['tcp', 'udp'] as const;
 /** Statement keywords. */
 export const STATEMENT_KEYWORDS = ['sysctl', 'addr', 'uid', 'sleep', 'repeat'] as const;
 /** Words that cannot name a socket. */

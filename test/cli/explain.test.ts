@@ -156,3 +156,15 @@ test('explain --help, exit 0', () => {
   assert.equal(r.status, 0);
   assert.match(r.stdout, /^usage: portspace explain FILE \[--json\]/);
 });
+
+test('R82 explain: a delivery to a reuseport group names every member the kernel may pick; a UDP autobind is traced (R90)', () => {
+  const r = cli(['explain', 'test/scripts/rules/reuseport/r82-udp-group.pst']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /the kernel may pick any of u1, u2, u3, u4 \(SO_REUSEPORT: a secret hash of the 4-tuple, R81\/R82\)/,
+  );
+  const u = cli(['explain', 'test/scripts/rules/udp/r90-autobind-tiny-range.pst']);
+  assert.equal(u.status, 0, u.stderr);
+  assert.match(u.stdout, /UDP autobind \(random start, ascending with wrap\)/);
+});

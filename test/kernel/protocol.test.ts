@@ -149,3 +149,28 @@ test('a helper that exits mid-run is PORTSPACE_KERNEL_HELPER_EXITED', async () =
   );
   await k.close();
 });
+
+test('R94 R80 encodeCall/decodeOutcome: sendto, disconnect and the delivery probe', () => {
+  assert.equal(
+    encodeCall({ op: 'sendto', sock: 'u', addr: '[::1]', port: 5000 }, opts).line,
+    'sendto u ::1 5000',
+  );
+  assert.equal(encodeCall({ op: 'disconnect', sock: 'u' }, opts).line, 'disconnect u');
+  const d = encodeCall(
+    {
+      op: 'deliver',
+      proto: 'udp',
+      from: { addr: '127.0.0.2', port: 50000 },
+      to: { addr: '127.0.0.1', port: 6000 },
+    },
+    opts,
+  );
+  assert.equal(d.line, 'deliver udp 127.0.0.2 50000 127.0.0.1 6000 2000');
+  assert.equal(d.extraMs, 2000, 'the probe may wait as long as a connect');
+  assert.deepEqual(decodeOutcome(d.line, '{"ok":true,"member":"g2"}'), { ok: true, member: 'g2' });
+  assert.deepEqual(decodeOutcome(d.line, '{"ok":false,"errno":"ECONNREFUSED"}'), {
+    ok: false,
+    errno: 'ECONNREFUSED',
+  });
+  assert.throws(() => decodeOutcome(d.line, '{"ok":true,"member":7}'), /PORTSPACE_KERNEL_PROTOCOL|member/);
+});

@@ -9,7 +9,11 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { kernelAvailability } from '../../src/kernel/availability.js';
 import { KernelBackend } from '../../src/kernel/kernel-backend.js';
-import { ParitySwappedModel, ReuseAddrIgnoresListenModel } from '../../src/run/broken-models.js';
+import {
+  FirstMemberOnlyModel,
+  ParitySwappedModel,
+  ReuseAddrIgnoresListenModel,
+} from '../../src/run/broken-models.js';
 import { TCP_RULES } from '../../src/run/coverage.js';
 import { ModelBackend } from '../../src/run/model-backend.js';
 import { dateSeed, randomDiff } from '../../src/run/random-diff.js';
@@ -57,11 +61,14 @@ test(`random differential run: ${COUNT} scripts, seed ${SEED}`, { timeout: 420_0
   assert.ok(s.scripts >= COUNT, `only ${s.scripts} of ${COUNT} scripts ran within the budget`);
   assert.deepEqual(s.rulesMissing, [], `TCP rules not exercised: ${s.rulesMissing.join(' ')}`);
   for (const r of TCP_RULES) assert.ok(s.rulesCovered.includes(r), r);
+  // UDP and reuseport groups are about a fifth of the random actions; these come up in every run.
+  for (const r of ['R80', 'R81', 'R82', 'R90', 'R91', 'R94', 'R95']) assert.ok(s.rulesCovered.includes(r), r);
 });
 
 for (const [name, make] of [
   ['connect parity swapped (R11)', () => new ParitySwappedModel()],
   ['SO_REUSEADDR ignores LISTEN (R31, R32, R51)', () => new ReuseAddrIgnoresListenModel()],
+  ['a reuseport group always picks its first member (R81, R82)', () => new FirstMemberOnlyModel()],
 ] as const) {
   test(`test the tester: a broken model is caught: ${name}`, { timeout: 180_000 }, async (t) => {
     if (!availability.ok) {

@@ -78,16 +78,37 @@ const callArb: fc.Arbitrary<Call> = fc.oneof(
       value,
     })),
   ),
-  fc.tuple(fc.constantFrom('bind' as const, 'connect' as const), addr, port).map(([op, a, p]) => ({
-    op,
-    sock: '?',
-    addr: a,
-    port: p,
-  })),
+  fc
+    .tuple(fc.constantFrom('bind' as const, 'connect' as const, 'sendto' as const), addr, port)
+    .map(([op, a, p]) => ({
+      op,
+      sock: '?',
+      addr: a,
+      port: p,
+    })),
   fc.record({ op: fc.constant('listen' as const), sock: fc.constant('?'), backlog: fc.nat(4096) }),
   fc.constant({ op: 'accept' as const, sock: '?', name: '?' }),
   fc.boolean().map((rst) => ({ op: 'close' as const, sock: '?', rst })),
   fc.constant({ op: 'getsockname' as const, sock: '?' }),
+  fc.constant({ op: 'disconnect' as const, sock: '?' }),
+  fc
+    .tuple(
+      fc.constantFrom('tcp' as const, 'udp' as const),
+      fc.constantFrom(
+        ['127.0.0.1', '127.0.0.2'],
+        ['::1', '::1'],
+        ['10.0.0.1', '0.0.0.0'],
+        ['::ffff:127.0.0.1', 'fd00::2'],
+      ),
+      fc.integer({ min: 1, max: 65535 }),
+      port,
+    )
+    .map(([proto, [from, to], fp, tp]) => ({
+      op: 'deliver' as const,
+      proto,
+      from: { addr: from ?? '127.0.0.1', port: fp },
+      to: { addr: to ?? '127.0.0.1', port: tp },
+    })),
 );
 
 interface Trivia {
@@ -149,7 +170,9 @@ type Scopes = string[][];
 function fitExpect(call: Call, e: Expect, inBody: boolean): Expect {
   if (call.op === 'sleep') return { kind: 'none' };
   if (inBody && e.kind === 'errno') return { kind: 'ok' };
-  const portLike = ['bind', 'listen', 'connect', 'accept', 'getsockname'].includes(call.op);
+  if (call.op === 'deliver')
+    return e.kind === 'none' || e.kind === 'ok' || e.kind === 'errno' ? e : { kind: 'ok' };
+  const portLike = ['bind', 'listen', 'connect', 'accept', 'getsockname', 'sendto'].includes(call.op);
   if (portLike || e.kind === 'none' || e.kind === 'ok' || e.kind === 'errno') return e;
   return { kind: 'ok' };
 }
@@ -203,7 +226,17 @@ function build(seeds: Seed[], scopes: Scopes, counter: { n: number }): Step[] {
       call = { ...call, name: fresh() };
       local.push(call.name);
     }
-    steps.push({ kind: 'call', call, expect: fitExpect(call, s.expect, inBody), pos: NOWHERE, ...s.trivia });
+    let expect = fitExpect(call, s.expect, inBody);
+    // deliver names the receiving socket: one open socket, or a set of them.
+    if (call.op === 'deliver' && expect.kind === 'ok' && visible.length > 0) {
+      const one = visible[s.pick % visible.length] ?? '';
+      const set = visible.filter((_, i) => (s.pick >> (i % 20)) & 1);
+      expect =
+        s.pick % 3 === 0 || set.length === 0
+          ? { kind: 'member', name: one }
+          : { kind: 'members', names: set };
+    }
+    steps.push({ kind: 'call', call, expect, pos: NOWHERE, ...s.trivia });
   }
   return steps;
 }

@@ -218,6 +218,32 @@ describe('errors name file:line:col', () => {
       't.pst:2:15: unknown socket option SO_REUSEADR (did you mean SO_REUSEADDR?) (known: SO_REUSEADDR, SO_REUSEPORT, IP_BIND_ADDRESS_NO_PORT, IPV6_V6ONLY, IP_LOCAL_PORT_RANGE, SO_LINGER)',
     ],
     ['c = socket(tcp5)', "t.pst:1:12: unknown socket kind 'tcp5' (known: tcp4, tcp6, udp4, udp6)"],
+    // R80 deliver: the protocol, the arrow, one family, a source port, socket names as results.
+    [
+      'deliver(icmp, 127.0.0.1:1 -> 127.0.0.1:2)',
+      "t.pst:1:9: expected tcp or udp as the first argument of deliver, found 'icmp'",
+    ],
+    [
+      'deliver(udp, 127.0.0.1:1 127.0.0.1:2)',
+      "t.pst:1:26: expected '->' between the source and the destination, found '127.0.0.1:2'",
+    ],
+    [
+      'deliver(udp, 127.0.0.1:1 -> [::1]:2)',
+      't.pst:1:14: the source and the destination of a delivery must both be IPv4 or both IPv6',
+    ],
+    ['deliver(tcp, 127.0.0.1:0 -> 127.0.0.1:2)', 't.pst:1:14: the source port of a delivery cannot be 0'],
+    [
+      'deliver(tcp, 127.0.0.1:1 -> 127.0.0.1:2) = srv',
+      't.pst:1:44: unknown socket srv: create it first with `srv = socket(tcp4)`',
+    ],
+    [
+      'a = socket(udp4)\ndeliver(udp, 127.0.0.1:1 -> 127.0.0.1:2) = {a, a}',
+      't.pst:2:48: socket a appears twice in the set',
+    ],
+    [
+      'a = socket(udp4)\nsendto(a, 127.0.0.1:5) = a',
+      "t.pst:2:26: expected a result after '=': 0, -1 ERRNO, a port (40000), a range (40000..40003), a set ({40000, 40002}) or an address:port; found 'a'",
+    ],
     [
       'sysctl ip_local_port_range = 1 2',
       't.pst:1:8: unknown sysctl ip_local_port_range (did you mean net.ipv4.ip_local_port_range?)',
@@ -283,7 +309,7 @@ describe('errors name file:line:col', () => {
     ],
     [
       'frob(x)',
-      't.pst:1:1: unknown call frob() (known: socket, accept, setsockopt, bind, listen, connect, close, getsockname)',
+      't.pst:1:1: unknown call frob() (known: socket, accept, setsockopt, bind, listen, connect, close, getsockname, sendto, disconnect, deliver)',
     ],
     ['conect x', "t.pst:1:1: unknown statement 'conect' (did you mean connect?)"],
     ['socket(tcp4)', 't.pst:1:1: socket() must name its socket, like `c1 = socket(tcp4)`'],

@@ -234,7 +234,7 @@ interface Explained {
   readonly replayed: boolean;
 }
 
-const SEARCH_OPS = new Set(['bind', 'listen', 'connect']);
+const SEARCH_OPS = new Set(['bind', 'listen', 'connect', 'sendto']);
 
 export async function explainScript(
   script: Parameters<typeof runScript>[0],
@@ -331,6 +331,16 @@ export const explainCommand: Command = {
           out.line(indent(out.paint('dim', 'the search that ended the loop:')));
         if (s.search !== null) for (const l of searchLines(s.search, out)) out.line(indent(l));
         if (s.failure !== null) for (const l of failureLines(s.failure, out)) out.line(indent(l));
+        const o = s.record.kind === 'call' ? s.record.outcome : null;
+        if (o?.ok && o.members !== undefined && o.members.length > 1)
+          out.line(
+            indent(
+              out.paint(
+                'dim',
+                `the kernel may pick any of ${o.members.join(', ')} (SO_REUSEPORT: a secret hash of the 4-tuple, R81/R82); the model picked ${o.member ?? '?'}`,
+              ),
+            ),
+          );
       }
       if (report.aborted !== null) out.line(`  ${out.paint('red', 'ABORTED')}: ${report.aborted}`);
       out.line(verdictLine(report, out));
