@@ -43,10 +43,12 @@ test('tour --no-kernel --json: every claim, the model agrees with the 6.18 scrip
     assert.equal(x.agreeBasis, 'expectations');
     assert.ok(x.article.length > 0 && x.model.length > 0 && x.linux41.length > 0, x.id);
   }
-  // Section 11: A1 and A7 no longer hold; A6's spread has no measurement yet and says so.
+  // Section 11: A1 and A7 no longer hold. A6's spread: the model cannot name the listener (R81)
+  // but knows every listener is eligible and one 4-tuple keeps reaching one listener.
   assert.equal(c.get('A1')?.verdict, 'outdated');
   assert.equal(c.get('A7')?.verdict, 'outdated');
-  assert.match(c.get('A6')?.model ?? '', /spread: not measured yet/);
+  assert.match(c.get('A6')?.model ?? '', /2 listeners: every flow may reach any of them/);
+  assert.match(c.get('A6')?.model ?? '', /re-sent 4-tuple reaches the same one \(200\/200\)/);
   // Section 10, the article's kernel: 61000 is in its range; one global hint gives consecutive ports
   // towards one destination; bind(0) with SO_REUSEADDR shares; ip_autobind_reuse does not exist.
   assert.match(c.get('A1')?.linux41 ?? '', /61000/);
@@ -168,4 +170,14 @@ test('tour --json with the kernel: model and kernel agree call by call on every 
   // Numbers the kernel fixes whatever its hash: A1's ends of the range, A2's capacity.
   assert.match(claims(doc).get('A1')?.kernel ?? '', /32768, 60999, EADDRNOTAVAIL/);
   assert.match(claims(doc).get('A2')?.kernel ?? '', /1,000 then EADDRNOTAVAIL to :21401/);
+  // A6 on a real group of 2 listeners: every one of 1,000 flows reached a listener, the counts sum
+  // to the flows, re-sent flows kept their listener, and the alternation is far from round-robin.
+  const a6 = claims(doc).get('A6')?.kernel ?? '';
+  const spread =
+    /1,000 flows: (\d+)\/(\d+) .*alternation (0\.\d+) \(round-robin: 1\.00\), same listener on re-send 100%/.exec(
+      a6,
+    );
+  assert.ok(spread, a6);
+  assert.equal(Number(spread[1]) + Number(spread[2]), 1000);
+  assert.ok(Number(spread[3]) < 0.9, a6);
 });

@@ -4,13 +4,14 @@
  * its tcp_tw_reuse tweak (R62). Each claim names what the article says, the verdict on Linux
  * 6.18 with a one-line why (from the spec's evidence, re-checked by the scripts on every run),
  * and its measurements: scripts under examples/article/ with a summarizer each, or any other
- * Measurement (A6's spread is one still to come).
+ * Measurement (A6's spread over a real SO_REUSEPORT group).
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadScripts } from '../common.js';
-import { type Measurement, notMeasuredYet } from './measurement.js';
+import type { Measurement } from './measurement.js';
 import { type Summarize, scriptMeasurement } from './script-measurement.js';
+import { spreadMeasurement } from './spread-measurement.js';
 import { connectPorts, loopEnd, portsWithGaps, result, sysctlResult } from './summaries.js';
 
 export type Verdict = 'holds' | 'partly' | 'outdated' | 'false';
@@ -40,7 +41,8 @@ interface ScriptSpec {
 
 interface ClaimSpec extends Omit<Claim, 'measurements'> {
   readonly scripts: readonly ScriptSpec[];
-  readonly extra?: readonly Measurement[];
+  /** Also measure the SO_REUSEPORT spread (A6): 1,000 flows, 10,000 with --full. */
+  readonly spread?: boolean;
 }
 
 /** A port means the call succeeded; anything else is the errno. */
@@ -142,7 +144,7 @@ const CLAIMS: readonly ClaimSpec[] = [
           `second SO_REUSEPORT listener: ${took(result(t, 'srv2', 'bind'))}; a socket without it: ${result(t, 'other', 'bind')}`,
       },
     ],
-    extra: [notMeasuredYet('spread', 'needs reuseport listener selection, issue 5')],
+    spread: true,
   },
   {
     id: 'A7',
@@ -206,14 +208,15 @@ const CLAIMS: readonly ClaimSpec[] = [
 /** Every claim with its measurements; `full` swaps in the full-scale scripts (A2, A3). */
 export function articleClaims(opts: { readonly full: boolean; readonly only?: readonly string[] }): Claim[] {
   const chosen = opts.only && opts.only.length > 0 ? CLAIMS.filter((c) => opts.only?.includes(c.id)) : CLAIMS;
-  return chosen.map(({ scripts, extra, ...claim }) => {
+  return chosen.map(({ scripts, spread, ...claim }) => {
     const measurements = scripts.map((s) => {
       const full = opts.full && s.full !== undefined;
       const [script] = loadScripts([join(ARTICLE_DIR, full ? (s.full ?? s.file) : s.file)]);
       if (!script) throw new Error(`bug: no script loaded for ${s.file}`);
       return scriptMeasurement(script, full ? (s.summarizeFull ?? s.summarize) : s.summarize);
     });
-    return { ...claim, measurements: [...measurements, ...(extra ?? [])] };
+    const extra: Measurement[] = spread ? [spreadMeasurement(2, opts.full ? 10_000 : 1_000)] : [];
+    return { ...claim, measurements: [...measurements, ...extra] };
   });
 }
 
