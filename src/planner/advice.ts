@@ -30,8 +30,13 @@ export interface Advice {
   readonly text: string;
 }
 
-/** Runs one plan: the engine advice re-simulates its tweaks with. */
-export type PlanRunner = (cfg: PlanConfig) => StrategyResult;
+/** The engine advice re-simulates its tweaks with: its name (what the numbers mean) and a run. */
+export interface AdviceEngine {
+  readonly name: 'fast' | 'exact';
+  readonly run: (cfg: PlanConfig) => StrategyResult;
+}
+
+export const FAST_ENGINE: AdviceEngine = { name: 'fast', run: (cfg) => runFast(cfg) };
 
 export const FULL_RANGE: readonly [number, number] = [1024, 65535];
 const MAX_SOURCES_TRIED = 64;
@@ -113,10 +118,11 @@ export function strategyText(s: StrategyName): string {
 }
 
 /**
- * Every tweak that applies to this plan, re-simulated by `run`. `base` is the plan's own result,
- * from the same engine (so before and after are comparable).
+ * Every tweak that applies to this plan, re-simulated on `engine`. `base` is the plan's own
+ * result, from the same engine (so before and after are comparable).
  */
-export function advise(cfg: PlanConfig, base: StrategyResult, run: PlanRunner = runFast): Advice[] {
+export function advise(cfg: PlanConfig, base: StrategyResult, engine: AdviceEngine = FAST_ENGINE): Advice[] {
+  const run = engine.run;
   const sec = cfg.durationMs / 1000;
   const before = outcome(base);
   const out: Advice[] = [];
@@ -140,7 +146,10 @@ export function advise(cfg: PlanConfig, base: StrategyResult, run: PlanRunner = 
       'tw-reuse',
       'net.ipv4.tcp_tw_reuse = 1',
       { ...cfg, twReuse: 1 },
-      ` (an upper bound: connect() recycles TIME_WAIT entries older than tcp_tw_reuse_delay, ${cfg.twReuseDelayMs} ms, R62)`,
+      // The fast engine takes a free port before a recyclable entry; the kernel's walk may not (R13).
+      engine.name === 'fast'
+        ? ` (an upper bound: connect() recycles TIME_WAIT entries older than tcp_tw_reuse_delay, ${cfg.twReuseDelayMs} ms, R62)`
+        : ` (connect() recycles TIME_WAIT entries older than tcp_tw_reuse_delay, ${cfg.twReuseDelayMs} ms, R62)`,
     );
   }
   // More sources only help when the source is chosen: plain connect takes the route's (R10).

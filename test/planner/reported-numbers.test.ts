@@ -118,8 +118,13 @@ test('R11 R40: an odd-sized range holds 10 ports for sure and 11 at most; the fu
 test('advice re-simulates on the engine it is given', () => {
   const marker = 0.123;
   const fake = (c: PlanConfig): StrategyResult => ({ ...runFast(c), failed: 1, failedFraction: marker });
-  const advice = advise(HEADLINE_PLAN, runFast(HEADLINE_PLAN), fake);
+  const advice = advise(HEADLINE_PLAN, runFast(HEADLINE_PLAN), { name: 'exact', run: fake });
   const simulated = advice.filter((a) => a.id !== 'keepalive');
   assert.ok(simulated.length >= 3);
   for (const a of simulated) assert.equal(a.after.failedFraction, marker, a.id);
+  // Only the fast engine's tcp_tw_reuse peaks are upper bounds (it takes free ports first, R13).
+  const twReuse = advice.find((a) => a.id === 'tw-reuse');
+  assert.ok(twReuse && !/upper bound/.test(twReuse.text));
+  const fastTw = advise(HEADLINE_PLAN, runFast(HEADLINE_PLAN)).find((a) => a.id === 'tw-reuse');
+  assert.match(fastTw?.text ?? '', /an upper bound/);
 });

@@ -244,7 +244,10 @@ export const planCommand: Command = {
     const main = results.find((r) => r.name === cfg.strategy) ?? results[0];
     if (!main) throw new Error('plan: no result');
     // Advice re-runs its tweaks on the engine the plan used, so before and after compare.
-    const advice = advise(cfg, main, (c) => (engine === 'fast' ? runFast(c) : runExact(c, { seed })));
+    const advice = advise(cfg, main, {
+      name: engine,
+      run: (c) => (engine === 'fast' ? runFast(c) : runExact(c, { seed })),
+    });
     const planNotes = notes(cfg, engine, plans);
     const unitsLabel = results.length > 1 ? '(source, destination); source for bind0' : unitText(main);
     const title = `ports in use by the fullest unit over time: ${num(cfg.rate)}/s from ${cfg.sources.join(', ')} to ${cfg.destinations.map(endpoint).join(', ')}`;
