@@ -33,6 +33,17 @@ export function parseOptions<T>(command: string, parse: () => T): T {
     return parse();
   } catch (e) {
     const raw = e instanceof Error ? e.message : String(e);
+    // parseArgs refuses a value that starts with '-' after a space ("--rate -1"): it cannot tell
+    // a negative number from a forgotten value followed by another option. Say both, and how.
+    const ambiguous = /^Option '(-[^' ]+)(?: <value>)?' argument is ambiguous/.exec(raw);
+    if (ambiguous) {
+      const opt = ambiguous[1] ?? '';
+      // Node names the long form in its hint ("use '--rate=-XYZ'"), also for a short option.
+      const long = /use '(--[^=' ]+)=/.exec(raw)?.[1] ?? opt;
+      throw usageError(
+        `${opt} needs a value; a negative number is not allowed here (write ${long}=VALUE to pass a value that starts with '-'). See 'portspace ${command} --help'.`,
+      );
+    }
     // Node's text is long ("... To specify a positional argument starting with a '-' ..."): keep the first sentence.
     const first = raw.split(/\.\s/)[0]?.replace(/\.$/, '') ?? raw;
     const lower = first.charAt(0).toLowerCase() + first.slice(1);

@@ -1,6 +1,6 @@
 /**
- * Advice drawn from the tweaks of "Bind before connect" (2014), each re-simulated on the fast
- * engine so it comes with the numbers it changes: a wider ip_local_port_range (R1), tcp_tw_reuse
+ * Advice drawn from the tweaks of "Bind before connect" (2014), each re-simulated (on the engine
+ * the caller passes, the fast one by default) so it comes with the numbers it changes: a wider ip_local_port_range (R1), tcp_tw_reuse
  * (R62), more source addresses (R14, A3), IP_BIND_ADDRESS_NO_PORT instead of bind(ip, 0) (R22,
  * A4), and keeping connections alive. tcp_tw_recycle is never suggested: it was removed in 4.12.
  */
@@ -29,6 +29,14 @@ export interface Advice {
   /** One sentence with the numbers. */
   readonly text: string;
 }
+
+/** The engine advice re-simulates its tweaks with: its name (what the numbers mean) and a run. */
+export interface AdviceEngine {
+  readonly name: 'fast' | 'exact';
+  readonly run: (cfg: PlanConfig) => StrategyResult;
+}
+
+export const FAST_ENGINE: AdviceEngine = { name: 'fast', run: (cfg) => runFast(cfg) };
 
 export const FULL_RANGE: readonly [number, number] = [1024, 65535];
 const MAX_SOURCES_TRIED = 64;
@@ -109,13 +117,17 @@ export function strategyText(s: StrategyName): string {
   return STRATEGY_TEXT[s];
 }
 
-/** Every tweak that applies to this plan, re-simulated. `base` is the plan's own result. */
-export function advise(cfg: PlanConfig, base: StrategyResult): Advice[] {
+/**
+ * Every tweak that applies to this plan, re-simulated on `engine`. `base` is the plan's own
+ * result, from the same engine (so before and after are comparable).
+ */
+export function advise(cfg: PlanConfig, base: StrategyResult, engine: AdviceEngine = FAST_ENGINE): Advice[] {
+  const run = engine.run;
   const sec = cfg.durationMs / 1000;
   const before = outcome(base);
   const out: Advice[] = [];
   const add = (id: TweakId, tweak: string, next: PlanConfig | Outcome, extra = '') => {
-    const after = 'strategy' in next ? outcome(runFast(next)) : next;
+    const after = 'strategy' in next ? outcome(run(next)) : next;
     const helps =
       after.failedFraction < before.failedFraction ||
       (before.failedFraction === 0 && after.failedFraction === 0 && after.peakInUse < before.peakInUse);
@@ -134,14 +146,17 @@ export function advise(cfg: PlanConfig, base: StrategyResult): Advice[] {
       'tw-reuse',
       'net.ipv4.tcp_tw_reuse = 1',
       { ...cfg, twReuse: 1 },
-      ` (an upper bound: connect() recycles TIME_WAIT entries older than tcp_tw_reuse_delay, ${cfg.twReuseDelayMs} ms, R62)`,
+      // The fast engine takes a free port before a recyclable entry; the kernel's walk may not (R13).
+      engine.name === 'fast'
+        ? ` (an upper bound: connect() recycles TIME_WAIT entries older than tcp_tw_reuse_delay, ${cfg.twReuseDelayMs} ms, R62)`
+        : ` (connect() recycles TIME_WAIT entries older than tcp_tw_reuse_delay, ${cfg.twReuseDelayMs} ms, R62)`,
     );
   }
   // More sources only help when the source is chosen: plain connect takes the route's (R10).
   const sourced: PlanConfig = cfg.strategy === 'connect' ? { ...cfg, strategy: 'noport' } : cfg;
   const how = cfg.strategy === 'connect' ? ' (with IP_BIND_ADDRESS_NO_PORT + bind(ip, 0))' : '';
   const plusOne = withSources(sourced, cfg.sources.length + 1);
-  const plusOneResult = runFast(plusOne);
+  const plusOneResult = run(plusOne);
   add('more-sources', `+1 source IP (${plusOne.sources.at(-1)})${how}`, outcome(plusOneResult));
   if (plusOneResult.failed > 0) {
     // The fewest sources that remove every failure: the demand per source (new connections per
@@ -151,7 +166,7 @@ export function advise(cfg: PlanConfig, base: StrategyResult): Advice[] {
     let n = Math.max(cfg.sources.length + 2, Math.ceil(demand / (perSource * capacityOf(sourced))));
     for (let tries = 0; tries < 3 && n <= MAX_SOURCES_TRIED; tries++, n++) {
       const plan = withSources(sourced, n);
-      const r = runFast(plan);
+      const r = run(plan);
       if (r.failed === 0) {
         add('more-sources', `${n} source IPs${how}`, plan);
         break;
@@ -161,24 +176,64 @@ export function advise(cfg: PlanConfig, base: StrategyResult): Advice[] {
   if (cfg.strategy === 'bind0') {
     add('noport', 'IP_BIND_ADDRESS_NO_PORT before bind(ip, 0)', { ...cfg, strategy: 'noport' });
   }
-  // Keep-alive: a pool that serves the same rate holds rate x hold connections (Little's law),
-  // at least one per destination, opened once: no churn, no TIME_WAIT.
+  out.push(keepAlive(cfg, before, sec));
+  return out;
+}
+
+/** Capacity units of a plan: destinations for plain connect (R10), sources for bind0 (R23), pairs else. */
+function unitsOf(strategy: StrategyName, sources: number, destinations: number): number {
+  return strategy === 'connect' ? destinations : strategy === 'bind0' ? sources : sources * destinations;
+}
+
+/**
+ * Keep-alive: a pool that serves the same rate holds rate x hold connections (Little's law), at
+ * least one per destination, opened once: no churn, no TIME_WAIT, so nothing fails as long as
+ * each unit's share of the pool fits its capacity (R14, R23). When it does not, the advice says
+ * so, with what it needs and has, and how many source addresses would make it fit (the units
+ * multiply with sources once the source is chosen, R22); those numbers are arithmetic on the
+ * pool, not a simulation, since a pool opens its connections once.
+ */
+function keepAlive(cfg: PlanConfig, before: Outcome, sec: number): Advice {
   const pool = Math.max(cfg.destinations.length, Math.ceil((cfg.rate * cfg.holdMs) / 1000));
   const D = cfg.destinations.length;
-  const S = cfg.sources.length;
-  const units = cfg.strategy === 'connect' ? D : cfg.strategy === 'bind0' ? S : D * S;
-  const perUnit = Math.ceil(pool / units);
-  const poolFits = perUnit <= capacityOf(cfg);
-  add(
-    'keepalive',
-    `keep connections alive (a pool of ${pool})`,
-    {
-      failedFraction: poolFits ? 0 : before.failedFraction,
-      firstFailureAtSec: poolFits ? null : before.firstFailureAtSec,
-      peakInUse: perUnit,
-      peakTimeWait: 0,
-    },
-    `; TIME_WAIT ${n(before.peakTimeWait)} -> 0 (each port is taken once, not every ${portLifetimeMs(cfg) / 1000} s)`,
-  );
-  return out;
+  const cap = capacityOf(cfg);
+  const perUnit = Math.ceil(pool / unitsOf(cfg.strategy, cfg.sources.length, D));
+  const noTimeWait = `; TIME_WAIT ${n(before.peakTimeWait)} -> 0 (each port is taken once, not every ${portLifetimeMs(cfg) / 1000} s)`;
+  const fitted: Outcome = { failedFraction: 0, firstFailureAtSec: null, peakInUse: perUnit, peakTimeWait: 0 };
+  const helps = (after: Outcome) =>
+    after.failedFraction < before.failedFraction ||
+    (before.failedFraction === 0 && after.failedFraction === 0 && after.peakInUse < before.peakInUse);
+  if (perUnit <= cap) {
+    const tweak = `keep connections alive (a pool of ${n(pool)})`;
+    return {
+      id: 'keepalive',
+      tweak,
+      before,
+      after: fitted,
+      helps: helps(fitted),
+      text: describe(tweak, before, fitted, sec, noTimeWait),
+    };
+  }
+  const unitName = cfg.strategy === 'bind0' ? 'source address' : '(source, destination)';
+  const misfit = `keep connections alive (a pool of ${n(pool)}) does not fit: it needs ${n(perUnit)} ports per ${unitName}, ${n(cap)} available`;
+  // The fewest sources whose units share the pool within capacity (the source must be chosen:
+  // plain connect takes the route's, R10, so it switches to IP_BIND_ADDRESS_NO_PORT).
+  const sourced: StrategyName = cfg.strategy === 'connect' ? 'noport' : cfg.strategy;
+  const perSource = unitsOf(sourced, 1, D);
+  const sources = cap === 0 ? Number.POSITIVE_INFINITY : Math.ceil(pool / (perSource * cap));
+  if (!Number.isFinite(sources)) {
+    return { id: 'keepalive', tweak: misfit, before, after: before, helps: false, text: `${misfit}.` };
+  }
+  const spread = Math.ceil(pool / unitsOf(sourced, sources, D));
+  const after: Outcome = { ...fitted, peakInUse: spread };
+  const how = cfg.strategy === 'connect' ? ' with IP_BIND_ADDRESS_NO_PORT + bind(ip, 0)' : '';
+  const tweak = `${misfit}; spread over ${sources} source IPs${how} it fits (${n(spread)} per ${unitName})`;
+  return {
+    id: 'keepalive',
+    tweak,
+    before,
+    after,
+    helps: helps(after),
+    text: describe(tweak, before, after, sec, noTimeWait),
+  };
 }

@@ -1,7 +1,8 @@
 /**
- * The SVG chart: ports in use over time for one or more strategies (a line each), TIME_WAIT of
- * the first as a dashed line, failed slices as red ticks along the bottom. Returns the document
- * as a string; the CLI writes it (the planner does no I/O).
+ * The SVG chart: ports in use by the fullest capacity unit over time (what runs out, R14, R23)
+ * for one or more strategies (a line each), the unit's capacity as a dashed red line, failed
+ * slices as red ticks along the bottom. Returns the document as a string; the CLI writes it
+ * (the planner does no I/O).
  */
 import type { StrategyResult } from './plan-types.js';
 
@@ -11,7 +12,13 @@ function esc(s: string): string {
   return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
-export function svgChart(results: readonly StrategyResult[], durationMs: number, title: string): string {
+/** `unit` names what the y axis counts, like "(source, destination)". */
+export function svgChart(
+  results: readonly StrategyResult[],
+  durationMs: number,
+  title: string,
+  unit = '(source, destination)',
+): string {
   const W = 800;
   const H = 360;
   const left = 70;
@@ -20,7 +27,8 @@ export function svgChart(results: readonly StrategyResult[], durationMs: number,
   const bottom = 50;
   const pw = W - left - right;
   const ph = H - topPad - bottom;
-  const ymax = Math.max(1, ...results.flatMap((r) => r.series.map((b) => b.inUse)));
+  const capacity = Math.max(0, ...results.map((r) => r.capacity));
+  const ymax = Math.max(1, capacity, ...results.flatMap((r) => r.series.map((b) => b.unitInUse)));
   const x = (ms: number) => left + (ms / durationMs) * pw;
   const y = (v: number) => topPad + ph - (v / ymax) * ph;
   const parts: string[] = [];
@@ -42,22 +50,17 @@ export function svgChart(results: readonly StrategyResult[], durationMs: number,
   }
   parts.push(
     `<text x="${left + pw / 2}" y="${H - 10}" text-anchor="middle">virtual time</text>`,
-    `<text transform="translate(16 ${topPad + ph / 2}) rotate(-90)" text-anchor="middle">ports in use</text>`,
+    `<text transform="translate(16 ${topPad + ph / 2}) rotate(-90)" text-anchor="middle">ports in use per ${esc(unit)}</text>`,
+    `<line x1="${left}" y1="${y(capacity)}" x2="${left + pw}" y2="${y(capacity)}" stroke="#d62728" stroke-dasharray="6 4"/>`,
   );
   results.forEach((r, k) => {
     const colour = COLOURS[k % COLOURS.length] ?? '#000';
     const step = durationMs / Math.max(1, r.series.length);
     const pts = r.series.map(
       (b) =>
-        `${x(b.startMs).toFixed(1)},${y(b.inUse).toFixed(1)} ${x(b.startMs + step).toFixed(1)},${y(b.inUse).toFixed(1)}`,
+        `${x(b.startMs).toFixed(1)},${y(b.unitInUse).toFixed(1)} ${x(b.startMs + step).toFixed(1)},${y(b.unitInUse).toFixed(1)}`,
     );
     parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts.join(' ')}"/>`);
-    if (k === 0) {
-      const tw = r.series.map((b) => `${x(b.startMs + step / 2).toFixed(1)},${y(b.timeWait).toFixed(1)}`);
-      parts.push(
-        `<polyline fill="none" stroke="${colour}" stroke-dasharray="4 3" points="${tw.join(' ')}"/>`,
-      );
-    }
     for (const b of r.series)
       if (b.failed > 0)
         parts.push(
@@ -71,7 +74,7 @@ export function svgChart(results: readonly StrategyResult[], durationMs: number,
     );
   });
   parts.push(
-    `<text x="${left + pw + 12}" y="${topPad + ph - 14}" fill="#555">dashed: TIME_WAIT</text>`,
+    `<text x="${left + pw + 12}" y="${topPad + ph - 14}" fill="#555">dashed: capacity ${capacity}</text>`,
     `<text x="${left + pw + 12}" y="${topPad + ph}" fill="#d62728">red: failures</text>`,
     '</svg>',
   );

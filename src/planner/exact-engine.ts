@@ -136,7 +136,13 @@ export function runExact(cfg: PlanConfig, opts: ExactOptions = {}): StrategyResu
     }
     if (failure) {
       must(ns.close(id), 'close() after a failed attempt');
-      rec.attempt(t, false, failure.errno, failure.call);
+      rec.attempt(
+        t,
+        false,
+        failure.errno,
+        failure.call,
+        cfg.strategy === 'bind0' ? sourceHeld(s) : pairHeld(p),
+      );
     } else {
       rec.attempt(t, true, null, null);
       open++;

@@ -201,7 +201,13 @@ export function runFast(cfg: PlanConfig, opts: EngineOptions = {}): StrategyResu
       ok = recycle;
     }
     if (!ok) {
-      rec.attempt(t, false, bindCounts ? 'EADDRINUSE' : 'EADDRNOTAVAIL', bindCounts ? 'bind' : 'connect');
+      rec.attempt(
+        t,
+        false,
+        bindCounts ? 'EADDRINUSE' : 'EADDRNOTAVAIL',
+        bindCounts ? 'bind' : 'connect',
+        bindCounts ? (srcHeld[s] ?? 0) : pl + ptw,
+      );
     } else {
       rec.attempt(t, true, null, null);
       if (recycle) dropOldest(p);

@@ -60,8 +60,18 @@ export interface PlanConfig {
 /** One column of the chart: the maxima (and failure counts) inside a time slice. */
 export interface SeriesBin {
   readonly startMs: number;
-  /** Ports held at once (open connections plus TIME_WAIT entries), the slice's maximum. */
+  /**
+   * Connections held in the whole namespace at once (open plus TIME_WAIT, every unit together),
+   * the slice's maximum. Not what runs out: that is `unitInUse` against the capacity.
+   */
   readonly inUse: number;
+  /**
+   * Ports held by the fullest capacity unit ((source, destination), or the source for bind0):
+   * the slice's maximum of the level of the unit each attempt went to, sampled at the attempt
+   * (after a successful connect, at the moment of a failure). A slice without attempts repeats
+   * the last sample. This is the number compared with the capacity.
+   */
+  readonly unitInUse: number;
   readonly timeWait: number;
   readonly open: number;
   readonly attempts: number;
@@ -98,8 +108,10 @@ export interface StrategyResult {
   readonly peakTimeWait: number;
   /** Peak open connections in the namespace. */
   readonly peakOpen: number;
-  /** Ports one capacity unit can hold. */
+  /** Ports one capacity unit can hold for sure (the lower bound for an odd-sized range, R11). */
   readonly capacity: number;
+  /** Ports one unit can hold at most: capacity, or capacity + 1 for an odd-sized range (R11, R40). */
+  readonly capacityMax: number;
   readonly capacityUnit: 'source-destination' | 'source';
   readonly pairs: readonly PairPeak[];
   readonly series: readonly SeriesBin[];

@@ -5,7 +5,7 @@
  * time slices. It decides nothing about ports, so the engines can differ only in what they report.
  */
 import type { PairPeak, PlanConfig, SeriesBin, StrategyName, StrategyResult } from './plan-types.js';
-import { capacityOf, capacityUnit, portLifetimeMs } from './workload.js';
+import { capacityMaxOf, capacityOf, capacityUnit, portLifetimeMs } from './workload.js';
 
 export const DEFAULT_BINS = 120;
 
@@ -24,6 +24,9 @@ export class Recorder {
   private steadyFailed = 0;
   private readonly nBins: number;
   private readonly binInUse: Int32Array;
+  private readonly binUnit: Int32Array;
+  /** Ports held by the unit of the latest attempt: what a slice without attempts repeats. */
+  private lastUnit = 0;
   private readonly binTw: Int32Array;
   private readonly binOpen: Int32Array;
   private readonly binAttempts: Int32Array;
@@ -43,6 +46,7 @@ export class Recorder {
     this.steadyFrom = life > 0 && cfg.durationMs >= 2 * life ? cfg.durationMs - life : -1;
     this.nBins = Math.max(1, Math.min(bins, cfg.durationMs));
     this.binInUse = new Int32Array(this.nBins);
+    this.binUnit = new Int32Array(this.nBins);
     this.binTw = new Int32Array(this.nBins);
     this.binOpen = new Int32Array(this.nBins);
     this.binAttempts = new Int32Array(this.nBins);
@@ -65,11 +69,23 @@ export class Recorder {
     if (held > (this.binInUse[b] ?? 0)) this.binInUse[b] = held;
     if (this.tw > (this.binTw[b] ?? 0)) this.binTw[b] = this.tw;
     if (this.open > (this.binOpen[b] ?? 0)) this.binOpen[b] = this.open;
+    if (this.lastUnit > (this.binUnit[b] ?? 0)) this.binUnit[b] = this.lastUnit;
   }
 
-  attempt(t: number, ok: boolean, errno: string | null, call: 'connect' | 'bind' | null): void {
+  /** Ports held by the unit an attempt went to, sampled at that attempt. */
+  private sampleUnit(b: number, held: number): void {
+    this.lastUnit = held;
+    if (held > (this.binUnit[b] ?? 0)) this.binUnit[b] = held;
+  }
+
+  /**
+   * One attempt and its outcome. A failed one gives the ports its unit holds at that moment (the
+   * unit is full: that is why it failed); a successful one reports its level in `connected`.
+   */
+  attempt(t: number, ok: boolean, errno: string | null, call: 'connect' | 'bind' | null, unitHeld = 0): void {
     this.attempts++;
     const b = this.bin(t);
+    if (!ok) this.sampleUnit(b, unitHeld);
     this.binAttempts[b] = (this.binAttempts[b] ?? 0) + 1;
     const steady = this.steadyFrom >= 0 && t >= this.steadyFrom;
     if (steady) this.steadyAttempts++;
@@ -91,7 +107,9 @@ export class Recorder {
     if (open > this.peakOpen) this.peakOpen = open;
     this.open = open;
     this.tw = tw;
-    this.mark(this.bin(t));
+    const b = this.bin(t);
+    this.sampleUnit(b, unitHeld);
+    this.mark(b);
   }
 
   /** After a close (or a TIME_WAIT expiry seen later): open connections and TIME_WAIT entries now. */
@@ -122,6 +140,7 @@ export class Recorder {
       series.push({
         startMs: Math.round((b * durationMs) / this.nBins),
         inUse: this.binInUse[b] ?? 0,
+        unitInUse: this.binUnit[b] ?? 0,
         timeWait: this.binTw[b] ?? 0,
         open: this.binOpen[b] ?? 0,
         attempts: this.binAttempts[b] ?? 0,
@@ -141,6 +160,7 @@ export class Recorder {
       peakTimeWait: this.peakTw,
       peakOpen: this.peakOpen,
       capacity: capacityOf(this.cfg),
+      capacityMax: Math.max(capacityOf(this.cfg), capacityMaxOf(this.cfg)),
       capacityUnit: capacityUnit(this.cfg.strategy),
       pairs,
       series,

@@ -80,11 +80,19 @@ export function rangeIsExact(range: readonly [number, number]): boolean {
  * reserved). Userspace choice (reuseaddr) walks every non-reserved port of the range itself.
  */
 export function capacityOf(cfg: Pick<PlanConfig, 'range' | 'reserved' | 'strategy'>): number {
-  const [lo, hi] = cfg.range;
-  const reserved = new Set(cfg.reserved.filter((p) => p >= lo && p <= hi)).size;
-  const usable = hi - lo + 1 - reserved;
+  const usable = capacityMaxOf(cfg);
   if (cfg.strategy === 'reuseaddr' || rangeIsExact(cfg.range)) return usable;
   return Math.max(0, usable - 1);
+}
+
+/**
+ * The most ports one unit can ever hold: every non-reserved port of the range. Equal to
+ * capacityOf for even-sized ranges; one more for odd ones, whose last port some searches reach
+ * (R11, R40), so a run on the full model can hold capacityOf + 1.
+ */
+export function capacityMaxOf(cfg: Pick<PlanConfig, 'range' | 'reserved'>): number {
+  const [lo, hi] = cfg.range;
+  return hi - lo + 1 - new Set(cfg.reserved.filter((p) => p >= lo && p <= hi)).size;
 }
 
 /** The non-reserved ports of the range in ascending order: the userspace round-robin of reuseaddr. */

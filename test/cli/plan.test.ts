@@ -50,6 +50,8 @@ interface StrategyJson {
   failed: number;
   peakInUse: number;
   peakTimeWait: number;
+  capacity: number;
+  capacityMax: number;
 }
 interface AdviceJson {
   id: string;
@@ -252,4 +254,54 @@ test('plan --help shows the options and the headline example', () => {
   assert.match(r.stdout, /--strategy NAME/);
   assert.match(r.stdout, /--compare/);
   assert.match(r.stdout, /28,232 \/ 500 = 56\.5 s/);
+});
+
+test('plan R14: a keep-alive pool larger than a unit holds is reported as not fitting', () => {
+  // 500/s held 100 s: a pool of 50,000 > 28,232 ports of one (source, destination); two sources
+  // hold it (25,000 each).
+  const r = cli(['plan', '--from', '10.0.0.1', '--to', '10.1.1.1:80', '--rate', '500', '--hold', '100']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /keep connections alive \(a pool of 50,000\) does not fit: it needs 50,000 ports per \(source, destination\), 28,232 available; spread over 2 source IPs/,
+  );
+  assert.ok(!/-> 50,000/.test(r.stdout), r.stdout);
+});
+
+test('plan R14 R10: the chart counts the fullest (source, destination), up to its capacity', () => {
+  // Plain connect from one source (R10) to three destinations: each holds 28,232 ports, the
+  // namespace three times that; the chart's top is what one pair holds.
+  const r = cli([
+    'plan',
+    '--from',
+    '10.0.0.1,10.0.0.2',
+    '--to',
+    '10.1.1.1:5432,10.1.1.2:5432,10.1.1.3:80',
+    '--rate',
+    '2000',
+    '--compare',
+    '--tw-reuse',
+    '0',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /by the fullest \(source, destination\) over time, connect, of 28,232:\n28,232 ┤/);
+  assert.ok(!r.stdout.includes('84,696 ┤'));
+});
+
+test('plan R11: an odd-sized range shows its capacity as 10-11; fast is a lower bound; advice uses the chosen engine', () => {
+  const odd = ['plan', '--from', '10.0.0.1', '--to', '10.1.1.1:80', '--rate', '10', '--range', '40000-40010'];
+  const fast = cli(odd);
+  assert.equal(fast.status, 0, fast.stderr);
+  assert.match(fast.stdout, /of 10-11 ports per \(source, destination\)/);
+  assert.ok(!/proven equal/.test(fast.stdout));
+  assert.match(fast.stdout, /engine: fast \(.*a lower bound/);
+  const exact = cli([...odd, '--engine', 'exact']);
+  assert.equal(exact.status, 0, exact.stderr);
+  assert.match(exact.stdout, /peak in use {5}1[01] of 10-11 ports/);
+  assert.match(exact.stdout, /advice re-runs on the exact engine/);
+  const j = json(cli([...odd, '--engine', 'exact', '--json'])) as { strategies: StrategyJson[] };
+  assert.equal(j.strategies[0]?.capacity, 10);
+  assert.equal(j.strategies[0]?.capacityMax, 11);
+  // Even-sized: one number, and the proof holds.
+  assert.match(cli(HEADLINE).stdout, /engine: fast \(proven equal to the full model\)/);
 });

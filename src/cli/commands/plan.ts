@@ -51,9 +51,11 @@ sysctls (net.ipv4.*):
   --max-tw-buckets N       tcp_max_tw_buckets (default ${DEFAULTS.maxTwBuckets})
 
 output:
-  --engine fast|exact      fast: counts, proven equal to exact (default); exact: the full model
+  --engine fast|exact      fast: counts, proven equal to exact for even-sized ranges, a lower
+                           bound on capacity for odd ones (default); exact: the full model.
+                           Advice re-runs each tweak on the same engine
   --seed N                 seed of Poisson arrivals and of the exact engine's choices (default 1)
-  --svg FILE               write the chart of ports in use over time as SVG
+  --svg FILE               write the chart (ports in use by the fullest unit over time) as SVG
   --json                   one JSON document on stdout
   -h, --help               this text
 
@@ -78,6 +80,7 @@ function strategyJson(r: StrategyResult) {
     peakTimeWait: r.peakTimeWait,
     peakOpen: r.peakOpen,
     capacity: r.capacity,
+    capacityMax: r.capacityMax,
     capacityUnit: r.capacityUnit,
     pairs: r.pairs,
     series: r.series,
@@ -109,13 +112,22 @@ function num(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** "10" or, for an odd-sized range, "10-11": the last port is reachable only by some searches (R11, R40). */
+function capacityText(r: StrategyResult): string {
+  return r.capacityMax > r.capacity ? `${num(r.capacity)}-${num(r.capacityMax)}` : num(r.capacity);
+}
+
+function unitText(r: Pick<StrategyResult, 'capacityUnit'>): string {
+  return r.capacityUnit === 'source' ? 'source address' : '(source, destination)';
+}
+
 function firstFailureText(r: StrategyResult): string {
   return r.firstFailureAtSec === null ? 'none' : `${r.firstFailureAtSec} s`;
 }
 
 function strategyBlock(r: StrategyResult, cfg: PlanConfig, out: Output): string[] {
   const p = out.paint;
-  const unit = r.capacityUnit === 'source' ? 'source address' : '(source, destination)';
+  const unit = unitText(r);
   const steady =
     r.steadyFailedFraction === null
       ? ''
@@ -128,7 +140,7 @@ function strategyBlock(r: StrategyResult, cfg: PlanConfig, out: Output): string[
     `${p('bold', `strategy ${r.name}`)} (${strategyText(r.name)})`,
     `  first failure   ${fail}`,
     `  failed          ${num(r.failed)} of ${num(r.attempts)} attempts (${percent(r.failedFraction)})${steady}`,
-    `  peak in use     ${num(r.peakInUse)} of ${num(r.capacity)} ports per ${unit}`,
+    `  peak in use     ${num(r.peakInUse)} of ${capacityText(r)} ports per ${unit}`,
     `  peak TIME_WAIT  ${num(r.peakTimeWait)}`,
     `  peak open       ${num(r.peakOpen)}`,
   ];
@@ -143,7 +155,7 @@ function compareTable(results: readonly StrategyResult[]): string[] {
       r.errno ?? '-',
       percent(r.failedFraction),
       r.steadyFailedFraction === null ? '-' : percent(r.steadyFailedFraction),
-      `${num(r.peakInUse)}/${num(r.capacity)}`,
+      `${num(r.peakInUse)}/${capacityText(r)}`,
       num(r.peakTimeWait),
     ]),
   ];
@@ -231,12 +243,17 @@ export const planCommand: Command = {
     }
     const main = results.find((r) => r.name === cfg.strategy) ?? results[0];
     if (!main) throw new Error('plan: no result');
-    const advice = advise(cfg, main);
+    // Advice re-runs its tweaks on the engine the plan used, so before and after compare.
+    const advice = advise(cfg, main, {
+      name: engine,
+      run: (c) => (engine === 'fast' ? runFast(c) : runExact(c, { seed })),
+    });
     const planNotes = notes(cfg, engine, plans);
-    const title = `ports in use over time: ${num(cfg.rate)}/s from ${cfg.sources.join(', ')} to ${cfg.destinations.map(endpoint).join(', ')}`;
+    const unitsLabel = results.length > 1 ? '(source, destination); source for bind0' : unitText(main);
+    const title = `ports in use by the fullest unit over time: ${num(cfg.rate)}/s from ${cfg.sources.join(', ')} to ${cfg.destinations.map(endpoint).join(', ')}`;
     if (values.svg !== undefined) {
       try {
-        writeFileSync(values.svg, svgChart(results, cfg.durationMs, title));
+        writeFileSync(values.svg, svgChart(results, cfg.durationMs, title, unitsLabel));
       } catch (e) {
         throw new CliError(
           'PORTSPACE_FILE_UNWRITABLE',
@@ -273,7 +290,7 @@ export const planCommand: Command = {
       `  from ${cfg.sources.join(', ')} to ${cfg.destinations.map(endpoint).join(', ')}; ip_local_port_range ${cfg.range[0]} ${cfg.range[1]}${cfg.reserved.length > 0 ? ` (${num(cfg.reserved.length)} reserved)` : ''}, tcp_tw_reuse ${cfg.twReuse}`,
     );
     out.line(
-      `  engine: ${engine}${engine === 'fast' ? ' (proven equal to the full model)' : `, seed ${seed}`}`,
+      `  engine: ${engine}${engine === 'exact' ? `, seed ${seed}` : rangeIsExact(cfg.range) ? ' (proven equal to the full model)' : ` (the range has an odd size: it counts ${num(capacityOf({ ...cfg, strategy: 'connect' }))} ports per unit, a lower bound; first failures come no later than on the full model)`}; advice re-runs on the ${engine} engine`,
     );
     out.line();
     if (results.length > 1) {
@@ -281,9 +298,16 @@ export const planCommand: Command = {
       out.line();
     } else for (const line of strategyBlock(main, cfg, out)) out.line(line);
     if (results.length === 1) out.line();
-    out.line(`ports in use (open + TIME_WAIT) over time, ${main.name}:`);
+    out.line(
+      `ports in use (open + TIME_WAIT) by the fullest ${unitText(main)} over time, ${main.name}, of ${capacityText(main)}:`,
+    );
     const width = Math.max(20, Math.min(100, ((out.stdout.columns ?? 80) || 80) - 12));
-    for (const line of textChart(main.series, { durationMs: cfg.durationMs, width, paint: p }))
+    for (const line of textChart(main.series, {
+      durationMs: cfg.durationMs,
+      width,
+      paint: p,
+      capacity: main.capacity,
+    }))
       out.line(line);
     if (values.svg !== undefined) out.line(p('dim', `(SVG chart written to ${values.svg})`));
     out.line();
