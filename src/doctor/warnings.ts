@@ -93,11 +93,15 @@ export function warningsFor(
    * gain nothing (its own 4-tuple holds the port the fix frees, or it has no TIME_WAIT entry a
    * tcp_tw_reuse change would recycle) while others, or a new destination, gain.
    */
-  const bestFix = (fix: string, change: Partial<HeadroomParams>): Fix => {
+  const bestFix = (
+    fix: string,
+    change: Partial<HeadroomParams>,
+    among: readonly RankedDestination[] = ranked,
+  ): Fix => {
     const cc = candidates(agg, { ...p, ...change });
     let best: RankedDestination | null = null;
     let gain = gainOn(cc, null);
-    for (const d of ranked) {
+    for (const d of among) {
       const g = gainOn(cc, d);
       // Ties go to the tighter destination: ranked is tightest first, a new destination last.
       if (g > gain || (g === gain && best === null && g > 0)) {
@@ -109,6 +113,9 @@ export function warningsFor(
   };
   const widenText = `sysctl -w net.ipv4.ip_local_port_range="${WIDE_RANGE[0]} ${WIDE_RANGE[1]}"`;
   // R14 / A3: a new source address gives a destination a full set of candidates of its own.
+  // A tcp_tw_reuse or tcp_timestamps change moves no candidate: only destinations with TIME_WAIT
+  // entries can gain from it (R62).
+  const withTimeWait = ranked.filter((d) => d.row.timeWait > 0);
   const anotherSource: Fix = {
     fix: 'add a source address and spread connects over it (bind(ip, 0) with IP_BIND_ADDRESS_NO_PORT)',
     gain: r.freshHeadroom,
@@ -239,8 +246,8 @@ export function warningsFor(
       // R4, R62: 2 recycles only entries with a loopback address, 1 every entry: each is
       // measured with its own value, and 2 is offered only where it recycles something.
       fixes: [
-        bestFix('sysctl -w net.ipv4.tcp_tw_reuse=2 (loopback only)', { twReuse: 2 }),
-        bestFix('sysctl -w net.ipv4.tcp_tw_reuse=1', { twReuse: 1 }),
+        bestFix('sysctl -w net.ipv4.tcp_tw_reuse=2 (loopback only)', { twReuse: 2 }, withTimeWait),
+        bestFix('sysctl -w net.ipv4.tcp_tw_reuse=1', { twReuse: 1 }, withTimeWait),
       ],
     });
   if (p.timestamps === 0)
@@ -251,7 +258,7 @@ export function warningsFor(
         'tcp_timestamps=0: TIME_WAIT entries made now carry no timestamps and are never recycled (tcp_tw_reuse has no effect on them)',
       value: 0,
       rule: 'R4',
-      fixes: [bestFix('sysctl -w net.ipv4.tcp_timestamps=1', { timestamps: 1 })],
+      fixes: [bestFix('sysctl -w net.ipv4.tcp_timestamps=1', { timestamps: 1 }, withTimeWait)],
     });
   // A fix that gives no connection is no fix: never print "+0".
   return out.map((w) => ({ ...w, fixes: w.fixes.filter((f) => f.gain > 0) }));

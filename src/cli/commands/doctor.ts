@@ -47,8 +47,8 @@ options:
   --json              one JSON document (with --watch: one per line)
   --prometheus        Prometheus text exposition format
   --listen HOST:PORT  serve the Prometheus text at http://HOST:PORT/metrics until Ctrl-C
-  --watch [SECONDS]   refresh every SECONDS (0.1 to 3600, default 2; also --interval) with TIME_WAIT and
-                      connection rates, --count N times (default: until Ctrl-C)
+  --watch [SECONDS]   refresh every SECONDS (0.1 to 3600, default 2; also --interval) with
+                      TIME_WAIT and connection rates, --count N times (default: until Ctrl-C)
   --top N             destinations shown in the table (default 15; Prometheus: 1000)
   -h, --help          this text
 
