@@ -1,8 +1,10 @@
 /**
  * Warnings, each with the number behind it, and for each the fixes from the "bind before
  * connect" article's tweaks with what they would give: every "+N connections" is computed by
- * running the same headroom rules (headroom.ts) with the fix applied, for the tightest
- * destination, never estimated by hand.
+ * running the same headroom rules (headroom.ts) with the fix applied, never estimated by hand.
+ * A fix for one destination is measured on it; a host-wide fix on the destination it gains most
+ * (a new destination included; the tightest on a tie), which the fix names. A fix that gains
+ * nothing anywhere is not offered.
  */
 import { ST } from '../procnet/index.js';
 import type { Aggregate, Triple } from './aggregate.js';
@@ -75,20 +77,45 @@ export function warningsFor(
 ): Warning[] {
   const out: Warning[] = [];
   const p = c.params;
-  const tightest = ranked[0] ?? null;
-  /** What a change of the sysctls gives one destination (the tightest by default). */
-  const gainWith = (change: Partial<HeadroomParams>, d: RankedDestination | null = tightest): number =>
-    headroomOf(agg, candidates(agg, { ...p, ...change }), d?.tr ?? null).headroom -
-    (d === null ? r.freshHeadroom : d.row.headroom);
+  /** What a change of the sysctls gives destination `d` (null: a new destination). */
+  const gainOn = (cc: Candidates, d: RankedDestination | null): number =>
+    headroomOf(agg, cc, d?.tr ?? null).headroom - (d === null ? r.freshHeadroom : d.row.headroom);
   const perOf = (d: RankedDestination | null) =>
     `per destination (${d === null ? 'a new destination' : `${d.row.source} -> ${d.row.destination}`})`;
-  const per = perOf(tightest);
-  const widen = (d: RankedDestination | null): Fix => ({
-    fix: `sysctl -w net.ipv4.ip_local_port_range="${WIDE_RANGE[0]} ${WIDE_RANGE[1]}"`,
-    gain: gainWith({ range: WIDE_RANGE }, d),
+  /** A fix for one destination, measured on it. */
+  const fixOn = (fix: string, change: Partial<HeadroomParams>, d: RankedDestination | null): Fix => ({
+    fix,
+    gain: gainOn(candidates(agg, { ...p, ...change }), d),
     per: perOf(d),
   });
+  /**
+   * A host-wide fix, measured on the destination it gains most: the tightest destination may
+   * gain nothing (its own 4-tuple holds the port the fix frees, or it has no TIME_WAIT entry a
+   * tcp_tw_reuse change would recycle) while others, or a new destination, gain.
+   */
+  const bestFix = (
+    fix: string,
+    change: Partial<HeadroomParams>,
+    among: readonly RankedDestination[] = ranked,
+  ): Fix => {
+    const cc = candidates(agg, { ...p, ...change });
+    let best: RankedDestination | null = null;
+    let gain = gainOn(cc, null);
+    for (const d of among) {
+      const g = gainOn(cc, d);
+      // Ties go to the tighter destination: ranked is tightest first, a new destination last.
+      if (g > gain || (g === gain && best === null && g > 0)) {
+        gain = g;
+        best = d;
+      }
+    }
+    return { fix, gain, per: perOf(best) };
+  };
+  const widenText = `sysctl -w net.ipv4.ip_local_port_range="${WIDE_RANGE[0]} ${WIDE_RANGE[1]}"`;
   // R14 / A3: a new source address gives a destination a full set of candidates of its own.
+  // A tcp_tw_reuse or tcp_timestamps change moves no candidate: only destinations with TIME_WAIT
+  // entries can gain from it (R62).
+  const withTimeWait = ranked.filter((d) => d.row.timeWait > 0);
   const anotherSource: Fix = {
     fix: 'add a source address and spread connects over it (bind(ip, 0) with IP_BIND_ADDRESS_NO_PORT)',
     gain: r.freshHeadroom,
@@ -117,7 +144,7 @@ export function warningsFor(
           : `connect() from ${source} to ${destination}: only ${headroom} of ${r.candidatePorts} ports left before EADDRNOTAVAIL`,
       value: headroom,
       rule: 'R14',
-      fixes: [widen(d), anotherSource],
+      fixes: [fixOn(widenText, { range: WIDE_RANGE }, d), anotherSource],
     });
   }
   if (near.length > LISTED)
@@ -137,7 +164,7 @@ export function warningsFor(
       message: `ip_local_port_range ${p.range[0]}-${p.range[1]} has ${r.rangeSize} ports: at most that many connections per (source, destination, port)`,
       value: r.rangeSize,
       rule: 'R1, R14',
-      fixes: [widen(tightest), anotherSource],
+      fixes: [bestFix(widenText, { range: WIDE_RANGE }), anotherSource],
     });
 
   if (r.rangeSize > 1 && r.rangeSize % 2 === 1) {
@@ -150,11 +177,7 @@ export function warningsFor(
       value: r.rangeSize,
       rule: 'R1, R11',
       fixes: [
-        {
-          fix: `sysctl -w net.ipv4.ip_local_port_range="${better[0]} ${better[1]}"`,
-          gain: gainWith({ range: better }),
-          per,
-        },
+        bestFix(`sysctl -w net.ipv4.ip_local_port_range="${better[0]} ${better[1]}"`, { range: better }),
       ],
     });
   }
@@ -168,11 +191,9 @@ export function warningsFor(
       value: r.bindHeldInRange,
       rule: 'R23, R12',
       fixes: [
-        {
-          fix: 'setsockopt(IP_BIND_ADDRESS_NO_PORT, 1) before bind(ip, 0)',
-          gain: gainWith({ ignoreBindHeld: true }),
-          per,
-        },
+        // R23: the port a bind-before-connect socket holds is in its own 4-tuple too, so the
+        // destinations of those sockets may gain nothing; every other one gains the port.
+        bestFix('setsockopt(IP_BIND_ADDRESS_NO_PORT, 1) before bind(ip, 0)', { ignoreBindHeld: true }),
       ],
     });
   }
@@ -190,12 +211,10 @@ export function warningsFor(
     const steady = Math.round(perSec * (TIME_WAIT_MS / 1000));
     const how = rate === undefined ? 'about' : 'measured';
     const fixes: Fix[] = [];
-    if (p.twReuse !== 1)
-      fixes.push({
-        fix: 'sysctl -w net.ipv4.tcp_tw_reuse=1',
-        gain: gainWith({ twReuse: 1 }, d),
-        per: perOf(d),
-      });
+    // R62: 2 recycles only entries with a loopback address; 1 every entry.
+    if (p.twReuse === 0)
+      fixes.push(fixOn('sysctl -w net.ipv4.tcp_tw_reuse=2 (loopback only)', { twReuse: 2 }, d));
+    if (p.twReuse !== 1) fixes.push(fixOn('sysctl -w net.ipv4.tcp_tw_reuse=1', { twReuse: 1 }, d));
     fixes.push(anotherSource);
     out.push({
       code: 'TIME_WAIT_PILEUP',
@@ -224,12 +243,11 @@ export function warningsFor(
       message: `tcp_tw_reuse=0: no autoselecting connect() recycles any of the ${twTotal} TIME_WAIT entries`,
       value: twTotal,
       rule: 'R4, R62',
+      // R4, R62: 2 recycles only entries with a loopback address, 1 every entry: each is
+      // measured with its own value, and 2 is offered only where it recycles something.
       fixes: [
-        {
-          fix: 'sysctl -w net.ipv4.tcp_tw_reuse=2 (loopback) or 1 (all)',
-          gain: gainWith({ twReuse: 1 }),
-          per,
-        },
+        bestFix('sysctl -w net.ipv4.tcp_tw_reuse=2 (loopback only)', { twReuse: 2 }, withTimeWait),
+        bestFix('sysctl -w net.ipv4.tcp_tw_reuse=1', { twReuse: 1 }, withTimeWait),
       ],
     });
   if (p.timestamps === 0)
@@ -240,7 +258,8 @@ export function warningsFor(
         'tcp_timestamps=0: TIME_WAIT entries made now carry no timestamps and are never recycled (tcp_tw_reuse has no effect on them)',
       value: 0,
       rule: 'R4',
-      fixes: [{ fix: 'sysctl -w net.ipv4.tcp_timestamps=1', gain: gainWith({ timestamps: 1 }), per }],
+      fixes: [bestFix('sysctl -w net.ipv4.tcp_timestamps=1', { timestamps: 1 }, withTimeWait)],
     });
-  return out;
+  // A fix that gives no connection is no fix: never print "+0".
+  return out.map((w) => ({ ...w, fixes: w.fixes.filter((f) => f.gain > 0) }));
 }

@@ -9,8 +9,10 @@
  * state are big hex numbers; `WHEN` is in 1/100 s. Everything after WHEN is ignored.
  *
  * A line it cannot read (truncated, a bad hex digit, an unknown state, an address of the wrong
- * length) never stops the parse: it is counted, and the first few are kept with their line number
- * and reason for the report.
+ * length) never stops the parse: it is counted, and the first few are kept with their line number,
+ * the column where reading stopped, and the reason for the report. The column is the byte the
+ * reason is about: the bad digit, the unexpected character, the start of a field of the wrong
+ * length, or, for a line cut short, the column just past its last character.
  */
 import type { AddressTable } from './addresses.js';
 import type { SocketTable } from './socket-table.js';
@@ -19,8 +21,10 @@ import { MAX_STATE } from './tcp-states.js';
 export interface UnreadableLine {
   readonly file: string;
   readonly line: number;
+  /** 1-based column (bytes from the line's start) where the line stops being readable. */
+  readonly col: number;
   readonly reason: string;
-  /** The line, cut to 120 characters. */
+  /** The line, cut to 120 characters (leading spaces kept, so `col` points into it). */
   readonly text: string;
 }
 
@@ -81,11 +85,25 @@ function skipSpaces(buf: Uint8Array, pos: number, end: number): number {
   return p;
 }
 
-/** `n` hex digits at sc.pos, advancing; -1 with the reason in `why` otherwise. */
+/** The first of `n` bytes at `pos` that is not a hex digit (pos + n when all are). */
+function firstNonHex(buf: Uint8Array, pos: number, n: number): number {
+  let p = pos;
+  while (p < pos + n && (HEX[buf[p] ?? 0] ?? -1) >= 0) p++;
+  return p;
+}
+
+/**
+ * `n` hex digits at sc.pos, advancing. Otherwise -2 when the line ends first (sc.pos left at the
+ * line's end) or -1 for a bad digit (sc.pos left on it).
+ */
 function field(buf: Uint8Array, sc: Scan, end: number, n: number): number {
-  if (sc.pos + n > end) return -2;
+  if (sc.pos + n > end) {
+    sc.pos = end;
+    return -2;
+  }
   const v = hexAt(buf, sc.pos, n);
   if (v >= 0) sc.pos += n;
+  else sc.pos = firstNonHex(buf, sc.pos, n);
   return v;
 }
 
@@ -93,17 +111,26 @@ function fieldError(code: number, what: string): string {
   return code === -2 ? `line ends inside the ${what}` : `bad hex digit in the ${what}`;
 }
 
-/** An address of 8 or 32 hex digits up to the ':'; returns the word count or an error. */
+/**
+ * An address of 8 or 32 hex digits up to the ':'; returns the word count or an error, with sc.pos
+ * on the address's start (wrong length), the bad digit, or the line's end.
+ */
 function address(buf: Uint8Array, sc: Scan, end: number, words: Float64Array): number | string {
   let n = 0;
   while (sc.pos + n < end && buf[sc.pos + n] !== COLON && buf[sc.pos + n] !== SPACE) n++;
   if (n !== 8 && n !== 32) {
-    if (sc.pos + n >= end) return 'line ends inside an address';
+    if (sc.pos + n >= end) {
+      sc.pos = end;
+      return 'line ends inside an address';
+    }
     return `address of ${n} hex digits (8 for IPv4, 32 for IPv6)`;
   }
   for (let w = 0; w < n / 8; w++) {
     const v = hexAt(buf, sc.pos, 8);
-    if (v < 0) return 'bad hex digit in the address';
+    if (v < 0) {
+      sc.pos = firstNonHex(buf, sc.pos, 8);
+      return 'bad hex digit in the address';
+    }
     words[w] = v;
     sc.pos += 8;
   }
@@ -117,14 +144,17 @@ function expect(buf: Uint8Array, sc: Scan, end: number, c: number, what: string)
   return null;
 }
 
-/** Reads one data line into `sc`: null when readable, BLANK for a blank line, else the reason. */
+/**
+ * Reads one data line into `sc`: null when readable, BLANK for a blank line, else the reason, with
+ * sc.pos on the byte the reason is about.
+ */
 function scanLine(buf: Uint8Array, start: number, end: number, sc: Scan): string | null {
   let p = skipSpaces(buf, start, end);
   if (p >= end) return BLANK;
   const slotStart = p;
   while (p < end && (buf[p] ?? 0) >= 48 && (buf[p] ?? 0) <= 57) p++;
-  if (p === slotStart) return 'no slot number at the start of the line';
   sc.pos = p;
+  if (p === slotStart) return 'no slot number at the start of the line';
   let e = expect(buf, sc, end, COLON, 'local address');
   if (e !== null) return e;
   sc.pos = skipSpaces(buf, sc.pos, end);
@@ -138,9 +168,13 @@ function scanLine(buf: Uint8Array, start: number, end: number, sc: Scan): string
   e = expect(buf, sc, end, SPACE, 'remote address');
   if (e !== null) return e;
   sc.pos = skipSpaces(buf, sc.pos, end);
+  const remoteStart = sc.pos;
   const rw = address(buf, sc, end, sc.r);
   if (typeof rw === 'string') return rw;
-  if (rw !== lw) return 'local and remote addresses of different lengths';
+  if (rw !== lw) {
+    sc.pos = remoteStart;
+    return 'local and remote addresses of different lengths';
+  }
   sc.rwords = rw;
   e = expect(buf, sc, end, COLON, 'remote port');
   if (e !== null) return e;
@@ -151,7 +185,10 @@ function scanLine(buf: Uint8Array, start: number, end: number, sc: Scan): string
   sc.pos = skipSpaces(buf, sc.pos, end);
   sc.state = field(buf, sc, end, 2);
   if (sc.state < 0) return fieldError(sc.state, 'state');
-  if (sc.state < 1 || sc.state > MAX_STATE) return `unknown state 0x${hex2(sc.state)}`;
+  if (sc.state < 1 || sc.state > MAX_STATE) {
+    sc.pos -= 2;
+    return `unknown state 0x${hex2(sc.state)}`;
+  }
   e = expect(buf, sc, end, SPACE, 'tx_queue');
   if (e !== null) return e;
   sc.pos = skipSpaces(buf, sc.pos, end);
@@ -234,7 +271,7 @@ export class ProcNetParser {
       const laddr = this.addrId(sc.l, sc.lwords, this.lastL);
       const raddr = this.addrId(sc.r, sc.rwords, this.lastR);
       this.table.push(this.family, laddr, sc.lport, raddr, sc.rport, sc.state, sc.timer, sc.when * 10);
-    } else if (why !== BLANK) this.unreadable(data, start, end, why);
+    } else if (why !== BLANK) this.unreadable(data, start, end, sc.pos - start + 1, why);
   }
 
   /** Consecutive lines mostly share their addresses: remembering the last one per side saves most lookups. */
@@ -253,12 +290,12 @@ export class ProcNetParser {
     return this.addrs.v6Id(w[0] ?? 0, w[1] ?? 0, w[2] ?? 0, w[3] ?? 0);
   }
 
-  private unreadable(data: Uint8Array, start: number, end: number, reason: string): void {
+  private unreadable(data: Uint8Array, start: number, end: number, col: number, reason: string): void {
     this.issues.unreadable++;
     if (this.issues.examples.length >= MAX_KEPT) return;
     let text = '';
     for (let i = start; i < Math.min(end, start + 120); i++) text += String.fromCharCode(data[i] ?? 63);
-    this.issues.examples.push({ file: this.file, line: this.lineNo, reason, text: text.trim() });
+    this.issues.examples.push({ file: this.file, line: this.lineNo, col, reason, text: text.trimEnd() });
   }
 }
 

@@ -1,7 +1,10 @@
 // portspace doctor, run as a user would (the built CLI) on the /proc fixtures.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { cli, cliPath, ensureBuilt, hasAnsi, json, noStack, root } from './cli-helpers.js';
 
@@ -85,6 +88,58 @@ test('doctor bad input: unknown option, bad --to, missing --proc directory -> ex
     assert.equal((json(r).error as { code: string }).code, code);
     assert.ok(noStack(r));
   }
+});
+
+test('doctor bad values say what is wrong: --to port 0 is no destination, --watch abc is a bad interval', () => {
+  for (const [args, want] of [
+    [['doctor', '--to', '127.0.0.1:0'], /--to port must be 1 to 65535, got 0/],
+    [['doctor', '--to', '[::1]:65536'], /--to port must be 1 to 65535, got 65536/],
+    [['doctor', '--watch', 'abc'], /--watch SECONDS .*from 0\.1 to 3600.*got 'abc'/],
+    [['doctor', '--watch', '-1'], /--watch SECONDS .*got '-1'/],
+    [['doctor', '--interval', '0'], /--watch SECONDS .*got '0'/],
+  ] as const) {
+    const r = cli([...args, '--proc', captured, '--json']);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    const e = json(r).error as { code: string; message: string };
+    assert.equal(e.code, 'PORTSPACE_USAGE');
+    assert.match(e.message, want);
+    assert.doesNotMatch(e.message, /takes no arguments/);
+  }
+});
+
+test('doctor --proc DIR without net/tcp or net/tcp6 is not a /proc copy: exit 2, says what to copy', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portspace-doctor-'));
+  try {
+    mkdirSync(join(dir, 'sys', 'net', 'ipv4'), { recursive: true });
+    const r = cli(['doctor', '--proc', dir, '--json']);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    const e = json(r).error as { code: string; message: string };
+    assert.equal(e.code, 'PORTSPACE_PROC_UNREADABLE');
+    assert.ok(e.message.includes(join(dir, 'net', 'tcp')), e.message);
+    assert.match(e.message, /\/proc\/sys\/net\/ipv4/);
+    assert.ok(noStack(r));
+    // tcp6 alone is a copy (a host may lack IPv4 sockets in its copy, never both files).
+    mkdirSync(join(dir, 'net'));
+    writeFileSync(join(dir, 'net', 'tcp6'), `${readFileSync(join(captured, 'net', 'tcp6'), 'latin1')}`);
+    const ok = cli(['doctor', '--proc', dir, '--json']);
+    assert.equal(ok.status, 0, ok.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('doctor table: no fix reads +0; unreadable lines as file:line:col (malformed fixture)', () => {
+  const r = cli(['doctor', '--proc', 'test/fixtures/proc/malformed']);
+  assert.equal(r.status, 0, r.stderr);
+  const fixes = r.stdout.split('\n').filter((l) => l.trimStart().startsWith('fix:'));
+  assert.ok(fixes.length > 0);
+  for (const f of fixes) assert.doesNotMatch(f, /: \+0 connection/);
+  // R23: the one bind-held port (40003) is in 127.0.0.1 -> 127.0.0.1:5000's own 4-tuple; the
+  // fix gains a port on the other destinations, and says which.
+  const nop = fixes.find((f) => f.includes('IP_BIND_ADDRESS_NO_PORT, 1'));
+  assert.match(nop ?? '', /: \+1 connection per destination \((2001:db8::1|::1) -> /);
+  // Line 6 of net/tcp is `   4: 0100007G:...`: the bad digit G is byte 14.
+  assert.match(r.stdout, /^ {2}net\/tcp:6:14: bad hex digit in the address: {4}4: 0100007G/m);
 });
 
 test('doctor --listen 127.0.0.1:0 serves /metrics (404 elsewhere) and stops on SIGTERM', async () => {

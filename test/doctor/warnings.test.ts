@@ -2,6 +2,7 @@
 // the state by the rule cited (the fix gains re-derived by hand, not read off the doctor).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { buildReport, measureRates } from '../../src/doctor/index.js';
 import { snapshotFromTexts } from '../../src/procnet/index.js';
 import { HEADER, procLine } from './render-proc.js';
@@ -109,5 +110,144 @@ test('R10: --to an IPv6 destination lists only IPv6 sources, ::1 first for [::1]
       ['::1', '[::1]:6000'],
       ['2001:db8::1', '[::1]:6000'],
     ],
+  );
+});
+
+/** `n` TIME_WAIT entries `from` -> `to`:80 on even ports from `port0` (even: no bind inference, R11), 30 s old. */
+function oldTimeWaits(n: number, from: string, to: string, port0: number, slot0 = 0): string[] {
+  return Array.from({ length: n }, (_, k) =>
+    procLine(slot0 + k, [from, port0 + 2 * k], [to, 80], 6, 3, 3000),
+  );
+}
+
+test('R4, R62: TW_REUSE_OFF on non-loopback entries offers only tcp_tw_reuse=1 (2 recycles loopback only)', () => {
+  const snap = snapshotFromTexts({
+    net: { tcp: [HEADER, ...oldTimeWaits(4, '10.0.0.1', '10.0.0.2', 40000)].join('\n') },
+    sys: { ip_local_port_range: '40000 40099', tcp_tw_reuse: '0' },
+  });
+  const tw = buildReport(snap).warnings.find((w) => w.code === 'TW_REUSE_OFF');
+  assert.equal(tw?.value, 4);
+  // 30 s old > tcp_tw_reuse_delay 1 s, timestamps on: 1 recycles all four 4-tuples; 2 none of
+  // them (neither 10.0.0.1 nor 10.0.0.2 is loopback), so 2 is not offered.
+  assert.deepEqual(
+    tw?.fixes.map((f) => [f.fix, f.gain, f.per]),
+    [['sysctl -w net.ipv4.tcp_tw_reuse=1', 4, 'per destination (10.0.0.1 -> 10.0.0.2:80)']],
+  );
+});
+
+test('R4, R62: tcp_tw_reuse=2 and =1 are measured apart, each on the destination it gains most', () => {
+  const snap = snapshotFromTexts({
+    net: {
+      tcp: [
+        HEADER,
+        ...oldTimeWaits(3, '127.0.0.1', '127.0.0.2', 40000),
+        ...oldTimeWaits(4, '10.0.0.1', '10.0.0.2', 40010, 3),
+      ].join('\n'),
+    },
+    sys: { ip_local_port_range: '40000 40099', tcp_tw_reuse: '0' },
+  });
+  const tw = buildReport(snap).warnings.find((w) => w.code === 'TW_REUSE_OFF');
+  // 2 recycles the three loopback entries only; 1 recycles the four 10.0.0.1 entries as well,
+  // and that destination gains most from it.
+  assert.deepEqual(
+    tw?.fixes.map((f) => [f.fix, f.gain, f.per]),
+    [
+      ['sysctl -w net.ipv4.tcp_tw_reuse=2 (loopback only)', 3, 'per destination (127.0.0.1 -> 127.0.0.2:80)'],
+      ['sysctl -w net.ipv4.tcp_tw_reuse=1', 4, 'per destination (10.0.0.1 -> 10.0.0.2:80)'],
+    ],
+  );
+});
+
+test('R62: a TIME_WAIT pile-up on loopback with tcp_tw_reuse=0 offers 2 and 1, each recycling every entry', () => {
+  const snap = snapshotFromTexts({
+    net: { tcp: [HEADER, ...oldTimeWaits(5, '127.0.0.1', '127.0.0.2', 40000)].join('\n') },
+    sys: { ip_local_port_range: '40000 40009', tcp_tw_reuse: '0' },
+  });
+  const pile = buildReport(snap).warnings.find((w) => w.code === 'TIME_WAIT_PILEUP');
+  // 5 of 10 ports held by 30 s old loopback entries: 2 and 1 both recycle all five; a new source
+  // address gives the whole range of 10.
+  assert.deepEqual(
+    pile?.fixes.map((f) => [f.fix, f.gain]),
+    [
+      ['sysctl -w net.ipv4.tcp_tw_reuse=2 (loopback only)', 5],
+      ['sysctl -w net.ipv4.tcp_tw_reuse=1', 5],
+      ['add a source address and spread connects over it (bind(ip, 0) with IP_BIND_ADDRESS_NO_PORT)', 10],
+    ],
+  );
+});
+
+test('R23, R12: IP_BIND_ADDRESS_NO_PORT is measured where it gains, not on the destination holding the port', () => {
+  // Range 40000-40009. A = 10.0.0.1 -> 10.0.0.2:80 on 40000, 40002 and odd 40001: first-parity
+  // ports to spare, so 40001 came from bind(ip, 0) (R11 vs R40) and no connect may take it (R23).
+  // B = 10.0.0.1 -> 10.0.0.3:80 on 40004.
+  const snap = snapshotFromTexts({
+    net: {
+      tcp: [
+        HEADER,
+        procLine(0, ['10.0.0.1', 40000], ['10.0.0.2', 80], 1),
+        procLine(1, ['10.0.0.1', 40002], ['10.0.0.2', 80], 1),
+        procLine(2, ['10.0.0.1', 40001], ['10.0.0.2', 80], 1),
+        procLine(3, ['10.0.0.1', 40004], ['10.0.0.3', 80], 1),
+      ].join('\n'),
+    },
+    sys: { ip_local_port_range: '40000 40009' },
+  });
+  const r = buildReport(snap);
+  // 9 candidates: A holds 2 of them (headroom 7, the tightest), B 1 (8).
+  assert.deepEqual(
+    r.destinations.map((d) => [d.destination, d.headroom]),
+    [
+      ['10.0.0.2:80', 7],
+      ['10.0.0.3:80', 8],
+    ],
+  );
+  // Freeing 40001 gives A nothing (its own 4-tuple holds 40001), B and a new destination one port
+  // each: the fix names B, the tighter of those two.
+  const nop = r.warnings.find((w) => w.code === 'BIND_BEFORE_CONNECT');
+  assert.deepEqual(
+    nop?.fixes.map((f) => [f.gain, f.per]),
+    [[1, 'per destination (10.0.0.1 -> 10.0.0.3:80)']],
+  );
+});
+
+test('R1, R4, R14, R23, R62: on random /proc states no fix is offered that gains nothing, and tcp_tw_reuse=2 only for loopback entries', () => {
+  const addrs = ['127.0.0.1', '127.0.0.2', '10.0.0.1', '10.0.0.2'] as const;
+  const socketArb = fc.record({
+    from: fc.constantFrom(...addrs),
+    to: fc.constantFrom(...addrs),
+    port: fc.integer({ min: 40000, max: 40011 }),
+    rport: fc.constantFrom(80, 5000),
+    state: fc.constantFrom(1, 6), // ESTABLISHED, TIME_WAIT
+    leftCs: fc.integer({ min: 0, max: 6000 }),
+  });
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(socketArb, { maxLength: 30, selector: (s) => `${s.from}:${s.port}>${s.to}:${s.rport}` }),
+      fc.constantFrom('0', '1', '2'),
+      fc.constantFrom('0', '1'),
+      fc.constantFrom('40000 40009', '40000 40010', '40001 40011'),
+      (sockets, twReuse, timestamps, range) => {
+        const lines = sockets.map((s, k) =>
+          procLine(k, [s.from, s.port], [s.to, s.rport], s.state, s.state === 6 ? 3 : 0, s.leftCs),
+        );
+        const snap = snapshotFromTexts({
+          net: { tcp: [HEADER, ...lines].join('\n') },
+          sys: { ip_local_port_range: range, tcp_tw_reuse: twReuse, tcp_timestamps: timestamps },
+        });
+        const loopbackTimeWait = sockets.some(
+          (s) => s.state === 6 && (s.from.startsWith('127.') || s.to.startsWith('127.')),
+        );
+        for (const w of buildReport(snap).warnings)
+          for (const f of w.fixes) {
+            assert.ok(f.gain > 0, `${w.code}: '${f.fix}' offered with +${f.gain}`);
+            if (f.fix.includes('tcp_tw_reuse=2'))
+              assert.ok(
+                loopbackTimeWait,
+                `${w.code}: tcp_tw_reuse=2 offered without a loopback TIME_WAIT entry`,
+              );
+          }
+      },
+    ),
+    { numRuns: 300 },
   );
 });

@@ -2,7 +2,7 @@
 // the TIME_WAIT timer), IPv6 and v4-mapped forms (D3: a v4-mapped address is its IPv4 address),
 // lines split across read chunks, and bad lines counted with their line numbers, never a crash.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -97,6 +97,48 @@ test('bad lines are counted with file:line and reason, the good ones kept (malfo
   );
   assert.equal(snap.tcp.count, 5 + 3);
   assert.deepEqual(snap.missingFiles, ['net/udp', 'net/udp6']);
+});
+
+test('each unreadable line carries the column of the byte its reason is about (file:line:col)', () => {
+  // The malformed fixture's kept examples: the column is found in the fixture's own line text.
+  const lines = readFileSync(`${fixtures}malformed/net/tcp`, 'latin1').split('\n');
+  const at = (line: number, s: string, after = 0) => (lines[line - 1] ?? '').indexOf(s) + 1 + after;
+  const snap = readProcSnapshot(`${fixtures}malformed`);
+  assert.deepEqual(
+    snap.issues.examples.map((e) => [e.line, e.col]),
+    [
+      [4, (lines[3] ?? '').length + 1], // cut short inside the remote port: just past the end
+      [5, at(5, ' 1F ', 1)], // the unknown state
+      [6, at(6, 'G')], // the bad digit
+      [7, at(7, '0100007F0')], // the 9-digit address starts there
+      [8, 1], // no slot number: the first byte
+    ],
+  );
+  // Reasons the fixture does not reach (the line text is kept with its leading spaces, so `col`
+  // indexes it).
+  const good = procLine(0, ['127.0.0.1', 40000], ['127.0.0.2', 5000], 1);
+  const cases: [string, string, string][] = [
+    [good.replace(':9C40', ':9X40'), 'bad hex digit in the local port', 'X'],
+    [good.replace(' 01 ', ' 01x'), "unexpected 'x' before the tx_queue", 'x'],
+    [
+      good.replace('0200007F:1388', '00000000000000000000000002000000:1388'),
+      'local and remote addresses of different lengths',
+      '00000000000000000000000002000000',
+    ],
+    [
+      good.replace(' 00:00000000 ', ' 00:000000001 '),
+      'timer expiry longer than 8 hex digits',
+      '00:000000001',
+    ],
+  ];
+  for (const [line, reason, marker] of cases) {
+    const { issues } = parse(`${HEADER}\n${line}\n`);
+    const e = issues.examples[0];
+    assert.equal(e?.reason, reason, line);
+    const want = line.indexOf(marker) + 1 + (reason.startsWith('timer expiry') ? marker.length - 1 : 0);
+    assert.equal(e?.col, want, `${reason}: ${line}`);
+    assert.equal(e?.text.slice((e?.col ?? 1) - 1).startsWith(line.slice(want - 1, want)), true);
+  }
 });
 
 test('a line split across read chunks at any byte parses the same as in one piece', () => {

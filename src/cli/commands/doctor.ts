@@ -5,7 +5,8 @@
  * state, headroom, what connect() to a named destination would do now, warnings with fixes.
  * Output as a table, JSON, Prometheus text, a refreshing --watch view, or a /metrics endpoint.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   buildReport,
@@ -22,6 +23,10 @@ import { type Command, HELP_OPTION, intOption, parseOptions, plural } from '../c
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 
+/** How to make a copy of /proc that --proc reads (shown in --help and in the error). */
+const COPY_HINT =
+  "copy /proc/net/{tcp,tcp6,udp,udp6} into DIR/net/ and the port sysctls of /proc/sys/net/ipv4/ into DIR/sys/net/ipv4/ (the commands are in 'portspace doctor --help')";
+
 const HELP = `usage: portspace doctor [--proc DIR] [--to IP:PORT] [--json | --prometheus]
                         [--watch [SECONDS] [--count N]] [--listen HOST:PORT] [--top N]
 
@@ -32,18 +37,23 @@ tightest destinations come first; warnings carry the number behind them and fixe
 connections each would give.
 
 options:
-  --proc DIR          read a captured copy instead of /proc (DIR/net/tcp, DIR/sys/net/ipv4/...)
+  --proc DIR          read a captured copy instead of /proc (DIR/net/tcp, DIR/sys/net/ipv4/...);
+                      at least DIR/net/tcp or DIR/net/tcp6 must exist. To make one:
+                        mkdir -p DIR/net DIR/sys/net/ipv4
+                        for f in tcp tcp6 udp udp6; do cat /proc/net/$f > DIR/net/$f; done
+                        S=/proc/sys/net/ipv4; cp $S/ip_local_* $S/ip_unprivileged_port_start \\
+                          $S/tcp_tw_reuse* $S/tcp_timestamps $S/tcp_max_tw_buckets DIR/sys/net/ipv4/
   --to IP:PORT        what connect() to this destination would do now, from each source address
   --json              one JSON document (with --watch: one per line)
   --prometheus        Prometheus text exposition format
   --listen HOST:PORT  serve the Prometheus text at http://HOST:PORT/metrics until Ctrl-C
-  --watch [SECONDS]   refresh every SECONDS (default 2; also --interval) with TIME_WAIT and
-                      connection rates, --count N times (default: until Ctrl-C)
+  --watch [SECONDS]   refresh every SECONDS (0.1 to 3600, default 2; also --interval) with
+                      TIME_WAIT and connection rates, --count N times (default: until Ctrl-C)
   --top N             destinations shown in the table (default 15; Prometheus: 1000)
   -h, --help          this text
 
 exit codes: 0 report made, 1 --to predicts EADDRNOTAVAIL, 2 bad input (option, missing
---proc directory), 70 a bug
+--proc directory or one without net/tcp and net/tcp6), 70 a bug
 
 examples:
   portspace doctor
@@ -51,13 +61,21 @@ examples:
   portspace doctor --proc ./captured-proc --json
   portspace doctor --listen 127.0.0.1:9464`;
 
-function parseEndpoint(opt: string, v: string): { addr: string; port: number } {
+/**
+ * IP:PORT with PORT from `minPort` to 65535: a destination needs a real port (connect() to port 0
+ * is refused), while --listen may take 0 (the system picks a free one).
+ */
+function parseEndpoint(opt: string, v: string, minPort: 0 | 1): { addr: string; port: number } {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(v) ?? /^([^:]+):(\d+)$/.exec(v);
   const addr = m?.[1];
   const port = Number(m?.[2]);
-  if (addr === undefined || parseAddr(addr) === null || !Number.isInteger(port) || port < 0 || port > 65535)
+  if (addr === undefined || parseAddr(addr) === null)
     throw usageError(
       `--${opt} must be IP:PORT (IPv6 as [ADDR]:PORT), got '${v}'. See 'portspace doctor --help'.`,
+    );
+  if (!Number.isInteger(port) || port < minPort || port > 65535)
+    throw usageError(
+      `--${opt} port must be ${minPort} to 65535${minPort === 0 ? ' (0: any free port)' : ''}, got ${m?.[2]} in '${v}'.`,
     );
   return { addr, port };
 }
@@ -73,6 +91,15 @@ function readSnapshot(proc: string): Snapshot {
     throw new CliError(
       'PORTSPACE_FILE_NOT_FOUND',
       `cannot read '${proc}': no such directory. --proc takes a directory laid out like /proc (net/tcp, sys/net/ipv4/...).`,
+      EXIT.usage,
+      { proc },
+    );
+  // A directory without net/tcp and net/tcp6 is not a copy of /proc (a wrong path): reading it
+  // would report an empty, healthy-looking host.
+  if (!existsSync(join(proc, 'net', 'tcp')) && !existsSync(join(proc, 'net', 'tcp6')))
+    throw new CliError(
+      'PORTSPACE_PROC_UNREADABLE',
+      `'${proc}' is not a copy of /proc: neither ${join(proc, 'net', 'tcp')} nor ${join(proc, 'net', 'tcp6')} exists. --proc takes a directory laid out like /proc: ${COPY_HINT}.`,
       EXIT.usage,
       { proc },
     );
@@ -165,22 +192,31 @@ function table(r: DoctorReport, out: Output, top: number, proc: string): string[
   if (r.unreadable.count > 0) {
     lines.push('');
     lines.push(`${plural(r.unreadable.count, 'unreadable line')} (left out):`);
-    for (const e of r.unreadable.examples) lines.push(`  ${e.file}:${e.line}: ${e.reason}: ${e.text}`);
+    for (const e of r.unreadable.examples)
+      lines.push(`  ${e.file}:${e.line}:${e.col}: ${e.reason}: ${e.text}`);
   }
   for (const n of r.notes) lines.push(p('dim', `note: ${n}`));
   return lines;
 }
 
-/** `--watch 5` and `--watch=5` mean `--watch --interval 5` (a bare --watch is a flag). */
+/**
+ * `--watch 5` and `--watch=5` mean `--watch --interval 5` (a bare --watch is a flag). doctor takes
+ * no arguments, so whatever follows --watch and is not an option (`abc`, `-1`) is its interval,
+ * and a wrong one is reported as a wrong interval.
+ */
 function watchSeconds(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
     const next = argv[i + 1];
     const eq = /^--watch=(.*)$/.exec(a);
-    if (eq) out.push('--watch', '--interval', eq[1] ?? '');
-    else if (a === '--watch' && next !== undefined && /^\d+(\.\d+)?$/.test(next)) {
-      out.push('--watch', '--interval', next);
+    // `--interval=V`, not `--interval V`: parseArgs would refuse a V that starts with '-'.
+    if (eq) out.push('--watch', `--interval=${eq[1] ?? ''}`);
+    else if (a === '--watch' && next !== undefined && !/^-[a-zA-Z-]/.test(next)) {
+      out.push('--watch', `--interval=${next}`);
+      i++;
+    } else if (a === '--interval' && next !== undefined && !/^-[a-zA-Z-]/.test(next)) {
+      out.push(`--interval=${next}`);
       i++;
     } else out.push(a);
   }
@@ -246,12 +282,14 @@ export const doctorCommand: Command = {
         `doctor takes no arguments, got '${positionals.join(' ')}'. See 'portspace doctor --help'.`,
       );
     if (values.json && values.prometheus) throw usageError('--json and --prometheus exclude each other.');
-    const to = values.to === undefined ? undefined : parseEndpoint('to', values.to);
-    const listen = values.listen === undefined ? undefined : parseEndpoint('listen', values.listen);
+    const to = values.to === undefined ? undefined : parseEndpoint('to', values.to, 1);
+    const listen = values.listen === undefined ? undefined : parseEndpoint('listen', values.listen, 0);
     const intervalText = values.interval ?? '2';
     const interval = Number(intervalText);
     if (!/^\d+(\.\d+)?$/.test(intervalText) || interval < 0.1 || interval > 3600)
-      throw usageError(`--interval must be a number of seconds from 0.1 to 3600, got '${intervalText}'.`);
+      throw usageError(
+        `--watch SECONDS (or --interval) must be a number of seconds from 0.1 to 3600 (e.g. 2 or 0.5), got '${intervalText}'.`,
+      );
     const count = intOption('doctor', 'count', values.count, 1);
     const top = intOption('doctor', 'top', values.top, 1);
     const proc = values.proc ?? '/proc';
