@@ -328,6 +328,19 @@ function inFamily(a: Addr, family: 4 | 6, v4: boolean): Addr {
   return v4 ? mapToV6(unmap(a)) : a;
 }
 
+/**
+ * A connect() that fails with EADDRNOTAVAIL has already set the source address the route chose.
+ * A socket whose address bind() fixed keeps it: the one case where that address was a wildcard
+ * is an IPv6 socket bound to [::ffff:0.0.0.0], which is not the IPv6 wildcard, so bind() fixed
+ * it (measured: getsockname then shows [::ffff:127.0.0.1], with or without a port; R21). An
+ * unfixed address is reset, as for a refused connect.
+ */
+function keepLockedSource(core: Core, s: Socket, src: Addr): void {
+  if (!s.addrLocked || src === s.laddr) return;
+  if (s.lport === 0) s.laddr = src;
+  else core.ports.moveAddress(s, s.lport, s.laddr, () => Object.assign(s, { laddr: src }));
+}
+
 export type ConnectPicker = (plan: ConnectPlanAuto) => Found | null;
 
 export function connectTcp(
@@ -347,13 +360,15 @@ export function connectTcp(
     const e = core.ports.tupleOwner(src, s.lport, dest, dport);
     if (e) {
       if (e.kind === 'timewait' && twRecyclable(core, e, 'BOUND')) core.removeTimeWait(e);
-      else
+      else {
+        keepLockedSource(core, s, src);
         return fail(
           'EADDRNOTAVAIL',
           e.kind === 'timewait' ? 'R63' : 'R20',
           `the 4-tuple ${src.text}:${s.lport} -> ${dest.text}:${dport} is in use`,
           [ownerRef(e)],
         );
+      }
     }
     // R21: a wildcard-bound socket moves to the sub-bucket of its new source address.
     if (src !== s.laddr) core.ports.moveAddress(s, s.lport, s.laddr, () => Object.assign(s, { laddr: src }));
@@ -361,6 +376,7 @@ export function connectTcp(
     const search = plan.search;
     const found: Taken | null = pick ? pick(plan) : chooseOneInto(search, search) ? search : null;
     if (!found) {
+      keepLockedSource(core, s, src);
       return fail(
         'EADDRNOTAVAIL',
         'R14',
