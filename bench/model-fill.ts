@@ -69,10 +69,14 @@ function fillOnce(): FillResult {
 }
 
 const json = process.argv.includes('--json');
-// Warm up the JIT once, then take the median of five runs per decile and overall: a garbage
+// After the warm-up fills below, take the median of seven runs per decile and overall: a garbage
 // collection pause lands in a random decile of a single run, the median keeps it from deciding.
-fillOnce();
-const runs = Array.from({ length: 5 }, fillOnce);
+// Warm-up: V8 compiles the connect path in tiers over the first few fills (the first runs at a
+// third of the speed of the fifth); three fills let it settle, so what follows is the steady state.
+const WARMUP_FILLS = 3;
+const MEASURED_FILLS = 7;
+for (let i = 0; i < WARMUP_FILLS; i++) fillOnce();
+const runs = Array.from({ length: MEASURED_FILLS }, fillOnce);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const first = runs[0] as FillResult;
 const deciles = first.deciles.map((d, k) => ({
