@@ -4,6 +4,7 @@
  * its file:line:col), and the kernel availability check.
  */
 import { readFileSync } from 'node:fs';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { kernelAvailability } from '../kernel/availability.js';
 import { DEFAULT_PROFILE, isProfile, PROFILES, type Profile } from '../model/index.js';
 import type { Outcome } from '../run/calls.js';
@@ -53,6 +54,33 @@ export function parseOptions<T>(command: string, parse: () => T): T {
 
 /** The `--help/-h` option every command has. */
 export const HELP_OPTION = { help: { type: 'boolean', short: 'h', default: false } } as const;
+
+/**
+ * A command's argv parsed the way every command parses it: node:util parseArgs, strict,
+ * positionals allowed, `--help/-h` added, errors turned into PORTSPACE_USAGE (parseOptions).
+ * `const O` keeps the option literals, so `values` is precisely typed per command.
+ */
+type CommandArgsConfig<O> = {
+  args: string[];
+  allowPositionals: true;
+  strict: true;
+  options: typeof HELP_OPTION & O;
+};
+
+export function parseCommandArgs<const O extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  argv: readonly string[],
+  options: O,
+): ReturnType<typeof parseArgs<CommandArgsConfig<O>>> {
+  return parseOptions(command, () =>
+    parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: { ...HELP_OPTION, ...options },
+    }),
+  );
+}
 
 /** A non-negative integer option, or undefined when absent. */
 export function intOption(command: string, name: string, v: string | undefined, min = 0): number | undefined {

@@ -8,7 +8,6 @@
  * 2 bad input; 3 kernel unavailable (the JSON then has "kernel": null and the reason).
  */
 
-import { parseArgs } from 'node:util';
 import { kernelAvailability } from '../../kernel/availability.js';
 import { KernelBackend } from '../../kernel/kernel-backend.js';
 import { TCP_RULES } from '../../run/coverage.js';
@@ -22,7 +21,7 @@ import {
 } from '../../run/differential.js';
 import { ModelBackend } from '../../run/model-backend.js';
 import { dateSeed, type RandomDiffSummary, randomDiff } from '../../run/random-diff.js';
-import { type Command, HELP_OPTION, intOption, loadScripts, parseOptions, plural } from '../common.js';
+import { type Command, intOption, loadScripts, parseCommandArgs, plural } from '../common.js';
 import { CliError, EXIT, errorJson, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { Progress } from '../progress.js';
@@ -83,23 +82,15 @@ export const diffCommand: Command = {
   summary: 'compare the model with the real kernel, call by call (files or --random N)',
   help: HELP,
   async run(argv, out) {
-    const { values, positionals } = parseOptions('diff', () =>
-      parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        strict: true,
-        options: {
-          ...HELP_OPTION,
-          random: { type: 'string' },
-          seed: { type: 'string' },
-          json: { type: 'boolean', default: false },
-          'budget-ms': { type: 'string' },
-          concurrency: { type: 'string' },
-          'no-shrink': { type: 'boolean', default: false },
-          'no-write': { type: 'boolean', default: false },
-        },
-      }),
-    );
+    const { values, positionals } = parseCommandArgs('diff', argv, {
+      random: { type: 'string' },
+      seed: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'budget-ms': { type: 'string' },
+      concurrency: { type: 'string' },
+      'no-shrink': { type: 'boolean', default: false },
+      'no-write': { type: 'boolean', default: false },
+    });
     if (values.help) {
       out.line(HELP);
       return EXIT.ok;

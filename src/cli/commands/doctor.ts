@@ -7,7 +7,6 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   buildReport,
   type DoctorReport,
@@ -19,7 +18,7 @@ import {
 import { parseAddr } from '../../model/index.js';
 import type { Snapshot } from '../../procnet/index.js';
 import { readProcSnapshot } from '../../procnet/reader.js';
-import { type Command, HELP_OPTION, intOption, parseOptions, plural } from '../common.js';
+import { type Command, intOption, parseCommandArgs, plural } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 
@@ -254,25 +253,17 @@ export const doctorCommand: Command = {
   summary: 'headroom per (source, destination) before connect() fails with EADDRNOTAVAIL, with fixes',
   help: HELP,
   async run(argv, out) {
-    const { values, positionals } = parseOptions('doctor', () =>
-      parseArgs({
-        args: watchSeconds(argv),
-        allowPositionals: true,
-        strict: true,
-        options: {
-          ...HELP_OPTION,
-          json: { type: 'boolean', default: false },
-          prometheus: { type: 'boolean', default: false },
-          proc: { type: 'string' },
-          to: { type: 'string' },
-          listen: { type: 'string' },
-          watch: { type: 'boolean', default: false },
-          interval: { type: 'string' },
-          count: { type: 'string' },
-          top: { type: 'string' },
-        },
-      }),
-    );
+    const { values, positionals } = parseCommandArgs('doctor', watchSeconds(argv), {
+      json: { type: 'boolean', default: false },
+      prometheus: { type: 'boolean', default: false },
+      proc: { type: 'string' },
+      to: { type: 'string' },
+      listen: { type: 'string' },
+      watch: { type: 'boolean', default: false },
+      interval: { type: 'string' },
+      count: { type: 'string' },
+      top: { type: 'string' },
+    });
     if (values.help) {
       out.line(HELP);
       return EXIT.ok;

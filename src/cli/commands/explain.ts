@@ -12,12 +12,11 @@
  * extra call, so its random choices stay those of `portspace run`.
  */
 
-import { parseArgs } from 'node:util';
 import type { OwnerRef, Profile, Result, TraceEvent } from '../../model/index.js';
 import type { Call, Outcome } from '../../run/calls.js';
 import { ModelBackend } from '../../run/model-backend.js';
 import { type RunReport, runScript, type StepRecord } from '../../run/runner.js';
-import { type Command, HELP_OPTION, loadScripts, parseOptions, plural, profileOption } from '../common.js';
+import { type Command, loadScripts, parseCommandArgs, plural, profileOption } from '../common.js';
 import { EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { stepJson, stepLine, verdictLine } from './run.js';
@@ -277,18 +276,10 @@ export const explainCommand: Command = {
   summary: "run a script on the model and show the model's reasoning for every call",
   help: HELP,
   async run(argv, out) {
-    const { values, positionals } = parseOptions('explain', () =>
-      parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        strict: true,
-        options: {
-          ...HELP_OPTION,
-          profile: { type: 'string' },
-          json: { type: 'boolean', default: false },
-        },
-      }),
-    );
+    const { values, positionals } = parseCommandArgs('explain', argv, {
+      profile: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    });
     const profile = profileOption('explain', values.profile);
     if (values.help) {
       out.line(HELP);

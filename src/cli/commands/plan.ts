@@ -6,7 +6,6 @@
  * (they are the answer, not an error); 2 for bad input.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { type Advice, advise, percent, strategyText } from '../../planner/advice.js';
 import { svgChart } from '../../planner/chart-svg.js';
 import { textChart } from '../../planner/chart-text.js';
@@ -15,7 +14,7 @@ import { runFast } from '../../planner/fast-engine.js';
 import { type PlanConfig, STRATEGIES, type StrategyResult } from '../../planner/plan-types.js';
 import { endpoint } from '../../planner/recorder.js';
 import { autoselectRecycles, capacityOf, portLifetimeMs, rangeIsExact } from '../../planner/workload.js';
-import { type Command, HELP_OPTION, parseOptions } from '../common.js';
+import { type Command, parseCommandArgs } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { Progress } from '../progress.js';
@@ -174,36 +173,28 @@ export const planCommand: Command = {
   summary: 'capacity and churn planning: when connects fail, how many ports and TIME_WAITs, advice',
   help: HELP,
   async run(argv, out) {
-    const { values, positionals } = parseOptions('plan', () =>
-      parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        strict: true,
-        options: {
-          ...HELP_OPTION,
-          from: { type: 'string', multiple: true },
-          to: { type: 'string', multiple: true },
-          rate: { type: 'string' },
-          hold: { type: 'string' },
-          closer: { type: 'string' },
-          duration: { type: 'string' },
-          strategy: { type: 'string' },
-          compare: { type: 'boolean', default: false },
-          arrivals: { type: 'string' },
-          range: { type: 'string' },
-          'port-range': { type: 'string' },
-          reserved: { type: 'string' },
-          'tw-reuse': { type: 'string' },
-          'tcp-tw-reuse': { type: 'string' },
-          'tw-reuse-delay': { type: 'string' },
-          'max-tw-buckets': { type: 'string' },
-          engine: { type: 'string', default: DEFAULTS.engine },
-          seed: { type: 'string' },
-          svg: { type: 'string' },
-          json: { type: 'boolean', default: false },
-        },
-      }),
-    );
+    const { values, positionals } = parseCommandArgs('plan', argv, {
+      from: { type: 'string', multiple: true },
+      to: { type: 'string', multiple: true },
+      rate: { type: 'string' },
+      hold: { type: 'string' },
+      closer: { type: 'string' },
+      duration: { type: 'string' },
+      strategy: { type: 'string' },
+      compare: { type: 'boolean', default: false },
+      arrivals: { type: 'string' },
+      range: { type: 'string' },
+      'port-range': { type: 'string' },
+      reserved: { type: 'string' },
+      'tw-reuse': { type: 'string' },
+      'tcp-tw-reuse': { type: 'string' },
+      'tw-reuse-delay': { type: 'string' },
+      'max-tw-buckets': { type: 'string' },
+      engine: { type: 'string', default: DEFAULTS.engine },
+      seed: { type: 'string' },
+      svg: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    });
     if (values.help) {
       out.line(HELP);
       return EXIT.ok;

@@ -4,7 +4,6 @@
  * every expectation. Exit 0 when all hold, 1 when one fails, 2 on bad input, 3 when the kernel
  * is unavailable or failed mid-run.
  */
-import { parseArgs } from 'node:util';
 import { KernelBackend } from '../../kernel/kernel-backend.js';
 import type { Profile } from '../../model/index.js';
 import type { Backend } from '../../run/backend.js';
@@ -13,11 +12,10 @@ import { type RunReport, runScript, type StepRecord } from '../../run/runner.js'
 import type { Script } from '../../script/ast.js';
 import {
   type Command,
-  HELP_OPTION,
   loadScripts,
   outcomeJson,
   outcomeText,
-  parseOptions,
+  parseCommandArgs,
   plural,
   profileOption,
   requireKernel,
@@ -146,19 +144,11 @@ export const runCommand: Command = {
   summary: 'run scripts on the model or the kernel and check their expectations',
   help: HELP,
   async run(argv, out) {
-    const { values, positionals } = parseOptions('run', () =>
-      parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        strict: true,
-        options: {
-          ...HELP_OPTION,
-          target: { type: 'string', default: 'model' },
-          profile: { type: 'string' },
-          json: { type: 'boolean', default: false },
-        },
-      }),
-    );
+    const { values, positionals } = parseCommandArgs('run', argv, {
+      target: { type: 'string', default: 'model' },
+      profile: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    });
     if (values.help) {
       out.line(HELP);
       return EXIT.ok;

@@ -5,10 +5,9 @@
  * member, a chi-square test against a uniform spread, the rate at which consecutive flows go to
  * the next slot (round-robin: 1.0), and whether a flow sent again reaches the same member.
  */
-import { parseArgs } from 'node:util';
 import { measureSpread } from '../../kernel/reuseport-spread.js';
 import type { SpreadReport } from '../../run/spread-stats.js';
-import { type Command, HELP_OPTION, intOption, parseOptions, requireKernel } from '../common.js';
+import { type Command, intOption, parseCommandArgs, requireKernel } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { Progress } from '../progress.js';
@@ -68,20 +67,12 @@ export const spreadCommand: Command = {
   summary: 'measure how a real SO_REUSEPORT group spreads flows (round-robin or hash?)',
   help: HELP,
   async run(argv, out) {
-    const { values, positionals } = parseOptions('spread', () =>
-      parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        strict: true,
-        options: {
-          ...HELP_OPTION,
-          proto: { type: 'string', default: 'tcp' },
-          members: { type: 'string' },
-          flows: { type: 'string' },
-          json: { type: 'boolean', default: false },
-        },
-      }),
-    );
+    const { values, positionals } = parseCommandArgs('spread', argv, {
+      proto: { type: 'string', default: 'tcp' },
+      members: { type: 'string' },
+      flows: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    });
     if (values.help) {
       out.line(HELP);
       return EXIT.ok;

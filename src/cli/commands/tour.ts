@@ -5,10 +5,9 @@
  * side with the article's kernel (the model's linux-4.1 profile). Exit 0 when model and kernel
  * agree on every claim, 1 otherwise.
  */
-import { parseArgs } from 'node:util';
 import { kernelAvailability } from '../../kernel/availability.js';
 import { PROFILES } from '../../model/index.js';
-import { type Command, HELP_OPTION, parseOptions, profileOption } from '../common.js';
+import { type Command, parseCommandArgs, profileOption } from '../common.js';
 import { EXIT, usageError } from '../errors.js';
 import { Progress } from '../progress.js';
 import { articleClaims, CLAIM_IDS, type Claim } from '../tour/claims.js';
@@ -41,21 +40,13 @@ export const tourCommand: Command = {
   summary: "the main job: the 2014 article's claims on the kernel, the model and the article-era model",
   help: HELP,
   async run(argv, out) {
-    const { values, positionals } = parseOptions('tour', () =>
-      parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        strict: true,
-        options: {
-          ...HELP_OPTION,
-          full: { type: 'boolean', default: false },
-          profile: { type: 'string' },
-          claim: { type: 'string', multiple: true },
-          'no-kernel': { type: 'boolean', default: false },
-          json: { type: 'boolean', default: false },
-        },
-      }),
-    );
+    const { values, positionals } = parseCommandArgs('tour', argv, {
+      full: { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      claim: { type: 'string', multiple: true },
+      'no-kernel': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    });
     if (values.help) {
       out.line(HELP);
       return EXIT.ok;
