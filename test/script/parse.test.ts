@@ -132,7 +132,7 @@ describe('UDP calls and deliveries', () => {
     assert.equal(one('deliver(udp, 10.0.0.1:50000 -> 10.0.0.255:6000)').op, 'deliver');
   });
 
-  it('R91 disconnect on a UDP socket, also one accepted in a nested block', () => {
+  it('R94 disconnect on a UDP socket, also one accepted in a nested block', () => {
     const s = parseOk('u = socket(udp6)\nrepeat 2 {\n  disconnect(u) = 0\n}\ndisconnect(u)\n');
     const body = (s.steps[1] as RepeatStep).body[0] as CallStep;
     assert.deepEqual(body.call, { op: 'disconnect', sock: 'u' });
@@ -308,7 +308,7 @@ describe('errors name file:line:col', () => {
       'deliver(udp, [::1]:50000 -> [ff02::1]:6000)',
       't.pst:1:29: the destination of a delivery cannot be a multicast address (ff02::1): the probe needs one unicast receiver address',
     ],
-    // R91 disconnect (connect(AF_UNSPEC)) is modelled for UDP only; accept() children are TCP.
+    // R94 disconnect (connect(AF_UNSPEC)) is modelled for UDP only; accept() children are TCP.
     [
       'c = socket(tcp4)\ndisconnect(c)',
       't.pst:2:12: disconnect is modelled for UDP sockets only: c is a tcp4 socket (created at line 1)',
