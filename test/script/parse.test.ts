@@ -132,7 +132,7 @@ describe('UDP calls and deliveries', () => {
     assert.equal(one('deliver(udp, 10.0.0.1:50000 -> 10.0.0.255:6000)').op, 'deliver');
   });
 
-  it('R94 disconnect on a UDP socket, also one accepted in a nested block', () => {
+  it('R94 disconnect on a UDP socket, also inside a repeat body', () => {
     const s = parseOk('u = socket(udp6)\nrepeat 2 {\n  disconnect(u) = 0\n}\ndisconnect(u)\n');
     const body = (s.steps[1] as RepeatStep).body[0] as CallStep;
     assert.deepEqual(body.call, { op: 'disconnect', sock: 'u' });
