@@ -6,7 +6,7 @@
  * to see each reach the same member. Nothing leaves the namespace.
  */
 import type { Call } from '../run/calls.js';
-import { type SpreadReport, spreadReport } from '../run/spread-stats.js';
+import { MIN_MEMBERS, type SpreadReport, spreadReport } from '../run/spread-stats.js';
 import { KernelBackend, type KernelBackendOptions } from './kernel-backend.js';
 
 export interface SpreadOptions {
@@ -56,8 +56,8 @@ export async function openGroup(
 
 export async function measureSpread(opts: SpreadOptions): Promise<SpreadReport> {
   const { proto, members, flows } = opts;
-  if (!Number.isInteger(members) || members < 1 || members > 64)
-    throw new RangeError(`members must be 1..64, got ${members}`);
+  if (!Number.isInteger(members) || members < MIN_MEMBERS || members > 64)
+    throw new RangeError(`members must be ${MIN_MEMBERS}..64, got ${members}`);
   if (!Number.isInteger(flows) || flows < 1 || flows > 1_000_000)
     throw new RangeError(`flows must be 1..1000000, got ${flows}`);
   const k = await KernelBackend.start(opts.kernel);

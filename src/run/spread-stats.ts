@@ -90,6 +90,21 @@ export function alternationRate(slots: readonly number[], members: number): numb
   return next / (slots.length - 1);
 }
 
+/** A spread needs two members to spread over (one member has 0 degrees of freedom). */
+export const MIN_MEMBERS = 2;
+/**
+ * Below this many flows per member the test cannot tell: the chi-square approximation wants an
+ * expected count of at least 5 per cell (the usual rule), and the alternation rate needs pairs.
+ */
+export const MIN_FLOWS_PER_MEMBER = 5;
+
+/** The fewest flows for which a group of `members` gets a verdict. */
+export function minFlowsFor(members: number): number {
+  return MIN_FLOWS_PER_MEMBER * members;
+}
+
+export type SpreadVerdict = 'round-robin' | 'not round-robin' | 'too few flows to tell';
+
 export interface SpreadReport {
   readonly proto: 'tcp' | 'udp';
   readonly members: number;
@@ -97,15 +112,23 @@ export interface SpreadReport {
   /** Flows per member, in slot (join) order. */
   readonly counts: readonly number[];
   readonly chiSquare: number;
+  /** Degrees of freedom of the chi-square test: members - 1. */
+  readonly df: number;
   /** Probability of a statistic at least this large if the spread were uniform. */
   readonly pValue: number;
-  /** The 95 % critical value for members - 1 degrees of freedom. */
+  /** The 95 % critical value for `df` degrees of freedom. */
   readonly critical: number;
   readonly alternationRate: number;
   /** Fraction of re-sent flows that reached the same member again (R81: 1.0). */
   readonly stablePerFlow: number;
-  /** Round-robin would give an alternation rate of 1.0 and counts that differ by at most one. */
+  /** Fewer than MIN_FLOWS_PER_MEMBER flows per member: no verdict (`verdict` says so). */
+  readonly tooFewFlows: boolean;
+  /**
+   * Round-robin would give an alternation rate of 1.0 and counts that differ by at most one;
+   * false when there are too few flows to tell (see `verdict`).
+   */
   readonly roundRobin: boolean;
+  readonly verdict: SpreadVerdict;
 }
 
 /** The report for flows that reached `slots` (slot index per flow, in sending order). */
@@ -115,21 +138,28 @@ export function spreadReport(
   slots: readonly number[],
   stable: { readonly same: number; readonly resent: number },
 ): SpreadReport {
+  if (!Number.isInteger(members) || members < MIN_MEMBERS)
+    throw new RangeError(`a spread needs at least ${MIN_MEMBERS} members, got ${members}`);
   const counts = Array.from({ length: members }, () => 0);
   for (const s of slots) counts[s] = (counts[s] ?? 0) + 1;
   const chi = chiSquareUniform(counts);
-  const df = Math.max(1, members - 1);
+  const df = members - 1;
   const alt = alternationRate(slots, members);
+  const tooFewFlows = slots.length < minFlowsFor(members);
+  const roundRobin = !tooFewFlows && alt > 0.99 && Math.max(...counts) - Math.min(...counts) <= 1;
   return {
     proto,
     members,
     flows: slots.length,
     counts,
     chiSquare: chi,
+    df,
     pValue: chiSquarePValue(chi, df),
     critical: chiSquareCritical(df),
     alternationRate: alt,
     stablePerFlow: stable.resent === 0 ? 1 : stable.same / stable.resent,
-    roundRobin: alt > 0.99 && Math.max(...counts) - Math.min(...counts) <= 1,
+    tooFewFlows,
+    roundRobin,
+    verdict: tooFewFlows ? 'too few flows to tell' : roundRobin ? 'round-robin' : 'not round-robin',
   };
 }

@@ -39,3 +39,31 @@ export function canonicalCidr(text: string): string | null {
 export function endpointText(addr: string, port: string | number): string {
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
+
+/**
+ * Why `addr` cannot be one end of a `deliver` probe, or null when it can. The source is the
+ * address the probe binds and sends from, so it must be one unicast address: not a wildcard
+ * (0.0.0.0, ::, ::ffff:0.0.0.0), not multicast (224.0.0.0/4, ff00::/8, v4-mapped too), not the
+ * limited broadcast. The destination must name one receiver: not a wildcard, multicast or
+ * 255.255.255.255. A directed broadcast (10.0.0.255 of a /24) depends on the addresses the script
+ * adds, so the parser cannot see it.
+ */
+export function deliverEndProblem(addr: string, end: 'source' | 'destination'): string | null {
+  const a = parseAddr(addr);
+  if (a === null) return null;
+  const v4 = a.family === 4 || a.mapped ? a.v4 : -1;
+  const what =
+    a.wildcard || v4 === 0
+      ? 'a wildcard address'
+      : a.multicast || (v4 >= 0 && v4 >>> 28 === 14)
+        ? 'a multicast address'
+        : v4 === 0xffffffff
+          ? 'the limited broadcast address'
+          : null;
+  if (what === null) return null;
+  const why =
+    end === 'source'
+      ? 'the probe sends from one unicast address'
+      : 'the probe needs one unicast receiver address';
+  return `the ${end} of a delivery cannot be ${what} (${addr}): ${why}`;
+}

@@ -3,6 +3,7 @@
  * every socket name exists when used, and collects errors (one per line; parsing resumes at the
  * next line so one run reports several mistakes).
  */
+import type { SocketKind } from '../run/calls.js';
 import type { CallStep, Pos, RepeatStep, Script, Step } from './ast.js';
 import { rulesOf } from './ast.js';
 import { LineError } from './cursor.js';
@@ -20,6 +21,11 @@ interface Scope {
   readonly closed: Map<string, number>;
   /** Sockets created inside finished repeat bodies -> line of the repeat. */
   readonly loopLocal: Map<string, number>;
+  /**
+   * Open sockets created at this level -> their kind (an accepted socket has its listener's);
+   * absent when the creating line was broken.
+   */
+  readonly kinds: Map<string, SocketKind>;
 }
 
 interface Frame {
@@ -159,7 +165,7 @@ export function parseScriptOrThrow(text: string, file: string): Script {
 }
 
 function newScope(parent: Scope | null): Scope {
-  return { parent, open: new Map(), closed: new Map(), loopLocal: new Map() };
+  return { parent, open: new Map(), closed: new Map(), loopLocal: new Map(), kinds: new Map() };
 }
 
 /** After a broken line, keep the block structure: a broken `repeat` line still opens a block. */
@@ -174,8 +180,10 @@ function recover(
   if (!frame) return;
   // A broken `c1 = socket(...)` still defines c1, so later lines don't report it as unknown.
   const assigned = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(socket|accept)\b/.exec(code)?.[1];
-  if (assigned !== undefined && find(frame.scope, assigned) === null)
+  if (assigned !== undefined && find(frame.scope, assigned) === null) {
     frame.scope.open.set(assigned, pos.line);
+    frame.scope.kinds.delete(assigned);
+  }
   if (/^repeat\b/.test(code)) {
     stack.push({
       steps: [],
@@ -224,6 +232,11 @@ function find(scope: Scope, name: string): { scope: Scope; line: number } | null
   return null;
 }
 
+/** The kind of an open socket, or undefined when the line that created it was broken. */
+function kindOf(scope: Scope, name: string): SocketKind | undefined {
+  return find(scope, name)?.scope.kinds.get(name);
+}
+
 function checkNames(
   res: Extract<LineResult, { kind: 'call' }>,
   frame: Frame,
@@ -251,6 +264,17 @@ function checkNames(
       `a call inside a repeat body cannot expect an errno: the first failure ends the loop (write \`} expect N then ${res.expect.errno}\`)`,
     );
   }
+  const call = res.call;
+  if (call.op === 'disconnect') {
+    // The model implements connect(AF_UNSPEC) for UDP only (R94); TCP's would diverge.
+    const owner = find(scope, call.sock);
+    const kind = kindOf(scope, call.sock);
+    if (owner !== null && kind?.startsWith('tcp'))
+      err(
+        res.uses[0]?.col ?? 1,
+        `disconnect is modelled for UDP sockets only: ${call.sock} is a ${kind} socket (created at line ${owner.line})`,
+      );
+  }
   if (res.closes !== null) {
     const owner = find(scope, res.closes.name);
     if (owner !== null && owner.scope !== scope) {
@@ -260,6 +284,7 @@ function checkNames(
       );
     } else if (owner !== null) {
       scope.open.delete(res.closes.name);
+      scope.kinds.delete(res.closes.name);
       scope.closed.set(res.closes.name, lineNo);
     }
   }
@@ -275,6 +300,11 @@ function checkNames(
     }
     scope.open.set(name, lineNo);
     scope.closed.delete(name);
+    // An accepted socket has the kind of the socket it was accepted from.
+    const kind =
+      call.op === 'socket' ? call.kind : call.op === 'accept' ? kindOf(scope, call.sock) : undefined;
+    if (kind !== undefined) scope.kinds.set(name, kind);
+    else scope.kinds.delete(name);
   }
 }
 

@@ -4,7 +4,7 @@
  * checks them against what exists.
  */
 import type { Call, SocketKind, SockOptName, SockOptValue } from '../run/calls.js';
-import { canonicalCidr } from './addr.js';
+import { canonicalCidr, deliverEndProblem } from './addr.js';
 import type { Expect, PortExpect } from './ast.js';
 import { Cursor } from './cursor.js';
 import {
@@ -121,12 +121,7 @@ export function parseStatement(text: string): LineResult {
     c.expect(')', `to close ${rhs}(`);
     creates = { name: w, col };
   } else if (c.startsWith('(')) {
-    if (w === 'socket' || w === 'accept') {
-      c.fail(
-        `${w}() must name its socket, like \`c1 = ${w === 'socket' ? 'socket(tcp4)' : 'accept(srv)'}\``,
-        col,
-      );
-    }
+    if (w === 'socket' || w === 'accept') c.fail(unnamed(w), col);
     if (!(CALL_OPS as readonly string[]).includes(w)) {
       c.fail(`unknown call ${w}() (known: socket, accept, ${CALL_OPS.join(', ')})`, col);
     }
@@ -142,6 +137,11 @@ export function parseStatement(text: string): LineResult {
         ? 'after the port'
         : `to close ${w}(`,
     );
+  } else if ((CALL_OPS as readonly string[]).includes(w)) {
+    // A call name without its parentheses: say what is missing, not "unknown statement".
+    c.fail(`expected '(' after ${w}, ${c.found()}`);
+  } else if (w === 'socket' || w === 'accept') {
+    c.fail(unnamed(w), col);
   } else {
     const hint = suggest(w, [...CALL_OPS, 'sysctl', 'addr', 'uid', 'sleep', 'repeat']);
     c.fail(`unknown statement '${w}'${hint ? ` (did you mean ${hint}?)` : ''}`, col);
@@ -158,6 +158,11 @@ export function parseStatement(text: string): LineResult {
   return { kind: 'call', call, expect, expectCol, trailing, uses, creates, closes };
 }
 
+/** socket() and accept() create a socket, so the statement must name it. */
+function unnamed(w: 'socket' | 'accept'): string {
+  return `${w}() must name its socket, like \`c1 = ${w === 'socket' ? 'socket(tcp4)' : 'accept(srv)'}\``;
+}
+
 /** `deliver(tcp|udp, FROM_ADDR:PORT -> TO_ADDR:PORT`, up to the closing parenthesis. */
 function parseDeliver(c: Cursor): Call {
   c.skipWs();
@@ -172,8 +177,13 @@ function parseDeliver(c: Cursor): Call {
   c.skipWs();
   if (!c.eat('->')) c.fail(`expected '->' between the source and the destination, ${c.found()}`);
   c.skipWs();
+  const tcol = c.col;
   const to = parseEndpointArg(c);
+  const fromProblem = deliverEndProblem(from.addr, 'source');
+  if (fromProblem !== null) c.fail(fromProblem, fcol);
   if (from.port === 0) c.fail('the source port of a delivery cannot be 0', fcol);
+  const toProblem = deliverEndProblem(to.addr, 'destination');
+  if (toProblem !== null) c.fail(toProblem, tcol);
   if (from.addr.includes(':') !== to.addr.includes(':'))
     c.fail('the source and the destination of a delivery must both be IPv4 or both IPv6', fcol);
   return { op: 'deliver', proto: proto as 'tcp' | 'udp', from, to };

@@ -32,6 +32,7 @@ test('spread: bad options are PORTSPACE_USAGE with exit 2 and no stack trace', (
   for (const args of [
     ['--proto', 'sctp'],
     ['--members', '0'],
+    ['--members', '1', '--flows', '50'],
     ['--members', '65'],
     ['--flows', 'many'],
     ['extra'],
@@ -42,6 +43,40 @@ test('spread: bad options are PORTSPACE_USAGE with exit 2 and no stack trace', (
     assert.equal(j.error.code, 'PORTSPACE_USAGE');
     noStack(r);
   }
+});
+
+test('spread --members 1: a usage error that says why (a group of one has nobody to spread over)', () => {
+  const r = cli(['spread', '--members', '1', '--flows', '50']);
+  assert.equal(r.status, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /--members must be at least 2, got 1: a group of one has nobody to spread over/);
+  assert.doesNotMatch(r.stdout, /verdict/);
+  noStack(r);
+  const j = json(cli(['spread', '--members', '1', '--flows', '50', '--json'])) as {
+    error: { code: string; message: string };
+  };
+  assert.equal(j.error.code, 'PORTSPACE_USAGE');
+  assert.match(j.error.message, /at least 2/);
+});
+
+test('A6 spread with fewer than 5 flows per member says "too few flows to tell" and gives no verdict', async (t) => {
+  if (!(await kernelOr(t))) return;
+  const j = json(cli(['spread', '--members', '2', '--flows', '1', '--json'])) as {
+    flows: number;
+    tooFewFlows: boolean;
+    verdict: string;
+    roundRobin: boolean;
+  };
+  assert.equal(j.flows, 1);
+  assert.equal(j.tooFewFlows, true);
+  assert.equal(j.verdict, 'too few flows to tell');
+  assert.equal(j.roundRobin, false);
+  const r = cli(['spread', '--proto', 'udp', '--members', '3', '--flows', '14']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^verdict: too few flows to tell \(14 flows for 3 members; at least 5 per member, 15,/m,
+  );
+  assert.doesNotMatch(r.stdout, /^chi-square|^alternation rate|verdict: (not )?round-robin/m);
 });
 
 test('R81 A6 spread --json: a TCP group of 3 spreads 600 flows by hash, stable per flow, not round-robin', async (t) => {
@@ -56,9 +91,12 @@ test('R81 A6 spread --json: a TCP group of 3 spreads 600 flows by hash, stable p
     chiSquare: number;
     pValue: number;
     critical: number;
+    df: number;
     alternationRate: number;
     stablePerFlow: number;
     roundRobin: boolean;
+    tooFewFlows: boolean;
+    verdict: string;
   };
   assert.equal(j.proto, 'tcp');
   assert.equal(j.members, 3);
@@ -76,6 +114,9 @@ test('R81 A6 spread --json: a TCP group of 3 spreads 600 flows by hash, stable p
   // Round-robin would give 1.0; a hash gives about 1/3. 0.6 leaves a wide margin for chance.
   assert.ok(j.alternationRate < 0.6, `alternation ${j.alternationRate}`);
   assert.equal(j.roundRobin, false);
+  assert.equal(j.tooFewFlows, false);
+  assert.equal(j.verdict, 'not round-robin');
+  assert.equal(j.df, 2);
   assert.ok(Math.abs(j.critical - 5.991) < 0.001, 'the 5 % critical value for 2 degrees of freedom');
 });
 
@@ -87,4 +128,6 @@ test('R82 spread --proto udp (text): counts per member and the verdict', async (
   assert.match(r.stdout, /^ {2}member 1 \(slot 1\): +\d+/m);
   assert.match(r.stdout, /same member when a flow is sent again: 100\.0 %/);
   assert.match(r.stdout, /verdict: not round-robin/);
+  // 2 members: 1 degree of freedom, whose 5 % critical value is 3.84.
+  assert.match(r.stdout, /^chi-square \d+\.\d\d \(df 1, p = [01]\.\d{3}, 95 % critical 3\.84\)/m);
 });

@@ -1,7 +1,8 @@
 // SO_REUSEPORT groups in the model (spec R80-R82, exp_reuseport.py): who joins which group, who
-// receives a connection or datagram, the per-4-tuple stability while a group is unchanged, and
+// receives a connection or datagram, which members are eligible before and after one leaves, and
 // the slot move when a member leaves. The member itself is the kernel's secret (R81): the model
-// must name the eligible set, and its own stand-in choice must be one of them.
+// must name the eligible set, and its own stand-in choice must be one of them. Whether the kernel
+// keeps a 4-tuple on one member is checked on the kernel (test/kernel/reuseport-remap.test.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Netns, SockId } from '../../src/model/index.js';
@@ -78,17 +79,60 @@ test('R80 a listener of another uid or another exact address starts its own grou
   assert.equal(c.groups.groupOf(c.socket(u) as never), undefined);
 });
 
-test('R81 the same 4-tuple reaches the same member while the group is unchanged; other flows spread over the members', () => {
+test('R81 every flow to a TCP group may reach any member: deliver names the whole group, follow accepts each member and nothing else', () => {
   const ns = netns();
   const members = [0, 1, 2, 3].map(() => listener(ns, '0.0.0.0', 5000, { rp: true }));
-  const seen = new Set<SockId>();
-  for (let sport = 50000; sport < 50200; sport++) {
-    const first = deliver(ns, 'tcp', '127.0.0.1', sport, '127.0.0.1', 5000);
-    const again = deliver(ns, 'tcp', '127.0.0.1', sport, '127.0.0.1', 5000);
-    assert.deepEqual(first, again);
-    if (typeof first === 'object') seen.add(first.sock);
+  // Listeners on other ports: their own groups, never eligible for port 5000.
+  const elsewhere = [listener(ns, '0.0.0.0', 5001, { rp: true }), listener(ns, '127.0.0.1', 5002)];
+  const from = { addr: '127.0.0.1', port: 0 };
+  const to = { addr: '127.0.0.1', port: 5000 };
+  for (let sport = 50000; sport < 50020; sport++) {
+    const r = deliver(ns, 'tcp', '127.0.0.1', sport, '127.0.0.1', 5000);
+    assert.ok(typeof r === 'object', `flow ${sport}: ${String(r)}`);
+    assert.deepEqual(r.eligible, sorted(members), `flow ${sport}: the whole group is eligible`);
+    for (const m of members) {
+      const f = ns.deliver('tcp', { ...from, port: sport }, to, { follow: m });
+      assert.ok(f.ok && f.sock === m, `flow ${sport}: following member #${m}`);
+    }
+    for (const x of elsewhere)
+      assert.throws(
+        () => ns.deliver('tcp', { ...from, port: sport }, to, { follow: x }),
+        /not among the eligible/,
+        `flow ${sport}: #${x} is not a member`,
+      );
   }
-  assert.deepEqual(sorted([...seen]), sorted(members), 'every member gets some of 200 flows');
+});
+
+test('R81 after the last member of a TCP group closes, the eligible set of every flow is the three left and the group epoch changes', () => {
+  const ns = netns();
+  const m = [0, 1, 2, 3].map(() => listener(ns, '0.0.0.0', 5000, { rp: true }));
+  const epochs = new Set<string>();
+  for (let i = 0; i < 20; i++) {
+    const r = deliver(ns, 'tcp', '127.0.0.2', 30000 + i, '127.0.0.1', 5000);
+    assert.ok(typeof r === 'object');
+    epochs.add(r.epoch);
+  }
+  assert.equal(epochs.size, 1, 'one group, one epoch while it is unchanged');
+  close(ns, m[3] as SockId);
+  for (let i = 0; i < 20; i++) {
+    const r = deliver(ns, 'tcp', '127.0.0.2', 30000 + i, '127.0.0.1', 5000);
+    assert.ok(typeof r === 'object');
+    assert.deepEqual(r.eligible, sorted(m.slice(0, 3)), `flow ${i}`);
+    assert.notEqual(r.sock, m[3], `flow ${i}: the closed member receives nothing`);
+    assert.ok(!epochs.has(r.epoch), `flow ${i}: the epoch changed with the group`);
+    assert.throws(
+      () =>
+        ns.deliver(
+          'tcp',
+          { addr: '127.0.0.2', port: 30000 + i },
+          { addr: '127.0.0.1', port: 5000 },
+          {
+            follow: m[3] as SockId,
+          },
+        ),
+      /not among the eligible/,
+    );
+  }
 });
 
 test('R81 a leaving member is replaced in its slot by the last one; the group version changes', () => {

@@ -113,6 +113,36 @@ describe('statements', () => {
   });
 });
 
+describe('UDP calls and deliveries', () => {
+  it('R80 deliver takes unicast ends; a directed broadcast is not known at parse time and parses', () => {
+    const one = (line: string) => only(line).call;
+    assert.deepEqual(one('deliver(tcp, 127.0.0.2:50000 -> 127.0.0.1:5000)'), {
+      op: 'deliver',
+      proto: 'tcp',
+      from: { addr: '127.0.0.2', port: 50000 },
+      to: { addr: '127.0.0.1', port: 5000 },
+    });
+    assert.deepEqual(one('deliver(udp, [::FFFF:127.0.0.1]:1 -> [fd00::2]:6000)'), {
+      op: 'deliver',
+      proto: 'udp',
+      from: { addr: '::ffff:127.0.0.1', port: 1 },
+      to: { addr: 'fd00::2', port: 6000 },
+    });
+    // 10.0.0.255 is a broadcast only once `addr 10.0.0.1/24` exists: the backends answer that.
+    assert.equal(one('deliver(udp, 10.0.0.1:50000 -> 10.0.0.255:6000)').op, 'deliver');
+  });
+
+  it('R94 disconnect on a UDP socket, also inside a repeat body', () => {
+    const s = parseOk('u = socket(udp6)\nrepeat 2 {\n  disconnect(u) = 0\n}\ndisconnect(u)\n');
+    const body = (s.steps[1] as RepeatStep).body[0] as CallStep;
+    assert.deepEqual(body.call, { op: 'disconnect', sock: 'u' });
+    assert.deepEqual((s.steps[2] as CallStep).call, { op: 'disconnect', sock: 'u' });
+    // A name that was a TCP socket and is a UDP one again may be disconnected.
+    const again = parseOk('c = socket(tcp4)\nclose(c)\nc = socket(udp4)\ndisconnect(c) = 0\n');
+    assert.deepEqual((again.steps[3] as CallStep).call, { op: 'disconnect', sock: 'c' });
+  });
+});
+
 describe('expectations', () => {
   const cases: [string, unknown][] = [
     ['', { kind: 'none' }],
@@ -232,6 +262,81 @@ describe('errors name file:line:col', () => {
       't.pst:1:14: the source and the destination of a delivery must both be IPv4 or both IPv6',
     ],
     ['deliver(tcp, 127.0.0.1:0 -> 127.0.0.1:2)', 't.pst:1:14: the source port of a delivery cannot be 0'],
+    // R80 deliver: the probe sends from its source, so it must be one unicast address; the
+    // destination must name one receiver (a directed broadcast depends on the addresses added).
+    [
+      'deliver(tcp, 0.0.0.0:50000 -> 127.0.0.1:5000)',
+      't.pst:1:14: the source of a delivery cannot be a wildcard address (0.0.0.0): the probe sends from one unicast address',
+    ],
+    [
+      'deliver(udp, [::]:50000 -> [::1]:6000)',
+      't.pst:1:14: the source of a delivery cannot be a wildcard address (::): the probe sends from one unicast address',
+    ],
+    [
+      'deliver(udp, [::FFFF:0.0.0.0]:50000 -> [::1]:6000)',
+      't.pst:1:14: the source of a delivery cannot be a wildcard address (::ffff:0.0.0.0): the probe sends from one unicast address',
+    ],
+    [
+      'deliver(udp, 224.0.0.1:50000 -> 127.0.0.1:6000)',
+      't.pst:1:14: the source of a delivery cannot be a multicast address (224.0.0.1): the probe sends from one unicast address',
+    ],
+    [
+      'deliver(udp, [ff02::1]:50000 -> [::1]:6000)',
+      't.pst:1:14: the source of a delivery cannot be a multicast address (ff02::1): the probe sends from one unicast address',
+    ],
+    [
+      'deliver(udp, [::ffff:239.1.2.3]:50000 -> [::1]:6000)',
+      't.pst:1:14: the source of a delivery cannot be a multicast address (::ffff:239.1.2.3): the probe sends from one unicast address',
+    ],
+    [
+      'deliver(udp, 255.255.255.255:50000 -> 127.0.0.1:6000)',
+      't.pst:1:14: the source of a delivery cannot be the limited broadcast address (255.255.255.255): the probe sends from one unicast address',
+    ],
+    [
+      'deliver(udp, 127.0.0.1:50000 -> 255.255.255.255:6000)',
+      't.pst:1:33: the destination of a delivery cannot be the limited broadcast address (255.255.255.255): the probe needs one unicast receiver address',
+    ],
+    [
+      'deliver(tcp, 127.0.0.1:50000 -> 0.0.0.0:5000)',
+      't.pst:1:33: the destination of a delivery cannot be a wildcard address (0.0.0.0): the probe needs one unicast receiver address',
+    ],
+    [
+      'deliver(udp, 127.0.0.1:50000 -> 239.1.2.3:6000)',
+      't.pst:1:33: the destination of a delivery cannot be a multicast address (239.1.2.3): the probe needs one unicast receiver address',
+    ],
+    [
+      'deliver(udp, [::1]:50000 -> [ff02::1]:6000)',
+      't.pst:1:29: the destination of a delivery cannot be a multicast address (ff02::1): the probe needs one unicast receiver address',
+    ],
+    // R94 disconnect (connect(AF_UNSPEC)) is modelled for UDP only; accept() children are TCP.
+    [
+      'c = socket(tcp4)\ndisconnect(c)',
+      't.pst:2:12: disconnect is modelled for UDP sockets only: c is a tcp4 socket (created at line 1)',
+    ],
+    [
+      's = socket(tcp6)\na = accept(s)\ndisconnect(a) = 0',
+      't.pst:3:12: disconnect is modelled for UDP sockets only: a is a tcp6 socket (created at line 2)',
+    ],
+    [
+      'c = socket(tcp4)\nrepeat 2 {\n  disconnect(c)\n}',
+      't.pst:3:14: disconnect is modelled for UDP sockets only: c is a tcp4 socket (created at line 1)',
+    ],
+    [
+      'c = socket(udp4)\nclose(c)\nc = socket(tcp4)\ndisconnect(c)',
+      't.pst:4:12: disconnect is modelled for UDP sockets only: c is a tcp4 socket (created at line 3)',
+    ],
+    // A broken creation line gives the name no kind: only that line's error, none for disconnect.
+    [
+      'c = socket(tcp4)\nclose(c)\nc = socket(udp9)\ndisconnect(c)',
+      "t.pst:3:12: unknown socket kind 'udp9' (known: tcp4, tcp6, udp4, udp6)",
+    ],
+    // A call name without parentheses: what is missing, not "unknown statement".
+    ['deliver', "t.pst:1:8: expected '(' after deliver, found the end of the line"],
+    ['  sendto', "t.pst:1:9: expected '(' after sendto, found the end of the line"],
+    ['c = socket(tcp4)\nconnect c, 127.0.0.1:80', "t.pst:2:9: expected '(' after connect, found 'c'"],
+    ['c = socket(udp4)\ndisconnect c', "t.pst:2:12: expected '(' after disconnect, found 'c'"],
+    ['bind', "t.pst:1:5: expected '(' after bind, found the end of the line"],
+    ['accept', 't.pst:1:1: accept() must name its socket, like `c1 = accept(srv)`'],
     [
       'deliver(tcp, 127.0.0.1:1 -> 127.0.0.1:2) = srv',
       't.pst:1:44: unknown socket srv: create it first with `srv = socket(tcp4)`',

@@ -6,7 +6,7 @@
  * the next slot (round-robin: 1.0), and whether a flow sent again reaches the same member.
  */
 import { measureSpread } from '../../kernel/reuseport-spread.js';
-import type { SpreadReport } from '../../run/spread-stats.js';
+import { MIN_FLOWS_PER_MEMBER, MIN_MEMBERS, type SpreadReport } from '../../run/spread-stats.js';
 import { type Command, intOption, parseCommandArgs, requireKernel } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -21,11 +21,12 @@ loopback, and counts which member got each. Then it sends the first 1000 flows a
 Reports the counts per member, Pearson's chi-square against a uniform spread (with its p-value
 and the 95 % critical value), the alternation rate (how often the next flow went to the next
 slot: round-robin gives 1.0, a hash about 1/N), and the share of re-sent flows that reached the
-same member (spec R81: the kernel picks by a keyed hash of the 4-tuple).
+same member (spec R81: the kernel picks by a keyed hash of the 4-tuple). With fewer than 5
+flows per member it reports the counts and "too few flows to tell" instead of a verdict.
 
 options:
   --proto tcp|udp  what the group is made of (default: tcp)
-  --members N      group size, 1..64 (default: 4)
+  --members N      group size, 2..64 (default: 4)
   --flows F        flows to send, 1..1000000 (default: 10000)
   --json           one JSON document on stdout
   -h, --help       this text
@@ -50,9 +51,15 @@ function text(r: SpreadReport, out: Output): string[] {
       `  member ${i} (slot ${i}): ${String(c).padStart(7)}  (${Number(dev) >= 0 ? '+' : ''}${dev} %)`,
     );
   });
+  if (r.tooFewFlows) {
+    lines.push(
+      `verdict: ${p('bold', r.verdict)} (${r.flows} flows for ${r.members} members; at least ${MIN_FLOWS_PER_MEMBER} per member, ${MIN_FLOWS_PER_MEMBER * r.members}, are needed for the chi-square test and the alternation rate)`,
+    );
+    return lines;
+  }
   const even = r.chiSquare <= r.critical;
   lines.push(
-    `chi-square ${r.chiSquare.toFixed(2)} (df ${r.members - 1}, p = ${r.pValue.toFixed(3)}, 95 % critical ${r.critical.toFixed(2)}): ${even ? p('green', 'consistent with a uniform spread') : p('red', 'not uniform at the 5 % level')}`,
+    `chi-square ${r.chiSquare.toFixed(2)} (df ${r.df}, p = ${r.pValue.toFixed(3)}, 95 % critical ${r.critical.toFixed(2)}): ${even ? p('green', 'consistent with a uniform spread') : p('red', 'not uniform at the 5 % level')}`,
     `alternation rate ${r.alternationRate.toFixed(3)} (round-robin: 1.000; a hash: about ${(1 / r.members).toFixed(3)})`,
     `same member when a flow is sent again: ${(r.stablePerFlow * 100).toFixed(1)} %`,
     r.roundRobin
@@ -86,7 +93,11 @@ export const spreadCommand: Command = {
       throw usageError(
         `--proto must be 'tcp' or 'udp', got '${String(proto)}'. See 'portspace spread --help'.`,
       );
-    const members = intOption('spread', 'members', values.members, 1) ?? 4;
+    const members = intOption('spread', 'members', values.members) ?? 4;
+    if (members < MIN_MEMBERS)
+      throw usageError(
+        `--members must be at least ${MIN_MEMBERS}, got ${members}: a group of one has nobody to spread over, so there is nothing to measure. See 'portspace spread --help'.`,
+      );
     const flows = intOption('spread', 'flows', values.flows, 1) ?? 10_000;
     if (members > 64)
       throw usageError(`--members must be at most 64, got ${members}. See 'portspace spread --help'.`);
