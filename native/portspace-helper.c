@@ -1584,8 +1584,7 @@ static void reply_member(const struct sock *s) {
  * take the probe's connection out of it again (accept; connections queued before it are stashed
  * for the script's own accept()). Probe and child close with SO_LINGER {1,0}: no TIME_WAIT.
  */
-static void deliver_tcp(int p, const struct sockaddr_storage *from, const struct sockaddr_storage *to,
-                        socklen_t tlen, long ms) {
+static void deliver_tcp(int p, const struct sockaddr_storage *to, socklen_t tlen, long ms) {
   static struct sock *ls[MAX_PROBE_LISTENERS];
   static long before[MAX_PROBE_LISTENERS];
   int n = 0;
@@ -1610,6 +1609,11 @@ static void deliver_tcp(int p, const struct sockaddr_storage *from, const struct
     else if (getsockopt(p, SOL_SOCKET, SO_ERROR, &e, &l) != 0) e = errno;
   }
   if (e) { reply_errno(e); return; }
+  /* The probe knows its own connection by its real local address (a FROM of 0.0.0.0 becomes a */
+  /* concrete source at connect), never by FROM: another client's connection is stashed.       */
+  struct sockaddr_storage self;
+  socklen_t selflen = sizeof self;
+  if (getsockname(p, (struct sockaddr *)&self, &selflen) != 0) { reply_errno(errno); return; }
   /* The server side queues the connection when the handshake's last ACK arrives: wait for it. */
   for (int round = 0; round < 1000 && now_ms() <= deadline; round++) {
     for (int k = 0; k < n; k++) {
@@ -1622,7 +1626,7 @@ static void deliver_tcp(int p, const struct sockaddr_storage *from, const struct
         socklen_t pl = sizeof st->peer;
         st->fd = accept4(ls[k]->fd, (struct sockaddr *)&st->peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (st->fd < 0) { free(st); break; }
-        if (same_endpoint(&st->peer, from)) {
+        if (same_endpoint(&st->peer, &self)) {
           struct linger lg = {.l_onoff = 1, .l_linger = 0};
           setsockopt(st->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
           close(st->fd);
@@ -1641,8 +1645,8 @@ static void deliver_tcp(int p, const struct sockaddr_storage *from, const struct
 
 /*
  * UDP delivery: the probe is connected to the destination, so a port-unreachable answer shows up
- * as its socket error; otherwise every datagram socket is read until one holds the probe's
- * payload (other datagrams are dropped: scripts never read them).
+ * as its socket error; otherwise every datagram socket with a datagram queued is read until one
+ * holds the probe's payload (other datagrams are dropped: scripts never read them).
  */
 static void deliver_udp(int p, const struct sockaddr_storage *to, socklen_t tlen, long ms) {
   static unsigned nonce;
@@ -1658,6 +1662,10 @@ static void deliver_udp(int p, const struct sockaddr_storage *to, socklen_t tlen
       for (struct sock *s = buckets[i]; s; s = s->next) {
         if (s->fd < 0 || s->type != SOCK_DGRAM) continue;
         for (int guard = 0; guard < 10000; guard++) {
+          /* Read only a queued datagram: recv() on an empty queue would take (and so lose) a */
+          /* connected socket's pending ICMP error, which its next send must report (R94).    */
+          int queued = 0;
+          if (ioctl(s->fd, FIONREAD, &queued) != 0 || queued <= 0) break;
           ssize_t r = recv(s->fd, buf, sizeof buf, MSG_DONTWAIT);
           if (r < 0) break;
           if (r == plen && memcmp(buf, payload, (size_t)plen) == 0) { reply_member(s); return; }
@@ -1702,7 +1710,7 @@ static void op_deliver(char **tok, int nt) {
     return;
   }
   if (udp) deliver_udp(p, &ts, tlen, ms);
-  else deliver_tcp(p, &fs, &ts, tlen, ms);
+  else deliver_tcp(p, &ts, tlen, ms);
   close(p);
 }
 
