@@ -9,6 +9,8 @@
  * none. connect(AF_UNSPEC) forgets the peer, and gives back what bind() did not fix: a port the
  * kernel chose, and an address bind() did not name (measured).
  *
+ * A wildcard destination (0.0.0.0, [::]) means this host, as for TCP (wildcard-destination.ts).
+ *
  * A connected socket that sends to its peer's closed local port gets ECONNREFUSED from its next
  * send (the ICMP error, reported once; measured on this kernel).
  */
@@ -20,6 +22,7 @@ import { type Failure, fail } from './result.js';
 import type { Picker } from './tcp-bind.js';
 import { sourceFor } from './tcp-connect.js';
 import { releaseUdpPort, udpAutobind, wildcardOf } from './udp-bind.js';
+import { wildcardDestination } from './wildcard-destination.js';
 
 interface Route {
   /** Source and destination as the socket's family writes them (v4-mapped on IPv6 sockets). */
@@ -72,7 +75,15 @@ function unsetAddr(a: Addr): boolean {
   return a.wildcard || (a.mapped && a.v4 === 0);
 }
 
-export function connectUdp(core: Core, s: Socket, dest: Addr, dport: number, pick?: Picker): Failure | null {
+export function connectUdp(
+  core: Core,
+  s: Socket,
+  target: Addr,
+  dport: number,
+  pick?: Picker,
+): Failure | null {
+  // A wildcard destination means this host (measured, as for TCP).
+  const dest = wildcardDestination(s, target);
   const f = autobindIfNeeded(core, s, pick) ?? familyCheck(s, dest, 'connect');
   if (f) return f;
   const r = route(core, s, dest);
@@ -103,7 +114,8 @@ export function disconnectUdp(core: Core, s: Socket): void {
   }
 }
 
-export function sendtoUdp(core: Core, s: Socket, dest: Addr, dport: number, pick?: Picker): Failure | null {
+export function sendtoUdp(core: Core, s: Socket, target: Addr, dport: number, pick?: Picker): Failure | null {
+  const dest = wildcardDestination(s, target);
   const f = autobindIfNeeded(core, s, pick) ?? familyCheck(s, dest, 'sendto');
   if (f) return f;
   if (dport === 0) return fail('EINVAL', 'R94', 'a datagram cannot be sent to port 0');
