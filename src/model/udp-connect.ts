@@ -48,8 +48,14 @@ function familyCheck(s: Socket, dest: Addr, op: 'connect' | 'sendto'): Failure |
       ? fail('EAFNOSUPPORT', 'R94', 'an IPV6_V6ONLY socket cannot connect to an IPv4 address')
       : fail('ENETUNREACH', 'R94', 'an IPV6_V6ONLY socket cannot reach an IPv4 address');
   }
-  // A source address on the IPv4 path (v4-mapped, bound or taken by connect) cannot reach a
-  // native IPv6 address (measured: EAFNOSUPPORT for connect and sendto alike).
+  return null;
+}
+
+/**
+ * A source address on the IPv4 path (v4-mapped, bound or taken by connect) cannot reach a native
+ * IPv6 address (measured: EAFNOSUPPORT for connect and sendto alike; sendto checks port 0 first).
+ */
+function mappedSourceCheck(s: Socket, dest: Addr): Failure | null {
   if (s.family === 6 && s.laddr.mapped && dest.family === 6 && !dest.mapped)
     return fail(
       'EAFNOSUPPORT',
@@ -84,7 +90,7 @@ export function connectUdp(
 ): Failure | null {
   // A wildcard destination means this host (measured, as for TCP).
   const dest = wildcardDestination(s, target);
-  const f = autobindIfNeeded(core, s, pick) ?? familyCheck(s, dest, 'connect');
+  const f = autobindIfNeeded(core, s, pick) ?? familyCheck(s, dest, 'connect') ?? mappedSourceCheck(s, dest);
   if (f) return f;
   const r = route(core, s, dest);
   if ('ok' in r) return r;
@@ -118,7 +124,10 @@ export function sendtoUdp(core: Core, s: Socket, target: Addr, dport: number, pi
   const dest = wildcardDestination(s, target);
   const f = autobindIfNeeded(core, s, pick) ?? familyCheck(s, dest, 'sendto');
   if (f) return f;
+  // Port 0 is refused before the v4-mapped source meets an IPv6 destination (measured).
   if (dport === 0) return fail('EINVAL', 'R94', 'a datagram cannot be sent to port 0');
+  const m = mappedSourceCheck(s, dest);
+  if (m) return m;
   const r = route(core, s, dest);
   if ('ok' in r) return r;
   if (core.udp.pendingRefused.delete(s))
