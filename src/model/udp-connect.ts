@@ -16,7 +16,7 @@
  */
 import { type Addr, mapToV6, unmap } from './addr.js';
 import type { Core } from './core.js';
-import { findReceiver } from './delivery.js';
+import { findReceiver, noteUdpReceived } from './delivery.js';
 import type { Socket } from './entities.js';
 import { type Failure, fail } from './result.js';
 import type { Picker } from './tcp-bind.js';
@@ -136,6 +136,8 @@ export function sendtoUdp(core: Core, s: Socket, target: Addr, dport: number, pi
   const from = unsetAddr(s.laddr) ? r.src : s.laddr;
   const toPeer = s.raddr !== null && s.raddr.key === r.dest.key && s.rport === dport;
   const flow = { proto: 'udp', saddr: from, sport: s.lport, daddr: r.dest, dport } as const;
-  if (toPeer && !findReceiver(core, flow)) core.udp.pendingRefused.add(s);
+  const d = findReceiver(core, flow);
+  if (d) noteUdpReceived(core, d.chosen);
+  else if (toPeer) core.udp.pendingRefused.add(s);
   return null;
 }
