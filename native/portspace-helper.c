@@ -28,7 +28,8 @@
  *                                  a probe bound to FADDR:FPORT sends one connection (tcp) or
  *                                  datagram (udp) to TADDR:TPORT -> {"ok":true,"member":NAME},
  *                                  the named socket that got it; ECONNREFUSED when none did.
- *                                  The probe leaves nothing behind (see op_deliver).
+ *                                  The probe leaves nothing behind (see op_deliver) but a
+ *                                  connected UDP receiver's CPU (see pin_to_one_cpu).
  *   sleep MS
  *   ping | stats | quit
  * Failures of the kernel: {"ok":false,"errno":"EADDRINUSE"}. An unknown socket name is EBADF,
@@ -1584,8 +1585,7 @@ static void reply_member(const struct sock *s) {
  * take the probe's connection out of it again (accept; connections queued before it are stashed
  * for the script's own accept()). Probe and child close with SO_LINGER {1,0}: no TIME_WAIT.
  */
-static void deliver_tcp(int p, const struct sockaddr_storage *from, const struct sockaddr_storage *to,
-                        socklen_t tlen, long ms) {
+static void deliver_tcp(int p, const struct sockaddr_storage *to, socklen_t tlen, long ms) {
   static struct sock *ls[MAX_PROBE_LISTENERS];
   static long before[MAX_PROBE_LISTENERS];
   int n = 0;
@@ -1610,6 +1610,11 @@ static void deliver_tcp(int p, const struct sockaddr_storage *from, const struct
     else if (getsockopt(p, SOL_SOCKET, SO_ERROR, &e, &l) != 0) e = errno;
   }
   if (e) { reply_errno(e); return; }
+  /* The probe knows its own connection by its real local address (a FROM of 0.0.0.0 becomes a */
+  /* concrete source at connect), never by FROM: another client's connection is stashed.       */
+  struct sockaddr_storage self;
+  socklen_t selflen = sizeof self;
+  if (getsockname(p, (struct sockaddr *)&self, &selflen) != 0) { reply_errno(errno); return; }
   /* The server side queues the connection when the handshake's last ACK arrives: wait for it. */
   for (int round = 0; round < 1000 && now_ms() <= deadline; round++) {
     for (int k = 0; k < n; k++) {
@@ -1622,7 +1627,7 @@ static void deliver_tcp(int p, const struct sockaddr_storage *from, const struct
         socklen_t pl = sizeof st->peer;
         st->fd = accept4(ls[k]->fd, (struct sockaddr *)&st->peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (st->fd < 0) { free(st); break; }
-        if (same_endpoint(&st->peer, from)) {
+        if (same_endpoint(&st->peer, &self)) {
           struct linger lg = {.l_onoff = 1, .l_linger = 0};
           setsockopt(st->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
           close(st->fd);
@@ -1641,8 +1646,8 @@ static void deliver_tcp(int p, const struct sockaddr_storage *from, const struct
 
 /*
  * UDP delivery: the probe is connected to the destination, so a port-unreachable answer shows up
- * as its socket error; otherwise every datagram socket is read until one holds the probe's
- * payload (other datagrams are dropped: scripts never read them).
+ * as its socket error; otherwise every datagram socket with a datagram queued is read until one
+ * holds the probe's payload (other datagrams are dropped: scripts never read them).
  */
 static void deliver_udp(int p, const struct sockaddr_storage *to, socklen_t tlen, long ms) {
   static unsigned nonce;
@@ -1658,6 +1663,10 @@ static void deliver_udp(int p, const struct sockaddr_storage *to, socklen_t tlen
       for (struct sock *s = buckets[i]; s; s = s->next) {
         if (s->fd < 0 || s->type != SOCK_DGRAM) continue;
         for (int guard = 0; guard < 10000; guard++) {
+          /* Read only a queued datagram: recv() on an empty queue would take (and so lose) a */
+          /* connected socket's pending ICMP error, which its next send must report (R94).    */
+          int queued = 0;
+          if (ioctl(s->fd, FIONREAD, &queued) != 0 || queued <= 0) break;
           ssize_t r = recv(s->fd, buf, sizeof buf, MSG_DONTWAIT);
           if (r < 0) break;
           if (r == plen && memcmp(buf, payload, (size_t)plen) == 0) { reply_member(s); return; }
@@ -1702,7 +1711,7 @@ static void op_deliver(char **tok, int nt) {
     return;
   }
   if (udp) deliver_udp(p, &ts, tlen, ms);
-  else deliver_tcp(p, &fs, &ts, tlen, ms);
+  else deliver_tcp(p, &ts, tlen, ms);
   close(p);
 }
 
@@ -1865,6 +1874,22 @@ static int handle(char *line) {
   return 0;
 }
 
+/*
+ * Run on the one CPU we started on. A connected UDP socket remembers the CPU its last datagram
+ * arrived on and ranks one point higher for datagrams processed on that CPU (R80; measured: a
+ * socket that received while connected beats later-bound SO_REUSEADDR sockets after disconnect
+ * only on the same CPU). Loopback datagrams are processed on the sender's CPU, so one CPU makes
+ * that point deterministic, which the model assumes. Best effort: a failure leaves it unpinned.
+ */
+static void pin_to_one_cpu(void) {
+  int cpu = sched_getcpu();
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  sched_setaffinity(0, sizeof set, &set);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   close_from(3); /* fds a launcher leaked to us must not reach the workers, `ip` or the remote */
@@ -1873,6 +1898,7 @@ int main(void) {
   if (getppid() == 1) return 1;
   find_ip();
   raise_nofile();
+  pin_to_one_cpu();
   if (unshare(CLONE_NEWNET) != 0) {
     int e = errno;
     reply_errno_detail(e, "unshare(CLONE_NEWNET) failed: run as root (CAP_SYS_ADMIN) on Linux");

@@ -10,7 +10,8 @@
  * the model names the one receiver (the most recently hashed, or connected; see udp-ports.ts).
  *
  * UDP groups with a connected member fall back to plain ranking (R82, source only): the eligible
- * set is then every equally ranked socket.
+ * set is then every equally ranked socket. A UDP socket that received a datagram while connected
+ * ranks one point higher from then on (the kernel's receiving-CPU point; see udp-ports.ts).
  */
 import { type Addr, unmap } from './addr.js';
 import type { Core } from './core.js';
@@ -29,7 +30,7 @@ export interface Delivery {
 }
 
 /** How well `s` matches the destination; -1 = it cannot receive. */
-function rank(s: Socket, v4: boolean, daddr: Addr, saddr: Addr, sport: number): number {
+function rank(core: Core, s: Socket, v4: boolean, daddr: Addr, saddr: Addr, sport: number): number {
   let score: number;
   if (v4) {
     const d = unmap(daddr).v4;
@@ -40,7 +41,10 @@ function rank(s: Socket, v4: boolean, daddr: Addr, saddr: Addr, sport: number): 
   } else if (s.family === 6 && !s.laddr.mapped) {
     score = s.laddr.wildcard ? 1 : s.laddr.key === daddr.key ? 5 : -1;
   } else score = -1;
-  if (score < 0 || s.proto !== 'udp' || !s.raddr) return score;
+  if (score < 0 || s.proto !== 'udp') return score;
+  // The CPU point: a socket that received while connected ranks one higher (udp-ports.ts).
+  if (core.udp.receivedConnected.has(s)) score += 1;
+  if (!s.raddr) return score;
   // A connected UDP socket receives only from its peer, and then it is the best match.
   return s.raddr.key === saddr.key && s.rport === sport ? score + 8 : -1;
 }
@@ -68,7 +72,7 @@ export function findReceiver(core: Core, flow: Flow): Delivery | null {
   let best = -1;
   let tied: Socket[] = [];
   for (const s of candidates) {
-    const r = rank(s, v4, daddr, saddr, sport);
+    const r = rank(core, s, v4, daddr, saddr, sport);
     if (r > best) {
       best = r;
       tied = [s];
@@ -96,6 +100,11 @@ export function findReceiver(core: Core, flow: Flow): Delivery | null {
   const eligible = [...loose];
   for (const g of groups) for (const m of g.members) if (!eligible.includes(m)) eligible.push(m);
   return { chosen, eligible, epoch };
+}
+
+/** A datagram reached `s`: a connected socket now holds the CPU point (udp-ports.ts, R80). */
+export function noteUdpReceived(core: Core, s: Socket): void {
+  if (s.proto === 'udp' && s.raddr) core.udp.receivedConnected.add(s);
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import { type Addr, parseAddr, parseCidr } from './addr.js';
 import { Core } from './core.js';
-import { findReceiver, probeBlocked } from './delivery.js';
+import { findReceiver, noteUdpReceived, probeBlocked } from './delivery.js';
 import { describeOwner, type Socket, type SockId } from './entities.js';
 import { type HostEntropy, seededHost } from './entropy.js';
 import { checkInvariants } from './invariants.js';
@@ -312,9 +312,9 @@ export class Netns {
 
   /**
    * Sends one TCP connection (SYN) or UDP datagram from `from` (a local address and a port no
-   * socket holds) to `to`, and says which socket receives it (R80-R82). Nothing changes: the
-   * probe leaves no trace (the kernel backend accepts and resets it). `follow` names the member
-   * the kernel picked; it must be eligible.
+   * socket holds) to `to`, and says which socket receives it (R80-R82). The probe leaves no
+   * trace (the kernel backend accepts and resets it); a connected UDP receiver gains the CPU point
+   * (delivery.ts). `follow` names the member the kernel picked; it must be eligible.
    */
   deliver(
     proto: 'tcp' | 'udp',
@@ -349,6 +349,8 @@ export class Netns {
         );
       sock = opts.follow;
     }
+    const receiver = this.core.socket(sock);
+    if (receiver) noteUdpReceived(this.core, receiver);
     return { ok: true, sock, eligible, epoch: d.epoch };
   }
 

@@ -16,6 +16,7 @@ import { roundedRemaining, type ScanWindow } from './scan-order.js';
 import { chooseOneInto, type Found, type Phase, type PortJudge, type Skip, type Taken } from './search.js';
 import { ownerRef } from './tcp-bind.js';
 import { isConnectShareable, type TupleSlot } from './tcp-ports.js';
+import { wildcardDestination } from './wildcard-destination.js';
 
 /** R62 twRecyclable: may this TIME_WAIT entry give its 4-tuple to a new connection now? */
 export function twRecyclable(core: Core, e: TimeWait, mode: 'AUTOSELECT' | 'BOUND'): boolean {
@@ -229,14 +230,8 @@ function planConnectWith(
   if (s.state !== 'CLOSE' || s.raddr || s.wasReset)
     return fail('EISCONN', 'R10', 'the socket is listening or already connected');
   if (dport === 0) return fail('ECONNREFUSED', 'R10', 'nothing listens on port 0');
-  // Connecting to the wildcard means this host. IPv4 (and ::ffff:0.0.0.0): the socket's own
-  // address, else 127.0.0.1. IPv6 "::": ::1, or ::ffff:127.0.0.1 for a socket bound to a
-  // v4-mapped address.
-  let dest = target;
-  const ownV4 = s.laddr.v4 > 0 ? unmap(s.laddr) : LOOP4;
-  if (dest.family === 4 && dest.wildcard) dest = ownV4;
-  else if (dest.mapped && dest.v4 === 0) dest = mapToV6(ownV4);
-  else if (dest.wildcard) dest = s.laddr.mapped ? mapToV6(LOOP4) : LOOP6;
+  // Connecting to the wildcard means this host.
+  const dest = wildcardDestination(s, target);
   const v4path = s.family === 4 || dest.mapped;
   if (s.family === 6 && dest.mapped && s.v6only)
     return fail('ENETUNREACH', 'R10', 'an IPV6_V6ONLY socket cannot reach an IPv4 address');

@@ -9,17 +9,20 @@
  * none. connect(AF_UNSPEC) forgets the peer, and gives back what bind() did not fix: a port the
  * kernel chose, and an address bind() did not name (measured).
  *
+ * A wildcard destination (0.0.0.0, [::]) means this host, as for TCP (wildcard-destination.ts).
+ *
  * A connected socket that sends to its peer's closed local port gets ECONNREFUSED from its next
  * send (the ICMP error, reported once; measured on this kernel).
  */
 import { type Addr, mapToV6, unmap } from './addr.js';
 import type { Core } from './core.js';
-import { findReceiver } from './delivery.js';
+import { findReceiver, noteUdpReceived } from './delivery.js';
 import type { Socket } from './entities.js';
 import { type Failure, fail } from './result.js';
 import type { Picker } from './tcp-bind.js';
 import { sourceFor } from './tcp-connect.js';
 import { releaseUdpPort, udpAutobind, wildcardOf } from './udp-bind.js';
+import { wildcardDestination } from './wildcard-destination.js';
 
 interface Route {
   /** Source and destination as the socket's family writes them (v4-mapped on IPv6 sockets). */
@@ -45,8 +48,14 @@ function familyCheck(s: Socket, dest: Addr, op: 'connect' | 'sendto'): Failure |
       ? fail('EAFNOSUPPORT', 'R94', 'an IPV6_V6ONLY socket cannot connect to an IPv4 address')
       : fail('ENETUNREACH', 'R94', 'an IPV6_V6ONLY socket cannot reach an IPv4 address');
   }
-  // A source address on the IPv4 path (v4-mapped, bound or taken by connect) cannot reach a
-  // native IPv6 address (measured: EAFNOSUPPORT for connect and sendto alike).
+  return null;
+}
+
+/**
+ * A source address on the IPv4 path (v4-mapped, bound or taken by connect) cannot reach a native
+ * IPv6 address (measured: EAFNOSUPPORT for connect and sendto alike; sendto checks port 0 first).
+ */
+function mappedSourceCheck(s: Socket, dest: Addr): Failure | null {
   if (s.family === 6 && s.laddr.mapped && dest.family === 6 && !dest.mapped)
     return fail(
       'EAFNOSUPPORT',
@@ -72,8 +81,16 @@ function unsetAddr(a: Addr): boolean {
   return a.wildcard || (a.mapped && a.v4 === 0);
 }
 
-export function connectUdp(core: Core, s: Socket, dest: Addr, dport: number, pick?: Picker): Failure | null {
-  const f = autobindIfNeeded(core, s, pick) ?? familyCheck(s, dest, 'connect');
+export function connectUdp(
+  core: Core,
+  s: Socket,
+  target: Addr,
+  dport: number,
+  pick?: Picker,
+): Failure | null {
+  // A wildcard destination means this host (measured, as for TCP).
+  const dest = wildcardDestination(s, target);
+  const f = autobindIfNeeded(core, s, pick) ?? familyCheck(s, dest, 'connect') ?? mappedSourceCheck(s, dest);
   if (f) return f;
   const r = route(core, s, dest);
   if ('ok' in r) return r;
@@ -103,10 +120,14 @@ export function disconnectUdp(core: Core, s: Socket): void {
   }
 }
 
-export function sendtoUdp(core: Core, s: Socket, dest: Addr, dport: number, pick?: Picker): Failure | null {
+export function sendtoUdp(core: Core, s: Socket, target: Addr, dport: number, pick?: Picker): Failure | null {
+  const dest = wildcardDestination(s, target);
   const f = autobindIfNeeded(core, s, pick) ?? familyCheck(s, dest, 'sendto');
   if (f) return f;
+  // Port 0 is refused before the v4-mapped source meets an IPv6 destination (measured).
   if (dport === 0) return fail('EINVAL', 'R94', 'a datagram cannot be sent to port 0');
+  const m = mappedSourceCheck(s, dest);
+  if (m) return m;
   const r = route(core, s, dest);
   if ('ok' in r) return r;
   if (core.udp.pendingRefused.delete(s))
@@ -115,6 +136,8 @@ export function sendtoUdp(core: Core, s: Socket, dest: Addr, dport: number, pick
   const from = unsetAddr(s.laddr) ? r.src : s.laddr;
   const toPeer = s.raddr !== null && s.raddr.key === r.dest.key && s.rport === dport;
   const flow = { proto: 'udp', saddr: from, sport: s.lport, daddr: r.dest, dport } as const;
-  if (toPeer && !findReceiver(core, flow)) core.udp.pendingRefused.add(s);
+  const d = findReceiver(core, flow);
+  if (d) noteUdpReceived(core, d.chosen);
+  else if (toPeer) core.udp.pendingRefused.add(s);
   return null;
 }

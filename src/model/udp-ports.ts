@@ -17,6 +17,14 @@ export class UdpPorts {
   private readonly connectedAt = new Map<Socket, number>();
   /** Connected sockets whose last datagram to their peer met a closed port (ICMP, R94). */
   readonly pendingRefused = new Set<Socket>();
+  /**
+   * Sockets that received a datagram while connected. The kernel then records the receiving CPU
+   * on the socket, for good (disconnect does not forget it), and ranks the socket one point
+   * higher for datagrams processed on that CPU (R80). The kernel backend runs on one CPU, so the
+   * point always counts (measured: after a disconnect such a socket beats SO_REUSEADDR sockets
+   * bound after it; a socket that only connected, or only sent, does not).
+   */
+  readonly receivedConnected = new Set<Socket>();
   private clock = 0;
 
   owners(port: number): readonly Socket[] {
@@ -63,6 +71,7 @@ export class UdpPorts {
     this.hashedAt.delete(s);
     this.connectedAt.delete(s);
     this.pendingRefused.delete(s);
+    this.receivedConnected.delete(s);
   }
 
   ports(): IterableIterator<number> {

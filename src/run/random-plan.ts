@@ -102,8 +102,18 @@ export type Action =
       readonly sport: number;
       readonly dest: number;
       readonly toDport: boolean;
+      /** For a delivery to a destination port (not a group): UDP rather than TCP. */
+      readonly udp: boolean;
     }
   | { readonly t: 'groupClose'; readonly g: number; readonly i: number }
+  /** n SO_REUSEADDR UDP sockets on one address and destination port: who receives (R80, R94). */
+  | {
+      readonly t: 'udpShare';
+      readonly v6: boolean;
+      readonly n: number;
+      readonly addr: number;
+      readonly dport: number;
+    }
   | {
       readonly t: 'repeat';
       readonly max: number;
@@ -298,12 +308,20 @@ const udpActions: fc.Arbitrary<Action>[] = [
     g: nat(5),
     src: nat(5),
     sport: nat(7),
-    dest: nat(3),
+    dest: nat(7),
     toDport: nat(4).map((n) => n === 0),
+    udp: fc.boolean(),
   }),
   fc.record({ t: fc.constant('groupClose' as const), g: nat(5), i: nat(3) }),
+  fc.record({
+    t: fc.constant('udpShare' as const),
+    v6: nat(3).map((n) => n === 0),
+    n: fc.integer({ min: 2, max: 3 }),
+    addr: nat(3),
+    dport: nat(3),
+  }),
 ];
-const udpWeights = [8, 4, 2, 3, 7, 2];
+const udpWeights = [8, 4, 2, 3, 7, 2, 3];
 
 const anyAction: fc.Arbitrary<Action> = fc.oneof(
   { weight: 100, arbitrary: action },

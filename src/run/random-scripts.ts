@@ -1,6 +1,7 @@
 /**
  * Random scripts for differential testing: a fast-check arbitrary of whole scripts over the
- * language: TCP, UDP (R90-R96) and deliveries to reuseport groups (R80-R82).
+ * language: TCP, UDP (R90-R96) and deliveries to reuseport groups (R80-R82), to listeners and to
+ * plain UDP sockets (SO_REUSEADDR twins, connected ones: R80, R94).
  *
  * A script is generated as a plan (range, destination ports, listeners, a list of abstract
  * actions that name sockets by index) and then materialised into statements, so every socket is
@@ -64,6 +65,19 @@ function bindAddr(kind: 'tcp4' | 'tcp6', i: number, plan: Plan): string {
   if (!plan.prefix4 && a.includes('10.0.0.1')) a = kind === 'tcp4' ? '127.0.0.1' : '::ffff:127.0.0.1';
   if (!plan.prefix6 && a === 'fd00::1') a = '::1';
   return a;
+}
+
+/**
+ * A loopback address that reaches a UDP socket bound to `bound` (see the header: datagrams go
+ * to loopback only): a wildcard picks by `k` (IPv4 address, or for [::] IPv6 or IPv4), a
+ * v4-mapped address is its IPv4 one, any other address falls back to the family's loopback.
+ */
+function udpDeliveryAddr(bound: string, kind: SocketKind, k: number): string {
+  if (bound === '0.0.0.0') return k % 2 === 0 ? '127.0.0.1' : '127.0.0.2';
+  if (bound === '::') return k % 2 === 0 ? '::1' : '127.0.0.1';
+  if (bound.startsWith('::ffff:127.')) return bound.slice(7);
+  if (bound.startsWith('127.') || bound === '::1') return bound;
+  return kind === 'udp6' ? '::1' : '127.0.0.1';
 }
 
 /** Loopback destinations for UDP (see the header). */
@@ -384,17 +398,48 @@ export function planToText(plan: Plan, title: string): string {
       }
       case 'deliver': {
         const g = groups.length === 0 ? undefined : groups[a.g % groups.length];
-        const v6 = g?.v6 === true && a.src % 3 === 0;
+        const plain = a.toDport || !g;
+        // Plain UDP (R80, R94): the port and an address of an open UDP socket bound to a known
+        // port, so the datagram has receivers to rank (SO_REUSEADDR twins, connected ones).
+        const bound = open.filter((o) => o.kind.startsWith('udp') && boundPort.has(o.name));
+        const target = plain && a.udp ? bound[a.dest % Math.max(1, bound.length)] : undefined;
+        let v6 = plain ? a.src === 5 : g.v6 && a.src % 3 === 0;
+        let to = v6 ? '::1' : (['127.0.0.1', '127.0.0.2'][(a.dest >> 2) % 2] ?? '127.0.0.1');
+        let port = plain ? (dports[a.dest % 4] ?? plan.dbase) : g.port;
+        if (target) {
+          to = udpDeliveryAddr(boundTo.get(target.name) ?? '', target.kind, a.dest >> 2);
+          v6 = to.includes(':');
+          port = boundPort.get(target.name) ?? port;
+        }
         const from = v6 ? '::1' : (['127.0.0.1', '127.0.0.2', '127.0.0.3'][a.src % 3] ?? '127.0.0.1');
-        const to = v6 ? '::1' : (['127.0.0.1', '127.0.0.2'][a.dest % 2] ?? '127.0.0.1');
-        const port = a.toDport || !g ? (dports[a.dest % 4] ?? plan.dbase) : g.port;
-        const proto = g?.proto ?? (a.dest % 2 === 0 ? 'tcp' : 'udp');
+        const proto = plain ? (a.udp ? 'udp' : 'tcp') : g.proto;
+        // Now and then a datagram from a destination port: the peer of sockets connected there
+        // (a connected socket that receives ranks higher from then on, R80).
+        const sport = proto === 'udp' && a.sport === 7 ? (dports[a.src % 4] ?? plan.dbase) : 50000 + a.sport;
         emit({
           op: 'deliver',
           proto,
-          from: { addr: from, port: 50000 + a.sport },
+          from: { addr: from, port: sport },
           to: { addr: to, port },
         });
+        break;
+      }
+      case 'udpShare': {
+        // Plain (not SO_REUSEPORT) sharing: later connect/sendto/disconnect/deliver actions
+        // pick these sockets like any other UDP socket.
+        const kind: SocketKind = a.v6 ? 'udp6' : 'udp4';
+        const addrs = a.v6
+          ? ['::1', '::', '::ffff:127.0.0.1', '::']
+          : ['127.0.0.1', '0.0.0.0', '127.0.0.2', '0.0.0.0'];
+        const addr = addrs[a.addr % addrs.length] ?? '0.0.0.0';
+        const port = dports[a.dport % 4] ?? plan.dbase;
+        for (let i = 0; i < a.n; i++) {
+          const name = fresh('u');
+          emit({ op: 'socket', name, kind });
+          open.push({ name, kind });
+          emit({ op: 'setsockopt', sock: name, opt: 'SO_REUSEADDR', value: 1 });
+          emit({ op: 'bind', sock: name, addr, port });
+        }
         break;
       }
       case 'groupClose': {

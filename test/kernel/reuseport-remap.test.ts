@@ -4,7 +4,8 @@
  * group of n moves a flow from slot k only to slot floor(k(n-1)/n) or floor((k+1)(n-1)/n) (the
  * scale is monotone); removing a MIDDLE member behaves as if the last member had moved into its
  * slot (exp_reuseport › index = scale(hash, n); › closing a MIDDLE listener). Also checks the
- * probe itself: a queued connection survives a TCP delivery to its listener.
+ * probe itself: a queued connection survives a TCP delivery to its listener, and a probe from a
+ * wildcard source never leaves its own connection queued.
  * Skips with the printed reason where kernel runs are impossible.
  */
 import assert from 'node:assert/strict';
@@ -110,6 +111,31 @@ test('R80 the TCP delivery probe leaves a queued connection in place for accept(
     const a = await k.exec({ op: 'accept', sock: 'm0', name: 'a' });
     assert.deepEqual(a, { ok: true, peer: { addr: '127.0.0.1', port: 41000 } });
     assert.deepEqual(await k.exec({ op: 'accept', sock: 'm0', name: 'b' }), { ok: false, errno: 'EAGAIN' });
+  } finally {
+    await k.close();
+  }
+});
+
+test('R80 the TCP delivery probe knows its connection by its real source, not a wildcard FROM', {
+  timeout: 30_000,
+}, async (t) => {
+  if (!availability.ok) {
+    t.skip(availability.reason);
+    return;
+  }
+  const k = await KernelBackend.start();
+  try {
+    await group(k, 'tcp', 1);
+    // From 0.0.0.0 the probe's connection comes from 127.0.0.1: it must be taken back, not left
+    // queued for the script's next accept() (the protocol still accepts such a FROM).
+    const d = await k.exec({
+      op: 'deliver',
+      proto: 'tcp',
+      from: { addr: '0.0.0.0', port: 42001 },
+      to: { addr: '127.0.0.1', port: 5000 },
+    });
+    assert.deepEqual(d, { ok: true, member: 'm0' });
+    assert.deepEqual(await k.exec({ op: 'accept', sock: 'm0', name: 'a' }), { ok: false, errno: 'EAGAIN' });
   } finally {
     await k.close();
   }
