@@ -230,20 +230,28 @@ export function planToText(plan: Plan, title: string): string {
   /** Reuseport groups on the group ports: their members (in join order) and where they listen. */
   const groups: { proto: 'tcp' | 'udp'; v6: boolean; port: number; addr: string; members: string[] }[] = [];
   const fam = (k: SocketKind): 'tcp4' | 'tcp6' => (k === 'tcp6' || k === 'udp6' ? 'tcp6' : 'tcp4');
+  /** A client or UDP action's start: socket(), its options, and the bind it asks for. */
+  const openSocket = (
+    prefix: string,
+    a: Extract<Plan['actions'][number], { t: 'client' | 'udp' }>,
+  ): string => {
+    const name = fresh(prefix);
+    emit({ op: 'socket', name, kind: a.kind });
+    open.push({ name, kind: a.kind });
+    for (const o of a.opts) emit({ op: 'setsockopt', sock: name, opt: o.opt, value: optValue(o) });
+    if (a.bind)
+      emit({
+        op: 'bind',
+        sock: name,
+        addr: bindAddr(fam(a.kind), a.bind.addr, plan),
+        port: portOf(a.bind.port),
+      });
+    return name;
+  };
   for (const a of plan.actions) {
     switch (a.t) {
       case 'client': {
-        const name = fresh('s');
-        emit({ op: 'socket', name, kind: a.kind });
-        open.push({ name, kind: a.kind });
-        for (const o of a.opts) emit({ op: 'setsockopt', sock: name, opt: o.opt, value: optValue(o) });
-        if (a.bind)
-          emit({
-            op: 'bind',
-            sock: name,
-            addr: bindAddr(a.kind, a.bind.addr, plan),
-            port: portOf(a.bind.port),
-          });
+        const name = openSocket('s', a);
         if (a.next === 'connect') {
           const other = a.kind === 'tcp4' ? 'tcp6' : 'tcp4';
           const addr = destAddr(a.crossFamily ? other : a.kind, a.dest, plan);
@@ -336,17 +344,7 @@ export function planToText(plan: Plan, title: string): string {
         break;
       }
       case 'udp': {
-        const name = fresh('u');
-        emit({ op: 'socket', name, kind: a.kind });
-        open.push({ name, kind: a.kind });
-        for (const o of a.opts) emit({ op: 'setsockopt', sock: name, opt: o.opt, value: optValue(o) });
-        if (a.bind)
-          emit({
-            op: 'bind',
-            sock: name,
-            addr: bindAddr(fam(a.kind), a.bind.addr, plan),
-            port: portOf(a.bind.port),
-          });
+        const name = openSocket('u', a);
         const addr = udpDest(a.kind, a.dest);
         const port = dports[a.dport % 4] ?? plan.dbase;
         if (a.next !== 'none') emit({ op: a.next, sock: name, addr, port });
