@@ -1236,6 +1236,17 @@ static struct sock *need_sock(const char *name) {
   return s;
 }
 
+/*
+ * A socket call's "ADDR PORT" argument as a sockaddr. Replies with a fault (and returns 0) when
+ * either part cannot be read, so callers just return.
+ */
+static int parse_target(const char *addr, const char *port_s, struct sockaddr_storage *ss, socklen_t *len) {
+  long port;
+  if (!parse_long(port_s, 0, 65535, &port)) { reply_fault("bad port %s", port_s); return 0; }
+  if (!parse_sockaddr(addr, port, ss, len)) { reply_fault("bad address %s", addr); return 0; }
+  return 1;
+}
+
 static void op_sysctl(const char *name, const char *value) {
   /* Only net.* is namespaced; anything else would reach the host, so it is refused. */
   if (strncmp(name, "net.", 4) != 0) { reply_fault("sysctl %s: only net.* sysctls are per netns", name); return; }
@@ -1379,11 +1390,9 @@ static void op_setsockopt(char **tok, int nt) {
 static void op_bind(const char *name, const char *addr, const char *port_s) {
   struct sock *s = need_sock(name);
   if (!s) return;
-  long port;
   struct sockaddr_storage ss;
   socklen_t len;
-  if (!parse_long(port_s, 0, 65535, &port)) { reply_fault("bad port %s", port_s); return; }
-  if (!parse_sockaddr(addr, port, &ss, &len)) { reply_fault("bad address %s", addr); return; }
+  if (!parse_target(addr, port_s, &ss, &len)) return;
   if (as_user() != 0) { reply_fault("seteuid: %s", strerror(errno)); return; }
   int rc = bind(s->fd, (struct sockaddr *)&ss, len);
   int e = errno;
@@ -1521,11 +1530,9 @@ static void op_getsockname(const char *name) {
 static void op_sendto(const char *name, const char *addr, const char *port_s) {
   struct sock *s = need_sock(name);
   if (!s) return;
-  long port;
   struct sockaddr_storage ss;
   socklen_t len;
-  if (!parse_long(port_s, 0, 65535, &port)) { reply_fault("bad port %s", port_s); return; }
-  if (!parse_sockaddr(addr, port, &ss, &len)) { reply_fault("bad address %s", addr); return; }
+  if (!parse_target(addr, port_s, &ss, &len)) return;
   if (as_user() != 0) { reply_fault("seteuid: %s", strerror(errno)); return; }
   ssize_t rc = sendto(s->fd, "d", 1, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&ss, len);
   int e = errno;
