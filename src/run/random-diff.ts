@@ -3,11 +3,14 @@
  * a fresh kernel namespace (diffScript), bounded by count and by wall-clock time. Scripts run a
  * few at a time: each has its own helper process and namespace, and most of a script's time is
  * spent in sleeps, not on a CPU. On a divergence fast-check shrinks the script (replaying its
- * path with the same seed), the seed is printed, and the shrunk script is written to
- * `test/scripts/regressions/<date>-<seed>.pst` with a header naming the divergence.
+ * path with the same seed), the seed is printed, and the shrunk script is written to a fresh
+ * temporary folder (`<tmp>/portspace-regression-XXXX/<date>-<seed>.pst`) with a header naming the
+ * divergence. A run never writes into the working tree: adding a regression to
+ * `test/scripts/regressions/` is a deliberate act (copy the printed file there).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { Script } from '../script/ast.js';
@@ -36,10 +39,15 @@ export interface RandomDiffOptions extends Omit<DiffOptions, 'budgetMs'> {
   readonly shrink?: boolean;
   /** Wall-clock budget for shrinking. Default 60 000 ms. */
   readonly shrinkBudgetMs?: number;
-  /** Where to write the shrunk script; null: don't write. Default test/scripts/regressions. */
+  /**
+   * Where to write the shrunk script; null: don't write. Default: a new folder under the system's
+   * temporary directory (never the working tree; the path is logged and returned as `file`).
+   */
   readonly regressionsDir?: string | null;
   /** Progress and the seed go here. Default: nothing. */
   readonly log?: (line: string) => void;
+  /** The kernel that judged (`Linux <uname -r> <uname -v>`), named in the regression's header. */
+  readonly judgedBy?: string;
 }
 
 export interface RandomDiffSummary {
@@ -143,15 +151,18 @@ export async function randomDiff(opts: RandomDiffOptions): Promise<RandomDiffSum
     if (opts.shrink ?? true)
       shrunk = await shrinkDivergence(seed, first.index, diffOpts, opts.shrinkBudgetMs ?? 60_000, log);
     let file: string | null = null;
-    const dir = opts.regressionsDir === undefined ? 'test/scripts/regressions' : opts.regressionsDir;
+    const dir =
+      opts.regressionsDir === undefined
+        ? await mkdtemp(join(tmpdir(), 'portspace-regression-'))
+        : opts.regressionsDir;
     if (dir !== null) {
       const best = shrunk ?? { divergence: d, text };
       await mkdir(dir, { recursive: true });
       file = join(dir, `${dateSeed()}-${seed}.pst`);
       // Never overwrite an earlier regression of the same day and seed.
       for (let n = 2; existsSync(file); n++) file = join(dir, `${dateSeed()}-${seed}-${n}.pst`);
-      await writeFile(file, regressionText(best.text, best.divergence, seed, first.index));
-      log(`wrote ${file}`);
+      await writeFile(file, regressionText(best.text, best.divergence, seed, first.index, opts.judgedBy));
+      log(`wrote ${file} (to keep it as a regression: cp ${file} test/scripts/regressions/)`);
     }
     firstDivergence = {
       index: first.index,
@@ -180,10 +191,17 @@ export async function randomDiff(opts: RandomDiffOptions): Promise<RandomDiffSum
 }
 
 /** The regression file: a header naming the divergence (its rule tags, if any, from the model). */
-function regressionText(text: string, d: Divergence, seed: number, index: number): string {
+function regressionText(
+  text: string,
+  d: Divergence,
+  seed: number,
+  index: number,
+  judgedBy: string | undefined,
+): string {
   const rule = d.explanation.rule === null ? '' : ` (${d.explanation.rule})`;
   const header = [
     `# Regression found by the random differential run: seed ${seed}, script ${index}, shrunk.`,
+    ...(judgedBy === undefined ? [] : [`# Judged by ${judgedBy}.`]),
     `# Divergence at ${d.call}: ${d.message}${rule}.`,
     `# kernel ${JSON.stringify(d.kernel)}; model ${d.model === null ? 'could not follow' : JSON.stringify(d.model)}.`,
     '',

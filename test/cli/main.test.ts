@@ -100,14 +100,16 @@ test('on a terminal, diff --random draws a progress bar on stderr', async (t) =>
     t.skip(`kernel part skipped: ${a.reason}`);
     return;
   }
-  const tty = onTty('diff --random 4 --seed 9 --no-write', { NO_COLOR: '1' });
+  const tty = onTty('diff --random 4 --seed 9 --no-write --no-shrink', { NO_COLOR: '1' });
   if (tty === null) {
     t.skip('util-linux `script` is not installed');
     return;
   }
-  assert.equal(tty.status, 0, tty.out);
+  // Exit 0 or 1: the bar is drawn either way, and whether seed 9 diverges on this kernel build
+  // is the random differential test's business, not this one's.
+  assert.ok(tty.status === 0 || tty.status === 1, `exit ${tty.status}: ${tty.out}`);
   assert.match(vis(tty.out), /\r<ESC>\[2Kdiff seed 9 \[[#-]+\] \d\/4 \d+%/);
-  assert.match(tty.out, /seed 9: 4 scripts/);
+  assert.match(tty.out, /seed 9: [1-4] scripts?/);
 });
 
 function fakeStream(isTTY: boolean) {

@@ -9,6 +9,7 @@
  */
 
 import { kernelAvailability } from '../../kernel/availability.js';
+import { formatKernelIdentity, kernelIdentity } from '../../kernel/identity.js';
 import { KernelBackend } from '../../kernel/kernel-backend.js';
 import { TCP_RULES } from '../../run/coverage.js';
 import {
@@ -34,7 +35,9 @@ Runs scripts on a fresh model and a fresh kernel network namespace in lockstep a
 call. Where the kernel chooses at random, its port must be one the model allows, and the model
 then follows it. The first divergence of a script ends that script and is shown with the model's
 explanation. --random N generates N random scripts (seeded; default seed: today, YYYYMMDD),
-shrinks the first divergence and writes it to test/scripts/regressions/.
+shrinks the first divergence and writes it to a new temporary folder (the path is printed; copy
+it into test/scripts/regressions/ to keep it). The summary names the kernel release and build
+that judged (uname -r -v). CI runs fixed seeds only; a new seed is exploration you run by hand.
 
 options:
   --random N         run N random scripts instead of files
@@ -42,7 +45,7 @@ options:
   --budget-ms MS     wall-clock budget of a random run (default 240000)
   --concurrency C    random scripts in flight at once (default 8)
   --no-shrink        do not shrink the first divergence
-  --no-write         do not write the shrunk script to test/scripts/regressions/
+  --no-write         do not write the shrunk script anywhere
   --json             one JSON document on stdout (log lines go to stderr)
   -h, --help         this text
 
@@ -143,6 +146,8 @@ export const diffCommand: Command = {
     }
 
     const makeKernel = () => KernelBackend.start({ acceptWaitMs: 20 });
+    const judge = kernelIdentity();
+    const judgeLine = `kernel: ${formatKernelIdentity(judge)}`;
     if (count !== undefined) {
       const theSeed = seed ?? dateSeed();
       let done = 0;
@@ -164,6 +169,7 @@ export const diffCommand: Command = {
         ...(budgetMs === undefined ? {} : { budgetMs }),
         ...(concurrency === undefined ? {} : { concurrency }),
         shrink: !values['no-shrink'],
+        judgedBy: formatKernelIdentity(judge),
         ...(values['no-write'] ? { regressionsDir: null } : {}),
         log: (line) => {
           if (/ diverged:/.test(line) && !values['no-shrink']) {
@@ -178,6 +184,8 @@ export const diffCommand: Command = {
       if (json) {
         out.json({
           kernel: 'linux',
+          kernelRelease: judge.release,
+          kernelBuild: judge.build,
           seed: s.seed,
           scripts: s.scripts,
           calls: s.calls,
@@ -201,6 +209,7 @@ export const diffCommand: Command = {
         );
         say(`rules covered (${s.rulesCovered.length}): ${s.rulesCovered.join(' ')}`);
         if (s.rulesMissing.length > 0) say(`TCP rules not hit: ${s.rulesMissing.join(' ')}`);
+        say(judgeLine);
         say(verdict(out, s.divergences === 0 && s.errors === 0, s.divergences));
       }
       return s.divergences > 0 || s.errors > 0 ? EXIT.failed : EXIT.ok;
@@ -263,6 +272,8 @@ export const diffCommand: Command = {
     if (json) {
       out.json({
         kernel: 'linux',
+        kernelRelease: judge.release,
+        kernelBuild: judge.build,
         scripts: scripts.length,
         calls,
         agreements,
@@ -288,6 +299,7 @@ export const diffCommand: Command = {
         `${plural(scripts.length, 'script')}, ${plural(calls, 'call')}, ${plural(agreements, 'agreement')}, ${plural(divergences, 'divergence')}, ${plural(failures, 'failed expectation')}, ${plural(errors, 'error')}`,
       );
       out.line(`rules covered (${covered.length}): ${covered.join(' ')}`);
+      out.line(judgeLine);
       out.line(verdict(out, divergences === 0 && errors === 0 && failures === 0, divergences));
     }
     return divergences > 0 || errors > 0 || failures > 0 ? EXIT.failed : EXIT.ok;
