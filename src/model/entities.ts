@@ -69,6 +69,12 @@ export interface Socket extends OwnerView {
   wasReset: boolean;
   /** An IPv6 socket that once connected along the IPv4 path keeps the IPv4-mapped operations (R10). */
   viaV4: boolean;
+  /**
+   * R52: connect() got as far as sending a SYN (refused, timed out, or connected). On the kernel
+   * build the model follows, such a socket never listens again: listen() does its work, keeps the
+   * port, and returns EINVAL.
+   */
+  synSent: boolean;
   readonly listening: boolean;
   readonly isTimeWait: false;
 }
@@ -93,6 +99,8 @@ enum Bit {
   Family6 = 4096,
   /** proto udp (else tcp) */
   Udp = 8192,
+  /** Above the three state bits (STATE_SHIFT). */
+  SynSent = 1 << 17,
 }
 
 /** The TCP state is three bits of the bit field, above the flags: its index in STATES. */
@@ -280,6 +288,12 @@ export class TcpSocket implements Socket {
   }
   set wasReset(v: boolean) {
     this.bits = v ? this.bits | Bit.WasReset : this.bits & ~Bit.WasReset;
+  }
+  get synSent(): boolean {
+    return (this.bits & Bit.SynSent) !== 0;
+  }
+  set synSent(v: boolean) {
+    this.bits = v ? this.bits | Bit.SynSent : this.bits & ~Bit.SynSent;
   }
   get viaV4(): boolean {
     return (this.bits & Bit.ViaV4) !== 0;

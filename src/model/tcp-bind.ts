@@ -213,6 +213,14 @@ export function listenTcp(core: Core, s: Socket, pick?: Picker): Failure | { por
       return f;
     }
   }
+  if (s.synSent) {
+    // R52: a socket whose connect() sent a SYN (refused or timed out) has done all of listen()'s
+    // work above, an autobind or the R51 re-check with their errors, but does not listen: it
+    // stays in CLOSE, keeps the port (not locked: a later refused connect gives it back, R61)
+    // and the call returns EINVAL.
+    s.state = 'CLOSE';
+    return fail('EINVAL', 'R52', 'listen() on a socket whose connect() failed (this kernel build)');
+  }
   core.listen(s);
   return { port: s.lport };
 }

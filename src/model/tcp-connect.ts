@@ -229,7 +229,8 @@ function planConnectWith(
     return fail('EINVAL', 'R10', 'an IPv6 socket needs an IPv6 (or v4-mapped) address');
   if (s.state !== 'CLOSE' || s.raddr || s.wasReset)
     return fail('EISCONN', 'R10', 'the socket is listening or already connected');
-  if (dport === 0) return fail('ECONNREFUSED', 'R10', 'nothing listens on port 0');
+  // R53: port 0 is not refused here: the kernel chooses a source port, sends the SYN and gets a
+  // reset (see establish).
   // Connecting to the wildcard means this host.
   const dest = wildcardDestination(s, target);
   const v4path = s.family === 4 || dest.mapped;
@@ -428,7 +429,10 @@ function establish(
   // still wired for the IPv4 path (a connect through a v4-mapped address came first).
   const lost = !v4 && ((s.laddr.loopback && !destLocal) || s.viaV4);
   if (s.family === 6 && v4) s.viaV4 = true;
-  if (lost || (destLocal && !self && !listener)) {
+  // R52: from here on a SYN has left; whatever comes of it, this socket will never listen.
+  s.synSent = true;
+  // R53: nothing listens on port 0, here or on a remote host: the SYN is answered with a reset.
+  if (lost || dport === 0 || (destLocal && !self && !listener)) {
     // R61: a refused connect gives back a port the kernel chose (connect or bind(0)); an explicit
     // port stays. getsockname keeps showing the old port.
     const namePort = s.namePort;
@@ -444,7 +448,7 @@ function establish(
       return fail('ETIMEDOUT', 'R10', `no answer from ${dest.text}:${dport}: the SYN cannot be delivered`);
     return fail(
       'ECONNREFUSED',
-      'R61',
+      dport === 0 ? 'R53' : 'R61',
       `nothing listens on ${dest.text}:${dport}${hadPort ? '' : '; the chosen port was released'}`,
     );
   }

@@ -262,10 +262,11 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
       let follow: number | 'fail';
       if (k.ok) follow = k.port ?? 0;
       else if (RANDOM_SEARCH_FAILURE[call.op]?.includes(k.errno)) follow = 'fail';
-      else if ((call.op === 'connect' || call.op === 'sendto') && 'sock' in call) {
+      else if ((call.op === 'connect' || call.op === 'sendto' || call.op === 'listen') && 'sock' in call) {
         // The search took a port and the call then failed (ECONNREFUSED, ...): TCP releases the
-        // port but getsockname still shows it (R61); UDP keeps it (no route, port 0: R94). Ask the
-        // kernel which one it was.
+        // port but getsockname still shows it (R61); UDP keeps it (no route, port 0: R94); a
+        // listen() after a failed connect keeps it and returns EINVAL (R52). Ask the kernel
+        // which one it was.
         let name: Outcome;
         try {
           name = await kernel.exec({ op: 'getsockname', sock: call.sock });

@@ -32,7 +32,7 @@
  *    depends on it (R94); UDP sockets never listen or accept (EOPNOTSUPP, and the helper's
  *    accept() would wait for its bound);
  *  - destination ports are a random block of four per script in 10000..29999 (outside every
- *    range used), so no other test shares a PERTURB triple (R13). The comparison does not depend
+ *    range used), so no other test shares a PERTURB triple (R13), and port 0 for TCP (R53). The comparison does not depend
  *    on PERTURB anyway: the model's candidate set covers every start offset.
  */
 import type fc from 'fast-check';
@@ -266,7 +266,9 @@ export function planToText(plan: Plan, title: string): string {
             op: 'connect',
             sock: s.name,
             addr: isUdp(s.kind) ? udpDest(s.kind, a.dest) : destAddr(fam(s.kind), a.dest, plan),
-            port: dports[a.dport % 4] ?? plan.dbase,
+            // R53: a TCP connect() to port 0 now and then (the fifth dport choice, which would
+            // otherwise repeat the first): a port is chosen, the SYN is reset, and R52 applies.
+            port: !isUdp(s.kind) && a.dport === 4 ? 0 : (dports[a.dport % 4] ?? plan.dbase),
           });
         break;
       }
