@@ -32,8 +32,9 @@
  *    depends on it (R94); UDP sockets never listen or accept (EOPNOTSUPP, and the helper's
  *    accept() would wait for its bound);
  *  - destination ports are a random block of four per script in 10000..29999 (outside every
- *    range used), so no other test shares a PERTURB triple (R13), and port 0 for TCP (R53). The comparison does not depend
- *    on PERTURB anyway: the model's candidate set covers every start offset.
+ *    range used), so no other test shares a PERTURB triple (R13), and now and then port 0 for
+ *    TCP (R53). The comparison does not depend on PERTURB anyway: the model's candidate set
+ *    covers every start offset.
  */
 import type fc from 'fast-check';
 import type { Script } from '../script/ast.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Netns, SockId } from '../../src/model/index.js';
+import { Netns, type SockId } from '../../src/model/index.js';
 import { bind, close, connect, inv, listen, listener, name, netns, seeds, sock } from './helpers.js';
 
 /** listen() with the rule of its failure: [errno, rule] or the port. */
@@ -227,6 +227,14 @@ test('R52 after a reset the socket stays connected for listen(): EINVAL (R51), n
   assert.deepEqual(held(ns, 40000, 40009), []);
   assert.deepEqual(connectRule(ns, c, '127.0.0.1', 5000), ['EISCONN', 'R10']);
   assert.equal(typeof bind(ns, c, '127.0.0.1', 0), 'number');
+});
+
+test('R52 belongs to this kernel build: the linux-4.1 profile listens after a refused connect', () => {
+  const ns = new Netns({ profile: 'linux-4.1', seed: 1 });
+  const s = sock(ns);
+  refused(ns, s);
+  assert.equal(typeof listen(ns, s), 'number');
+  assert.equal(ns.inspect().sockets.find((x) => x.id === s)?.state, 'LISTEN');
 });
 
 // ---------------------------------------------------------------- R53 connect() to port 0
