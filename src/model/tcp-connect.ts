@@ -5,10 +5,11 @@
  * outside this namespace is a remote host that accepts.
  */
 
-import { type Addr, LOOP4, LOOP6, mapToV6, unmap } from './addr.js';
+import { type Addr, mapToV6, unmap } from './addr.js';
 import type { Core } from './core.js';
 import { effectiveRange } from './effective-range.js';
 import type { Owner, Socket, TimeWait } from './entities.js';
+import { localSourceFor } from './local-routes.js';
 import { advanceHint41, LINUX41_CONNECT_LABEL, linux41ConnectStart } from './linux41-search.js';
 import { nextClearInAll, type PortFinder } from './port-bitmap.js';
 import { type Failure, fail } from './result.js';
@@ -254,7 +255,7 @@ function planConnectWith(
   }
   // A loopback source can't leave through another device: IPv4 refuses the route at once
   // (EINVAL, before any port is chosen); IPv6 sends the SYN and it is dropped (see establish).
-  if (v4path && src.loopback && !core.isLocal(unmap(dest))) {
+  if (v4path && src.loopback && !core.isLocalDest(unmap(dest))) {
     return fail('EINVAL', 'R10', `a loopback source (${src.text}) cannot reach ${dest.text}`);
   }
   if (s.lport !== 0) return { kind: 'bound', src, dest, dport };
@@ -281,13 +282,9 @@ function planConnectWith(
 
 /** R10: the route's preferred source for a destination (IPv4 view for v4-mapped). */
 export function sourceFor(core: Core, dest: Addr): Addr | null {
-  if (dest.family === 4) {
-    if (dest.v4 >>> 24 === 127) return LOOP4;
-    if (core.isLocal(dest)) return dest;
-  } else {
-    if (dest.loopback) return LOOP6;
-    if (core.isLocal(dest)) return dest;
-  }
+  // The local table first (addresses, 127.0.0.0/8, local routes with their src), then the prefixes.
+  const local = localSourceFor(core, dest);
+  if (local !== undefined) return local;
   return core.routeFor(dest)?.addr ?? null;
 }
 
@@ -419,14 +416,16 @@ function establish(
   knownSlot: TupleSlot | undefined,
 ): Failure | TupleSlot {
   const v4 = s.family === 4 || dest.mapped;
-  const destLocal = core.isLocal(dest);
+  const destLocal = core.isLocalDest(dest);
   // A SYN to our own address and port meets this very socket: TCP simultaneous open, the
   // socket is connected to itself (and nothing is refused).
   const self = destLocal && dport === s.lport && dest.key === s.laddr.key;
   const listener = destLocal && !self ? findListener(core, dest, dport, v4) : null;
   // SYNs that go nowhere: an IPv6 loopback source towards another device, or an IPv6 socket
   // still wired for the IPv4 path (a connect through a v4-mapped address came first).
-  const lost = !v4 && ((s.laddr.loopback && !destLocal) || s.viaV4);
+  // And an IPv6 source that is not this host's (bound with FREEBIND or ip_nonlocal_bind): the SYN
+  // leaves, the answer has nowhere to go (measured: the connect times out; issue 10).
+  const lost = !v4 && ((s.laddr.loopback && !destLocal) || s.viaV4 || !core.isLocalDest(s.laddr));
   if (s.family === 6 && v4) s.viaV4 = true;
   if (lost || (destLocal && !self && !listener)) {
     // R61: a refused connect gives back a port the kernel chose (connect or bind(0)); an explicit
