@@ -7,6 +7,7 @@ import type { Call, SocketKind, SockOptName, SockOptValue } from '../run/calls.j
 import { canonicalCidr, deliverEndProblem } from './addr.js';
 import type { Expect, PortExpect } from './ast.js';
 import { Cursor } from './cursor.js';
+import { parseRoute } from './route-statement.js';
 import {
   MAX_PORT,
   parseEndpointArg,
@@ -24,6 +25,7 @@ import {
   SCRIPT_SYSCTLS,
   SOCKET_KINDS,
   SOCKET_OPTIONS,
+  STATEMENT_KEYWORDS,
   suggest,
 } from './vocab.js';
 
@@ -68,7 +70,7 @@ export function parseStatement(text: string): LineResult {
   c.skipWs();
   const col = c.col;
   const w = c.word();
-  if (w === '') c.fail(`expected a statement (a call, sysctl, addr, uid, sleep or repeat), ${c.found()}`);
+  if (w === '') c.fail(`expected a statement (a call, sysctl, addr, route, uid, sleep or repeat), ${c.found()}`);
   let call: Call;
   const uses: NameRef[] = [];
   let creates: NameRef | null = null;
@@ -91,7 +93,8 @@ export function parseStatement(text: string): LineResult {
     if (cidr === null)
       c.fail(`malformed address '${raw}': expected something like 10.0.0.1/24 or fd00::1/64`, at);
     call = { op: 'addr', cidr };
-  } else if (w === 'uid') call = { op: 'uid', uid: c.int('a uid', MAX_UID) };
+  } else if (w === 'route') call = parseRoute(c);
+  else if (w === 'uid') call = { op: 'uid', uid: c.int('a uid', MAX_UID) };
   else if (w === 'sleep') call = { op: 'sleep', ms: parseDuration(c) };
   else if (w === 'repeat') {
     const max = c.int('a round count after repeat');
@@ -143,7 +146,7 @@ export function parseStatement(text: string): LineResult {
   } else if (w === 'socket' || w === 'accept') {
     c.fail(unnamed(w), col);
   } else {
-    const hint = suggest(w, [...CALL_OPS, 'sysctl', 'addr', 'uid', 'sleep', 'repeat']);
+    const hint = suggest(w, [...CALL_OPS, ...STATEMENT_KEYWORDS]);
     c.fail(`unknown statement '${w}'${hint ? ` (did you mean ${hint}?)` : ''}`, col);
   }
   let expect: Expect = { kind: 'none' };
