@@ -34,7 +34,8 @@ export function addLocalRoute(core: Core, prefix: Prefix, src: Addr | null): Fai
     // IPv4 accepts a /32 whose src is its own address (that route makes it local).
     const self = v4 && prefix.len === 32 && src === prefix.addr;
     const ok = v4 ? self || core.isLocal(src) : src.loopback || core.hasAddress(src);
-    if (!ok) return fail('EINVAL', 'R10', `the preferred source ${src.text} is not an address of this namespace`);
+    if (!ok)
+      return fail('EINVAL', 'R10', `the preferred source ${src.text} is not an address of this namespace`);
   }
   const dup = core.localRoutes.some((r) => r.prefix.addr === prefix.addr && r.prefix.len === prefix.len);
   if (dup || (v4 && prefix.len === 8 && prefix.addr.v4 === 0x7f000000))

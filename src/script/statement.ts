@@ -7,7 +7,6 @@ import type { Call, SocketKind, SockOptName, SockOptValue } from '../run/calls.j
 import { canonicalCidr, deliverEndProblem } from './addr.js';
 import type { Expect, PortExpect } from './ast.js';
 import { Cursor } from './cursor.js';
-import { parseRoute } from './route-statement.js';
 import {
   MAX_PORT,
   parseEndpointArg,
@@ -16,6 +15,7 @@ import {
   parseMemberExpect,
   parsePortExpect,
 } from './expect-parse.js';
+import { parseRoute } from './route-statement.js';
 import {
   CALL_OPS,
   DEFAULT_BACKLOG,
@@ -70,7 +70,8 @@ export function parseStatement(text: string): LineResult {
   c.skipWs();
   const col = c.col;
   const w = c.word();
-  if (w === '') c.fail(`expected a statement (a call, sysctl, addr, route, uid, sleep or repeat), ${c.found()}`);
+  if (w === '')
+    c.fail(`expected a statement (a call, sysctl, addr, route, uid, sleep or repeat), ${c.found()}`);
   let call: Call;
   const uses: NameRef[] = [];
   let creates: NameRef | null = null;
