@@ -359,5 +359,20 @@ def _():
     return {"observed": obs, "pass": True}
 
 
+@experiment("R10", "a bound source towards a destination without any route")
+def _():
+    port_range(40000, 40999)
+    obs = {}
+    for fam, src, dst in [(V4, "127.0.0.1", "198.51.100.9"), (V4, "0.0.0.0", "198.51.100.9"), (V6, "::1", "2001:db8::9"), (V6, "::", "2001:db8::9"), (V6, "::ffff:127.0.0.1", "::ffff:198.51.100.9")]:
+        for kind in ["tcp", "udp"]:
+            s = sock(kind, fam=fam)
+            b = bind(s, src, 0)
+            if kind == "tcp":
+                r = conn(s, dst, 5000)
+            else:
+                r = udp_conn(s, dst, 5000)
+            obs["%s bound %s -> %s" % (kind, src, dst)] = [b] + r
+    return {"observed": obs, "pass": True}
+
 if __name__ == "__main__":
     main()

@@ -243,6 +243,10 @@ function planConnectWith(
   // An IPv4 source bound with ip_nonlocal_bind that is not (yet) an address here has no route.
   if (v4path && !src.wildcard && src.v4 > 0 && !core.isLocal(unmap(src)))
     return fail('ENETUNREACH', 'R10', `the bound source ${src.text} is not an address of this namespace`);
+  // No route at all: ENETUNREACH whatever the source (measured with bound loopback and wildcard
+  // sources, IPv4 and IPv6, TCP and UDP; experiments/exp_routes_freebind.py, issue 10).
+  if (!src.wildcard && !(src.mapped && src.v4 === 0) && sourceFor(core, v4path ? unmap(dest) : dest) === null)
+    return fail('ENETUNREACH', 'R10', `no route to ${dest.text}`);
   if (src.wildcard || (src.mapped && src.v4 === 0)) {
     const chosen = sourceFor(core, v4path ? unmap(dest) : dest);
     if (!chosen)
