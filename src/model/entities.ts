@@ -95,8 +95,11 @@ enum Bit {
   Family6 = 4096,
   /** proto udp (else tcp) */
   Udp = 8192,
-  /** IP_FREEBIND / IPV6_FREEBIND; above the three state bits (STATE_SHIFT) */
-  Freebind = 1 << 17,
+  /**
+   * IP_FREEBIND / IPV6_FREEBIND. Bit 18, above the three state bits (STATE_SHIFT) and leaving bit
+   * 17 to the R52 branch's SynSent (issue 10 was worked on in parallel: keep both when merging).
+   */
+  Freebind = 1 << 18,
 }
 
 /** The TCP state is three bits of the bit field, above the flags: its index in STATES. */
