@@ -11,11 +11,14 @@
  *   sysctl NAME VALUE...           NAME dotted (net.ipv4.ip_local_port_range); VALUE = rest of line
  *   addr CIDR                      /32 (/128): address on lo; shorter: address on a veth whose
  *                                  other prefix addresses are a "remote" namespace that accepts
+ *   route CIDR [SRC]               `ip route add local CIDR dev lo [src SRC]`: the whole prefix is
+ *                                  local (AnyIP) with SRC as the source towards it
  *   uid N                          effective uid for later socket calls
  *   socket NAME tcp4|tcp6|udp4|udp6
  *   setsockopt NAME OPT V1 [V2]    OPT: SO_REUSEADDR SO_REUSEPORT IP_BIND_ADDRESS_NO_PORT
  *                                       IP_LOCAL_PORT_RANGE (V1=lo V2=hi) IPV6_V6ONLY
  *                                       SO_LINGER (V1=onoff V2=seconds)
+ *                                       IP_FREEBIND IPV6_FREEBIND
  *   bind NAME ADDR PORT            -> {"ok":true,"port":P,"addr":A} (getsockname)
  *   listen NAME BACKLOG            -> getsockname
  *   connect NAME ADDR PORT [MS]    -> getsockname; bounded by MS (default 2000) -> ETIMEDOUT
@@ -76,6 +79,12 @@
 #endif
 #ifndef SO_REUSEPORT
 #define SO_REUSEPORT 15
+#endif
+#ifndef IP_FREEBIND
+#define IP_FREEBIND 15
+#endif
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78
 #endif
 
 #define HELPER_VERSION 1
@@ -1320,6 +1329,20 @@ static void op_addr(const char *cidr) {
   reply_ok();
 }
 
+/* `route CIDR [SRC]`: a local route on lo in our namespace. iproute2 checks the prefix (host */
+/* bits, family) and the kernel the preferred source (EINVAL when it is not an address here).  */
+static void op_local_route(const char *cidr, const char *src) {
+  char net[INET6_ADDRSTRLEN + 8];
+  snprintf(net, sizeof net, "%s", cidr);
+  int v6 = strchr(net, ':') != NULL;
+  char err[512];
+  int e = src ? run_ip(err, sizeof err, v6 ? "-6" : "-4", "route", "add", "local", net, "dev", "lo", "src",
+                       src, NULL)
+              : run_ip(err, sizeof err, v6 ? "-6" : "-4", "route", "add", "local", net, "dev", "lo", NULL);
+  if (e) { reply_errno_detail(e, err); return; }
+  reply_ok();
+}
+
 static void op_socket(const char *name, const char *kind) {
   int domain, type;
   if (!strcmp(kind, "tcp4")) domain = AF_INET, type = SOCK_STREAM;
@@ -1359,6 +1382,8 @@ static void op_setsockopt(char **tok, int nt) {
   else if (!strcmp(opt, "SO_REUSEPORT")) level = SOL_SOCKET, name = SO_REUSEPORT;
   else if (!strcmp(opt, "IP_BIND_ADDRESS_NO_PORT")) level = SOL_IP, name = IP_BIND_ADDRESS_NO_PORT;
   else if (!strcmp(opt, "IPV6_V6ONLY")) level = IPPROTO_IPV6, name = IPV6_V6ONLY;
+  else if (!strcmp(opt, "IP_FREEBIND")) level = SOL_IP, name = IP_FREEBIND;
+  else if (!strcmp(opt, "IPV6_FREEBIND")) level = IPPROTO_IPV6, name = IPV6_FREEBIND;
   else if (!strcmp(opt, "IP_LOCAL_PORT_RANGE")) {
     /* spec R70: one u32, low 16 bits = lo, high 16 bits = hi; either may be 0 = unbounded. */
     level = SOL_IP, name = IP_LOCAL_PORT_RANGE;
@@ -1821,6 +1846,13 @@ static int handle(char *line) {
         break;
       }
       op_addr(tok[1]);
+    } else if (!strcmp(op, "route")) {
+      NEED(2, 3);
+      if (is_worker) {
+        reply_fault("route is not a worker request");
+        break;
+      }
+      op_local_route(tok[1], nt == 3 ? tok[2] : NULL);
     } else if (!strcmp(op, "uid")) {
       NEED(2, 2);
       if (!parse_long(tok[1], 0, 4294967294L, &v)) {

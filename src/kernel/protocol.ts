@@ -62,6 +62,12 @@ export function encodeCall(call: Call, opts: EncodeOptions): Request {
     case 'addr':
       // Setting up the remote namespace runs several `ip` commands, each bounded by the helper.
       return { line: `addr ${token(call, 'cidr', call.cidr, 100)}`, extraMs: 30_000 };
+    case 'route':
+      // `ip route add local ...` inside the helper's namespace: one command, bounded by the helper.
+      return {
+        line: `route ${token(call, 'cidr', call.cidr, 100)}${call.src === undefined ? '' : ` ${addrToken(call, call.src)}`}`,
+        extraMs: 10_000,
+      };
     case 'uid':
       return { line: `uid ${int(call, 'uid', call.uid, 0, 4294967294)}`, extraMs: 0 };
     case 'socket':

@@ -238,3 +238,18 @@ export function inPrefix(a: Addr, p: Prefix): boolean {
   }
   return true;
 }
+
+/** The network address of a prefix (host bits cleared), interned. */
+export function networkOf(p: Prefix): Addr {
+  const bytes = p.addr.bytes.slice(-(p.addr.family === 4 ? 4 : 16));
+  let bits = p.len;
+  const out = bytes.map((b) => {
+    const keep = bits >= 8 ? 0xff : bits <= 0 ? 0 : (0xff << (8 - bits)) & 0xff;
+    bits -= 8;
+    return b & keep;
+  });
+  if (p.addr.family === 4) return mustAddr(out.join('.'));
+  const words: string[] = [];
+  for (let i = 0; i < 16; i += 2) words.push((((out[i] ?? 0) << 8) | (out[i + 1] ?? 0)).toString(16));
+  return mustAddr(words.join(':'));
+}

@@ -7,6 +7,7 @@
 import { type Addr, inPrefix, type Prefix } from './addr.js';
 import { type Socket, type SockId, TcpSocket, type TimeWait, type TwSubstate } from './entities.js';
 import type { HostEntropy } from './entropy.js';
+import { type LocalRoute, localRouteFor } from './local-routes.js';
 import { applyProfileDefaults, DEFAULT_PROFILE, type Profile } from './profile.js';
 import { ReuseportGroups } from './reuseport-groups.js';
 import { defaultSysctls, type Sysctls } from './sysctl.js';
@@ -73,6 +74,8 @@ export class Core {
   /** Local addresses beyond loopback, in the order they were added. */
   readonly prefixes: Prefix[] = [];
   private readonly localAddrs = new Set<Addr>();
+  /** Local routes (`route local PREFIX [src ADDR]`), in the order they were added (local-routes.ts). */
+  readonly localRoutes: LocalRoute[] = [];
   /** Route lookups by destination, cleared when an address is added. */
   private readonly routes = new Map<Addr, Prefix | null>();
   readonly timers = new TimerHeap<TimeWait>();
@@ -100,12 +103,30 @@ export class Core {
     return s;
   }
 
-  /** Is `a` an address of this namespace? 127.0.0.0/8 and ::1 always are (lo). */
+  /**
+   * Is `a` an address of this namespace as bind() sees it? 127.0.0.0/8 and ::1 always are (lo).
+   * IPv4 counts every address of a local route too (AnyIP); IPv6 bind() does not (measured).
+   */
   isLocal(a: Addr): boolean {
     if (a.family === 4 || a.mapped) {
       if (a.v4 >>> 24 === 127) return true;
+      if (this.localRoutes.length > 0 && localRouteFor(this.localRoutes, a)) return true;
     } else if (a.loopback) return true;
     return this.localAddrs.has(a.canon);
+  }
+
+  /** Does a packet to `a` stay in this namespace (an address, or inside a local route; both families)? */
+  isLocalDest(a: Addr): boolean {
+    return this.isLocal(a) || (this.localRoutes.length > 0 && localRouteFor(this.localRoutes, a) !== null);
+  }
+
+  /** Was `a` added as an address (not loopback, not through a route)? */
+  hasAddress(a: Addr): boolean {
+    return this.localAddrs.has(a.canon);
+  }
+
+  addLocalRoute(r: LocalRoute): void {
+    this.localRoutes.push(r);
   }
 
   addPrefix(p: Prefix): void {

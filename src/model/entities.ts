@@ -39,6 +39,8 @@ export interface Socket extends OwnerView {
   reusePort: boolean;
   v6only: boolean;
   noPort: boolean;
+  /** IP_FREEBIND / IPV6_FREEBIND (one flag): bind() may take an address that is not local (R7). */
+  freebind: boolean;
   /** R70 raw value: lo in the low 16 bits, hi in the high 16 bits; 0 = unset. */
   lpr: number;
   linger0: boolean;
@@ -101,6 +103,8 @@ enum Bit {
   Udp = 8192,
   /** Above the three state bits (STATE_SHIFT). */
   SynSent = 1 << 17,
+  /** IP_FREEBIND / IPV6_FREEBIND. Above the three state bits (STATE_SHIFT), beside SynSent. */
+  Freebind = 1 << 18,
 }
 
 /** The TCP state is three bits of the bit field, above the flags: its index in STATES. */
@@ -246,6 +250,12 @@ export class TcpSocket implements Socket {
   }
   set noPort(v: boolean) {
     this.bits = v ? this.bits | Bit.NoPort : this.bits & ~Bit.NoPort;
+  }
+  get freebind(): boolean {
+    return (this.bits & Bit.Freebind) !== 0;
+  }
+  set freebind(v: boolean) {
+    this.bits = v ? this.bits | Bit.Freebind : this.bits & ~Bit.Freebind;
   }
   get linger0(): boolean {
     return (this.bits & Bit.Linger0) !== 0;

@@ -9,12 +9,13 @@
  *    (see `outcomes`) and adopts it. This is how differential runs stay exact.
  *  - `trace`: the search is walked port by port and every port passed over is explained.
  */
-import { type Addr, parseAddr, parseCidr } from './addr.js';
+import { type Addr, networkOf, parseAddr, parseCidr } from './addr.js';
 import { Core } from './core.js';
 import { findReceiver, noteUdpReceived, probeBlocked } from './delivery.js';
 import { describeOwner, type Socket, type SockId } from './entities.js';
 import { type HostEntropy, seededHost } from './entropy.js';
 import { checkInvariants } from './invariants.js';
+import { addLocalRoute } from './local-routes.js';
 import { missingOption, missingSysctl, type Profile, refusedSysctlValue } from './profile.js';
 import { type Failure, fail, type Result, type RuleId } from './result.js';
 import {
@@ -42,7 +43,9 @@ export type SockOpt =
   | 'IP_BIND_ADDRESS_NO_PORT'
   | 'IP_LOCAL_PORT_RANGE'
   | 'IPV6_V6ONLY'
-  | 'SO_LINGER';
+  | 'SO_LINGER'
+  | 'IP_FREEBIND'
+  | 'IPV6_FREEBIND';
 
 export interface ChoiceOptions {
   /** The port the real kernel chose, or 'fail' when it failed: adopt it (it must be a possible outcome). */
@@ -144,9 +147,28 @@ export class Netns {
   addAddress(cidr: string): Result {
     const p = parseCidr(cidr);
     if (!p) return fail('EINVAL', 'R7', `not an address with prefix length: ${cidr}`);
-    if (this.core.isLocal(p.addr)) return fail('EEXIST', 'R7', `${p.addr.text} is already local`);
+    // An address inside a local route is not one yet: adding it works (only routes cover it).
+    if (this.core.hasAddress(p.addr) || (p.addr.family === 4 ? p.addr.v4 >>> 24 === 127 : p.addr.loopback))
+      return fail('EEXIST', 'R7', `${p.addr.text} is already local`);
     this.core.addPrefix(p);
     return { ok: true };
+  }
+
+  /**
+   * Adds a local route (`ip route add local PREFIX dev lo [src SRC]`): every address of the
+   * prefix is this host, and SRC is the source connect() takes towards it (local-routes.ts).
+   */
+  addLocalRoute(cidr: string, src?: string): Result {
+    const p = parseCidr(cidr);
+    if (!p) return fail('EINVAL', 'R10', `not a prefix: ${cidr}`);
+    if (networkOf(p) !== p.addr) return fail('EINVAL', 'R10', `${cidr} has host bits set`);
+    let s: Addr | null = null;
+    if (src !== undefined) {
+      s = parseAddr(src);
+      if (!s) return fail('EINVAL', 'R10', `not an IP address: ${src}`);
+    }
+    const f = addLocalRoute(this.core, p, s);
+    return f ?? { ok: true };
   }
 
   /** The effective uid of the following calls (socket ownership, privileged ports). */
@@ -185,6 +207,13 @@ export class Netns {
         if (s.lport !== 0)
           return fail('EINVAL', 'R36', 'IPV6_V6ONLY cannot change once the socket has a port');
         s.v6only = flag;
+        break;
+      case 'IP_FREEBIND':
+      case 'IPV6_FREEBIND':
+        // R7: one flag behind both names; an IPv4 socket has no IPv6 options (measured: ENOPROTOOPT).
+        if (opt === 'IPV6_FREEBIND' && s.family === 4)
+          return fail('ENOPROTOOPT', 'R7', 'IPV6_FREEBIND is an IPv6 socket option');
+        s.freebind = flag;
         break;
       case 'SO_LINGER': {
         const [on, secs] = typeof value === 'number' ? [value, 0] : value;
@@ -333,7 +362,7 @@ export class Netns {
     const blocked = probeBlocked(this.core, proto, sa, from.port);
     if (blocked) return blocked;
     const flow = { proto, saddr: sa, sport: from.port, daddr: da, dport: to.port };
-    const d = this.core.isLocal(da) ? findReceiver(this.core, flow) : null;
+    const d = this.core.isLocalDest(da) ? findReceiver(this.core, flow) : null;
     if (!d)
       return fail(
         'ECONNREFUSED',

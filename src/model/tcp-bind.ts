@@ -42,7 +42,7 @@ export function checkBindArgs(
   if (s.family === 4) {
     if (addr.family === 6) return fail('EAFNOSUPPORT', 'R30', 'an IPv4 socket was given an IPv6 address');
     const local = addr.wildcard || core.isLocal(addr) || addr.multicast || core.isBroadcast(addr);
-    if (!local && core.sysctl.nonlocalBind4 === 0)
+    if (!local && core.sysctl.nonlocalBind4 === 0 && !s.freebind)
       return fail('EADDRNOTAVAIL', 'R7', `${addr.text} is not an address of this namespace`);
     if (privileged)
       return fail('EACCES', 'R3', `port ${port} is below ip_unprivileged_port_start for uid ${core.uid}`);
@@ -63,6 +63,7 @@ export function checkBindArgs(
       addr.v4 !== 0 &&
       !core.isLocal(addr) &&
       core.sysctl.nonlocalBind4 === 0 &&
+      !s.freebind &&
       !core.isBroadcast(addr) &&
       !addr.multicast
     ) {
@@ -71,7 +72,7 @@ export function checkBindArgs(
   } else if (!addr.wildcard) {
     if (addr.linkLocal)
       return fail('EINVAL', 'R30', 'a link-local address needs a scope id or a bound device');
-    if (!core.isLocal(addr) && core.sysctl.nonlocalBind6 === 0)
+    if (!core.isLocal(addr) && core.sysctl.nonlocalBind6 === 0 && !s.freebind)
       return fail('EADDRNOTAVAIL', 'R7', `${addr.text} is not an address of this namespace`);
     v6only = true; // R36: a specific non-mapped IPv6 address forces v6only
   }

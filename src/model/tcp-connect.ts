@@ -5,11 +5,12 @@
  * outside this namespace is a remote host that accepts.
  */
 
-import { type Addr, LOOP4, LOOP6, mapToV6, unmap } from './addr.js';
+import { type Addr, mapToV6, unmap } from './addr.js';
 import type { Core } from './core.js';
 import { effectiveRange } from './effective-range.js';
 import type { Owner, Socket, TimeWait } from './entities.js';
 import { advanceHint41, LINUX41_CONNECT_LABEL, linux41ConnectStart } from './linux41-search.js';
+import { localSourceFor } from './local-routes.js';
 import { nextClearInAll, type PortFinder } from './port-bitmap.js';
 import { type Failure, fail } from './result.js';
 import { roundedRemaining, type ScanWindow } from './scan-order.js';
@@ -243,6 +244,10 @@ function planConnectWith(
   // An IPv4 source bound with ip_nonlocal_bind that is not (yet) an address here has no route.
   if (v4path && !src.wildcard && src.v4 > 0 && !core.isLocal(unmap(src)))
     return fail('ENETUNREACH', 'R10', `the bound source ${src.text} is not an address of this namespace`);
+  // No route at all: ENETUNREACH whatever the source (measured with bound loopback and wildcard
+  // sources, IPv4 and IPv6, TCP and UDP; experiments/exp_routes_freebind.py, issue 10).
+  if (!src.wildcard && !(src.mapped && src.v4 === 0) && sourceFor(core, v4path ? unmap(dest) : dest) === null)
+    return fail('ENETUNREACH', 'R10', `no route to ${dest.text}`);
   if (src.wildcard || (src.mapped && src.v4 === 0)) {
     const chosen = sourceFor(core, v4path ? unmap(dest) : dest);
     if (!chosen)
@@ -255,7 +260,7 @@ function planConnectWith(
   }
   // A loopback source can't leave through another device: IPv4 refuses the route at once
   // (EINVAL, before any port is chosen); IPv6 sends the SYN and it is dropped (see establish).
-  if (v4path && src.loopback && !core.isLocal(unmap(dest))) {
+  if (v4path && src.loopback && !core.isLocalDest(unmap(dest))) {
     return fail('EINVAL', 'R10', `a loopback source (${src.text}) cannot reach ${dest.text}`);
   }
   if (s.lport !== 0) return { kind: 'bound', src, dest, dport };
@@ -282,13 +287,9 @@ function planConnectWith(
 
 /** R10: the route's preferred source for a destination (IPv4 view for v4-mapped). */
 export function sourceFor(core: Core, dest: Addr): Addr | null {
-  if (dest.family === 4) {
-    if (dest.v4 >>> 24 === 127) return LOOP4;
-    if (core.isLocal(dest)) return dest;
-  } else {
-    if (dest.loopback) return LOOP6;
-    if (core.isLocal(dest)) return dest;
-  }
+  // The local table first (addresses, 127.0.0.0/8, local routes with their src), then the prefixes.
+  const local = localSourceFor(core, dest);
+  if (local !== undefined) return local;
   return core.routeFor(dest)?.addr ?? null;
 }
 
@@ -420,14 +421,16 @@ function establish(
   knownSlot: TupleSlot | undefined,
 ): Failure | TupleSlot {
   const v4 = s.family === 4 || dest.mapped;
-  const destLocal = core.isLocal(dest);
+  const destLocal = core.isLocalDest(dest);
   // A SYN to our own address and port meets this very socket: TCP simultaneous open, the
   // socket is connected to itself (and nothing is refused).
   const self = destLocal && dport === s.lport && dest.key === s.laddr.key;
   const listener = destLocal && !self ? findListener(core, dest, dport, v4) : null;
   // SYNs that go nowhere: an IPv6 loopback source towards another device, or an IPv6 socket
   // still wired for the IPv4 path (a connect through a v4-mapped address came first).
-  const lost = !v4 && ((s.laddr.loopback && !destLocal) || s.viaV4);
+  // And an IPv6 source that is not this host's (bound with FREEBIND or ip_nonlocal_bind): the SYN
+  // leaves, the answer has nowhere to go (measured: the connect times out; issue 10).
+  const lost = !v4 && ((s.laddr.loopback && !destLocal) || s.viaV4 || !core.isLocalDest(s.laddr));
   if (s.family === 6 && v4) s.viaV4 = true;
   // R52: from here on a SYN has left; whatever comes of it, this socket will never listen.
   s.synSent = true;

@@ -132,12 +132,14 @@ export function sendtoUdp(core: Core, s: Socket, target: Addr, dport: number, pi
   if ('ok' in r) return r;
   if (core.udp.pendingRefused.delete(s))
     return fail('ECONNREFUSED', 'R94', "the previous datagram to this socket's peer met a closed port");
-  if (!core.isLocal(unmap(r.dest))) return null;
+  if (!core.isLocalDest(unmap(r.dest))) return null;
   const from = unsetAddr(s.laddr) ? r.src : s.laddr;
   const toPeer = s.raddr !== null && s.raddr.key === r.dest.key && s.rport === dport;
   const flow = { proto: 'udp', saddr: from, sport: s.lport, daddr: r.dest, dport } as const;
   const d = findReceiver(core, flow);
   if (d) noteUdpReceived(core, d.chosen);
-  else if (toPeer) core.udp.pendingRefused.add(s);
+  // The ICMP error goes back to the source: one that is not this host's never sees it (measured
+  // for an IPv6 source bound with IPV6_FREEBIND; an IPv4 one cannot send at all).
+  else if (toPeer && core.isLocalDest(unmap(from))) core.udp.pendingRefused.add(s);
   return null;
 }

@@ -22,6 +22,11 @@ export type Call =
   | { op: 'sysctl'; name: string; value: string }
   /** Add a local address (CIDR, e.g. 10.0.0.1/24 or fd00::1/64). */
   | { op: 'addr'; cidr: string }
+  /**
+   * Add a local route (`ip route add local CIDR dev lo [src SRC]`): every address of the prefix
+   * is this host; SRC is the source connect() takes towards it. CIDR is a network address.
+   */
+  | { op: 'route'; cidr: string; src?: string }
   /** Effective uid for the following calls (socket ownership, privileged-port checks). */
   | { op: 'uid'; uid: number }
   | { op: 'socket'; name: string; kind: SocketKind }

@@ -152,8 +152,13 @@ export class Coverage {
           add('R70');
         }
         if (call.opt === 'IPV6_V6ONLY') add('R36');
+        if (call.opt === 'IP_FREEBIND' || call.opt === 'IPV6_FREEBIND') add('R7');
         return;
       }
+      case 'route':
+        // A local route and its preferred source (R10; issue 10): every address of it is local (R7).
+        add('R7', 'R10');
+        return;
       case 'close': {
         add('R60');
         if (call.rst) add('R61');

@@ -64,6 +64,8 @@ export class ModelBackend implements Backend {
         return plain(ns.sysctl(call.name, call.value));
       case 'addr':
         return plain(ns.addAddress(call.cidr));
+      case 'route':
+        return plain(ns.addLocalRoute(call.cidr, call.src));
       case 'uid':
         ns.setUid(call.uid);
         return { ok: true };

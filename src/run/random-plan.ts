@@ -4,6 +4,14 @@
  * design rules (what is avoided and why).
  */
 import fc from 'fast-check';
+import {
+  ROUTE_BIND4,
+  ROUTE_BIND6,
+  ROUTE_DEST4,
+  ROUTE_DEST6,
+  type RoutePlan,
+  routePlanArb,
+} from './random-routes.js';
 
 /** The fixed delay for TIME_WAIT recycling in random scripts, ms. */
 export const TW_REUSE_DELAY_MS = 100;
@@ -19,7 +27,13 @@ export type PortSel =
 
 export type OptSpec =
   | {
-      readonly opt: 'SO_REUSEADDR' | 'SO_REUSEPORT' | 'IP_BIND_ADDRESS_NO_PORT' | 'IPV6_V6ONLY';
+      readonly opt:
+        | 'SO_REUSEADDR'
+        | 'SO_REUSEPORT'
+        | 'IP_BIND_ADDRESS_NO_PORT'
+        | 'IPV6_V6ONLY'
+        | 'IP_FREEBIND'
+        | 'IPV6_FREEBIND';
       readonly v: number;
     }
   | { readonly opt: 'SO_LINGER'; readonly v: readonly [number, number] }
@@ -142,9 +156,11 @@ export interface Plan {
   readonly prefix6: boolean;
   readonly listeners: readonly Listener[];
   readonly actions: readonly Action[];
+  /** Local routes (random-routes.ts). */
+  readonly routes: RoutePlan;
 }
 
-export const BIND4 = ['127.0.0.1', '127.0.0.2', '0.0.0.0', '10.0.0.1', '10.9.9.9'];
+export const BIND4 = ['127.0.0.1', '127.0.0.2', '0.0.0.0', '10.0.0.1', '10.9.9.9', ...ROUTE_BIND4];
 export const BIND6 = [
   '::1',
   '::',
@@ -153,9 +169,18 @@ export const BIND6 = [
   'fd00::1',
   '::ffff:10.0.0.1',
   '::ffff:127.0.0.2',
+  ...ROUTE_BIND6,
 ];
-export const DEST4 = ['127.0.0.1', '127.0.0.2', '10.0.0.2', '10.0.0.3', '0.0.0.0'];
-export const DEST6 = ['::1', '::ffff:127.0.0.1', '::ffff:127.0.0.2', 'fd00::2', '::ffff:10.0.0.2', '::'];
+export const DEST4 = ['127.0.0.1', '127.0.0.2', '10.0.0.2', '10.0.0.3', '0.0.0.0', ...ROUTE_DEST4];
+export const DEST6 = [
+  '::1',
+  '::ffff:127.0.0.1',
+  '::ffff:127.0.0.2',
+  'fd00::2',
+  '::ffff:10.0.0.2',
+  '::',
+  ...ROUTE_DEST6,
+];
 
 const nat = (n: number) => fc.nat(n);
 const bit = fc.constantFrom(0, 1);
@@ -194,6 +219,9 @@ const optSpec: fc.Arbitrary<OptSpec> = fc.oneof(
       .map((v) => ({ opt: 'SO_LINGER' as const, v })),
   },
   { weight: 3, arbitrary: lprSel.map((lpr) => ({ opt: 'IP_LOCAL_PORT_RANGE' as const, lpr })) },
+  // R7: FREEBIND lets bind() take 10.9.9.9 or a route address (issue 10).
+  { weight: 2, arbitrary: fc.constantFrom(1, 1, 0).map((v) => ({ opt: 'IP_FREEBIND' as const, v })) },
+  { weight: 1, arbitrary: bit.map((v) => ({ opt: 'IPV6_FREEBIND' as const, v })) },
 );
 
 const rangeLo = fc.integer({ min: 40000, max: 40007 });
@@ -344,4 +372,5 @@ export const planArb: fc.Arbitrary<Plan> = fc.record({
   prefix6: nat(3).map((n) => n === 0),
   listeners: fc.array(listener, { minLength: 0, maxLength: 3 }),
   actions: fc.array(anyAction, { minLength: 3, maxLength: 30 }),
+  routes: routePlanArb,
 });

@@ -56,6 +56,7 @@ import {
   type SysctlSel,
   TW_REUSE_DELAY_MS,
 } from './random-plan.js';
+import { routeAddr, routeCalls, steerConnect } from './random-routes.js';
 
 export { type Plan, planArb, TW_REUSE_DELAY_MS };
 
@@ -65,7 +66,7 @@ function bindAddr(kind: 'tcp4' | 'tcp6', i: number, plan: Plan): string {
   let a = list[i % list.length] ?? list[0] ?? '';
   if (!plan.prefix4 && a.includes('10.0.0.1')) a = kind === 'tcp4' ? '127.0.0.1' : '::ffff:127.0.0.1';
   if (!plan.prefix6 && a === 'fd00::1') a = '::1';
-  return a;
+  return routeAddr(a, plan.routes);
 }
 
 /**
@@ -97,7 +98,7 @@ function destAddr(kind: 'tcp4' | 'tcp6', i: number, plan: Plan): string {
   let a = list[i % list.length] ?? list[0] ?? '';
   if (!plan.prefix4 && a.includes('10.0.0.')) a = kind === 'tcp4' ? '127.0.0.1' : '::ffff:127.0.0.1';
   if (!plan.prefix6 && a === 'fd00::2') a = '::1';
-  return a;
+  return routeAddr(a, plan.routes);
 }
 
 /**
@@ -161,6 +162,7 @@ export function planToText(plan: Plan, title: string): string {
       }
     }
     if (c.op === 'connect') {
+      c = steerConnect(c, boundTo.get(c.sock), isRemoteText);
       // The orphan race (see the header): shift to another destination port while it applies.
       const bp = boundPort.get(c.sock);
       const local = !isRemoteText(c.addr);
@@ -175,6 +177,12 @@ export function planToText(plan: Plan, title: string): string {
   emit({ op: 'sysctl', name: 'net.ipv4.ip_local_port_range', value: `${lo} ${lo + size - 1}` });
   if (plan.prefix4) emit({ op: 'addr', cidr: '10.0.0.1/24' });
   if (plan.prefix6) emit({ op: 'addr', cidr: 'fd00::1/64' });
+  const routes = (which: 4 | 6) => {
+    for (const c of routeCalls(plan.routes, which, plan.prefix4, plan.prefix6)) emit(c);
+  };
+  routes(6);
+  if (!plan.routes.late) routes(4);
+  const lateAt = plan.routes.late ? Math.floor(plan.actions.length / 2) : -1;
   let counter = 0;
   const open: { name: string; kind: SocketKind }[] = [];
   const fresh = (p: string) => `${p}${++counter}`;
@@ -249,7 +257,8 @@ export function planToText(plan: Plan, title: string): string {
       });
     return name;
   };
-  for (const a of plan.actions) {
+  for (const [i, a] of plan.actions.entries()) {
+    if (i === lateAt) routes(4);
     switch (a.t) {
       case 'client': {
         const name = openSocket('s', a);

@@ -61,6 +61,8 @@ export function printCall(call: Call): string {
       return `sysctl ${call.name} = ${printSysctlValue(call.value)}`;
     case 'addr':
       return `addr ${call.cidr}`;
+    case 'route':
+      return `route local ${call.cidr}${call.src === undefined ? '' : ` src ${call.src}`}`;
     case 'uid':
       return `uid ${call.uid}`;
     case 'sleep':

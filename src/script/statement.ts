@@ -15,6 +15,7 @@ import {
   parseMemberExpect,
   parsePortExpect,
 } from './expect-parse.js';
+import { parseRoute } from './route-statement.js';
 import {
   CALL_OPS,
   DEFAULT_BACKLOG,
@@ -24,6 +25,7 @@ import {
   SCRIPT_SYSCTLS,
   SOCKET_KINDS,
   SOCKET_OPTIONS,
+  STATEMENT_KEYWORDS,
   suggest,
 } from './vocab.js';
 
@@ -68,7 +70,8 @@ export function parseStatement(text: string): LineResult {
   c.skipWs();
   const col = c.col;
   const w = c.word();
-  if (w === '') c.fail(`expected a statement (a call, sysctl, addr, uid, sleep or repeat), ${c.found()}`);
+  if (w === '')
+    c.fail(`expected a statement (a call, sysctl, addr, route, uid, sleep or repeat), ${c.found()}`);
   let call: Call;
   const uses: NameRef[] = [];
   let creates: NameRef | null = null;
@@ -91,7 +94,8 @@ export function parseStatement(text: string): LineResult {
     if (cidr === null)
       c.fail(`malformed address '${raw}': expected something like 10.0.0.1/24 or fd00::1/64`, at);
     call = { op: 'addr', cidr };
-  } else if (w === 'uid') call = { op: 'uid', uid: c.int('a uid', MAX_UID) };
+  } else if (w === 'route') call = parseRoute(c);
+  else if (w === 'uid') call = { op: 'uid', uid: c.int('a uid', MAX_UID) };
   else if (w === 'sleep') call = { op: 'sleep', ms: parseDuration(c) };
   else if (w === 'repeat') {
     const max = c.int('a round count after repeat');
@@ -143,7 +147,7 @@ export function parseStatement(text: string): LineResult {
   } else if (w === 'socket' || w === 'accept') {
     c.fail(unnamed(w), col);
   } else {
-    const hint = suggest(w, [...CALL_OPS, 'sysctl', 'addr', 'uid', 'sleep', 'repeat']);
+    const hint = suggest(w, [...CALL_OPS, ...STATEMENT_KEYWORDS]);
     c.fail(`unknown statement '${w}'${hint ? ` (did you mean ${hint}?)` : ''}`, col);
   }
   let expect: Expect = { kind: 'none' };

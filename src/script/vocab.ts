@@ -20,6 +20,8 @@ export const FLAG_OPTIONS: readonly SockOptName[] = [
   'SO_REUSEPORT',
   'IP_BIND_ADDRESS_NO_PORT',
   'IPV6_V6ONLY',
+  'IP_FREEBIND',
+  'IPV6_FREEBIND',
 ];
 /** Options whose value is a pair `a b`: IP_LOCAL_PORT_RANGE `lo hi`, SO_LINGER `onoff seconds`. */
 export const PAIR_OPTIONS: readonly SockOptName[] = ['IP_LOCAL_PORT_RANGE', 'SO_LINGER'];
@@ -38,6 +40,7 @@ export const ERRNO_NAMES: readonly string[] = [
   'ECONNREFUSED',
   'ECONNRESET',
   'EDESTADDRREQ',
+  'EEXIST',
   'EFAULT',
   'EHOSTUNREACH',
   'EINPROGRESS',
@@ -76,7 +79,7 @@ export const CALL_OPS = [
 /** The protocols `deliver(PROTO, FROM -> TO)` sends. */
 export const DELIVER_PROTOS = ['tcp', 'udp'] as const;
 /** Statement keywords. */
-export const STATEMENT_KEYWORDS = ['sysctl', 'addr', 'uid', 'sleep', 'repeat'] as const;
+export const STATEMENT_KEYWORDS = ['sysctl', 'addr', 'route', 'uid', 'sleep', 'repeat'] as const;
 /** Words that cannot name a socket. */
 export const RESERVED_WORDS: readonly string[] = [
   ...STATEMENT_KEYWORDS,

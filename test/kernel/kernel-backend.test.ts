@@ -245,6 +245,28 @@ kernelTest('a host address (/32) is local on lo, as in the experiments', async (
   assert.deepEqual(out.map(short), [0, 0, 5000, 0, 'EADDRNOTAVAIL', 'EEXIST']);
 });
 
+kernelTest('route local: a prefix of lo with a preferred source; its errors (issue 10)', async (k) => {
+  await listener(k, 'L', '0.0.0.0', 5001);
+  const out = await run(k, [
+    { op: 'route', cidr: '198.51.100.0/24', src: '127.0.0.1' },
+    { op: 'route', cidr: '198.51.100.0/24' },
+    { op: 'route', cidr: '203.0.113.0/24', src: '203.0.113.1' },
+    { op: 'route', cidr: '2001:db8::/64', src: '::1' },
+    { op: 'socket', name: 'c', kind: 'tcp4' },
+    { op: 'connect', sock: 'c', addr: '198.51.100.7', port: 5001 },
+    { op: 'socket', name: 'f', kind: 'tcp4' },
+    { op: 'setsockopt', sock: 'f', opt: 'IP_FREEBIND', value: 1 },
+    { op: 'bind', sock: 'f', addr: '10.9.9.9', port: 0 },
+    { op: 'connect', sock: 'f', addr: '127.0.0.1', port: 5001 },
+  ]);
+  assert.deepEqual(out.slice(0, 4).map(short), [0, 'EEXIST', 'EINVAL', 0]);
+  const c = out[5];
+  assert.ok(c?.ok && c.addr === '127.0.0.1', JSON.stringify(c));
+  const f = out[8];
+  assert.ok(f?.ok && f.addr === '10.9.9.9', JSON.stringify(f));
+  assert.equal(short(out[9] ?? { ok: true }), 'ENETUNREACH');
+});
+
 kernelTest('socket options reach the kernel: LPR (R70), NOPORT (R22), SO_LINGER, V6ONLY', async (k) => {
   await listener(k, 'L', '127.0.0.1', 5001);
   const out = await run(k, [

@@ -47,6 +47,22 @@ test('encodeCall: one line per Call, in the helper grammar', () => {
   ]);
 });
 
+test('encodeCall: route local with and without src (issue 10)', () => {
+  assert.equal(encodeCall({ op: 'route', cidr: '198.51.100.0/24' }, opts).line, 'route 198.51.100.0/24');
+  assert.equal(
+    encodeCall({ op: 'route', cidr: '2001:db8::/64', src: '::1' }, opts).line,
+    'route 2001:db8::/64 ::1',
+  );
+  assert.equal(
+    encodeCall({ op: 'setsockopt', sock: 'c1', opt: 'IPV6_FREEBIND', value: 1 }, opts).line,
+    'setsockopt c1 IPV6_FREEBIND 1',
+  );
+  assert.throws(
+    () => encodeCall({ op: 'route', cidr: '198.51.100.0/24', src: '127.0.0.1 x' }, opts),
+    (e) => isKernelError(e, 'PORTSPACE_KERNEL_BAD_CALL'),
+  );
+});
+
 test('encodeCall refuses what the line format cannot carry', () => {
   const refused = (f: () => unknown) =>
     assert.throws(f, (e) => isKernelError(e, 'PORTSPACE_KERNEL_BAD_CALL'));

@@ -63,6 +63,18 @@ const callArb: fc.Arbitrary<Call> = fc.oneof(
   fc
     .tuple(addr, fc.nat(128))
     .map(([a, n]) => ({ op: 'addr' as const, cidr: `${a}/${a.includes(':') ? n : n % 33}` })),
+  fc
+    .tuple(
+      fc.constantFrom(
+        ['198.51.100.0/24', '127.0.0.1'],
+        ['10.2.0.0/16', '10.1.1.1'],
+        ['2001:db8::/64', '::1'],
+      ),
+      fc.boolean(),
+    )
+    .map(([[cidr, src], withSrc]) =>
+      withSrc ? { op: 'route' as const, cidr, src } : { op: 'route' as const, cidr },
+    ),
   fc.record({ op: fc.constant('uid' as const), uid: fc.integer({ min: 0, max: 4294967294 }) }),
   fc.record({ op: fc.constant('sleep' as const), ms: fc.nat(200_000) }),
   fc.record({

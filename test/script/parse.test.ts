@@ -51,6 +51,31 @@ describe('statements', () => {
     assert.deepEqual(only('addr FD00:0:0::1/64').call, { op: 'addr', cidr: 'fd00::1/64' });
   });
 
+  it('route local with and without src, canonicalised (issue 10)', () => {
+    assert.deepEqual(only('route local 198.51.100.0/24').call, { op: 'route', cidr: '198.51.100.0/24' });
+    assert.deepEqual(only('route local 2001:DB8:0::/64 src 0::1 = 0').call, {
+      op: 'route',
+      cidr: '2001:db8::/64',
+      src: '::1',
+    });
+    const r = only('route local 203.0.113.0/24 src 203.0.113.1 = -1 EINVAL   # not local');
+    assert.deepEqual(r.expect, { kind: 'errno', errno: 'EINVAL' });
+    assert.equal(r.trailing, 'not local');
+  });
+
+  it('IP_FREEBIND and IPV6_FREEBIND take one integer', () => {
+    assert.deepEqual(withSockets('setsockopt(c, IP_FREEBIND, 1) = 0').call, {
+      op: 'setsockopt',
+      sock: 'c',
+      opt: 'IP_FREEBIND',
+      value: 1,
+    });
+    assert.equal(
+      (withSockets('setsockopt(srv, IPV6_FREEBIND, 0)').call as { opt: string }).opt,
+      'IPV6_FREEBIND',
+    );
+  });
+
   it('uid and sleep', () => {
     assert.deepEqual(only('uid 65534').call, { op: 'uid', uid: 65534 });
     assert.deepEqual(only('sleep 1.2s').call, { op: 'sleep', ms: 1200 });
@@ -241,11 +266,11 @@ describe('errors name file:line:col', () => {
     ['c = socket(tcp4)\nbind(c, 127.0.0.1:70000)', 't.pst:2:19: port 70000 is out of range 0..65535'],
     [
       'c = socket(tcp4)\nsetsockopt(c, SO_FOO, 1)',
-      't.pst:2:15: unknown socket option SO_FOO (known: SO_REUSEADDR, SO_REUSEPORT, IP_BIND_ADDRESS_NO_PORT, IPV6_V6ONLY, IP_LOCAL_PORT_RANGE, SO_LINGER)',
+      't.pst:2:15: unknown socket option SO_FOO (known: SO_REUSEADDR, SO_REUSEPORT, IP_BIND_ADDRESS_NO_PORT, IPV6_V6ONLY, IP_FREEBIND, IPV6_FREEBIND, IP_LOCAL_PORT_RANGE, SO_LINGER)',
     ],
     [
       'c = socket(tcp4)\nsetsockopt(c, SO_REUSEADR, 1)',
-      't.pst:2:15: unknown socket option SO_REUSEADR (did you mean SO_REUSEADDR?) (known: SO_REUSEADDR, SO_REUSEPORT, IP_BIND_ADDRESS_NO_PORT, IPV6_V6ONLY, IP_LOCAL_PORT_RANGE, SO_LINGER)',
+      't.pst:2:15: unknown socket option SO_REUSEADR (did you mean SO_REUSEADDR?) (known: SO_REUSEADDR, SO_REUSEPORT, IP_BIND_ADDRESS_NO_PORT, IPV6_V6ONLY, IP_FREEBIND, IPV6_FREEBIND, IP_LOCAL_PORT_RANGE, SO_LINGER)',
     ],
     ['c = socket(tcp5)', "t.pst:1:12: unknown socket kind 'tcp5' (known: tcp4, tcp6, udp4, udp6)"],
     // R80 deliver: the protocol, the arrow, one family, a source port, socket names as results.
@@ -444,6 +469,34 @@ describe('errors name file:line:col', () => {
     [
       'repeat 3 {\n  c = socket(tcp4)\n} expect 2 than EMFILE',
       "t.pst:3:12: expected 'then ERRNO' after the count, found 'than'",
+    ],
+    [
+      'route 198.51.100.0/24',
+      "t.pst:1:7: expected 'local' after route (only local routes are modelled: route local 198.51.100.0/24), found '198.51.100.0'",
+    ],
+    [
+      'route local 198.51.100.7/24',
+      't.pst:1:13: 198.51.100.7/24 has host bits set: the prefix starts at 198.51.100.0/24',
+    ],
+    [
+      'route local 198.51.100.0',
+      "t.pst:1:13: malformed prefix '198.51.100.0': expected a network address with a length, like 198.51.100.0/24",
+    ],
+    [
+      'route local 127.0.0.0/16',
+      't.pst:1:13: a local route inside the loopback addresses (127.0.0.0/16) is not modelled',
+    ],
+    [
+      'route local 198.51.100.0/24 src ::1',
+      't.pst:1:33: the source ::1 must be one unicast IPv4 address, like the prefix',
+    ],
+    [
+      'route local 198.51.100.0/24 via 10.0.0.1',
+      "t.pst:1:29: expected 'src ADDRESS', '=' or the end of the line after the prefix, found 'via'",
+    ],
+    [
+      'route local 198.51.100.0/24 = 40000',
+      't.pst:1:29: route returns 0 or -1 ERRNO; a port or address makes no sense here',
     ],
     [
       'repeat 3 {\n  c = socket(tcp4)\n} until',
