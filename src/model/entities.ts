@@ -69,6 +69,10 @@ export interface Socket extends OwnerView {
   wasReset: boolean;
   /** An IPv6 socket that once connected along the IPv4 path keeps the IPv4-mapped operations (R10). */
   viaV4: boolean;
+  /** Was connected, then connect(AF_UNSPEC): listen() is EINVAL for good (tcp-disconnect.ts). */
+  onceConnected: boolean;
+  /** Was listening, then connect(AF_UNSPEC): connect() is EINVAL for good (tcp-disconnect.ts). */
+  onceListened: boolean;
   readonly listening: boolean;
   readonly isTimeWait: false;
 }
@@ -93,6 +97,9 @@ enum Bit {
   Family6 = 4096,
   /** proto udp (else tcp) */
   Udp = 8192,
+  /** Above the three state bits (STATE_SHIFT). */
+  OnceConnected = 1 << 17,
+  OnceListened = 1 << 18,
 }
 
 /** The TCP state is three bits of the bit field, above the flags: its index in STATES. */
@@ -286,6 +293,18 @@ export class TcpSocket implements Socket {
   }
   set viaV4(v: boolean) {
     this.bits = v ? this.bits | Bit.ViaV4 : this.bits & ~Bit.ViaV4;
+  }
+  get onceConnected(): boolean {
+    return (this.bits & Bit.OnceConnected) !== 0;
+  }
+  set onceConnected(v: boolean) {
+    this.bits = v ? this.bits | Bit.OnceConnected : this.bits & ~Bit.OnceConnected;
+  }
+  get onceListened(): boolean {
+    return (this.bits & Bit.OnceListened) !== 0;
+  }
+  set onceListened(v: boolean) {
+    this.bits = v ? this.bits | Bit.OnceListened : this.bits & ~Bit.OnceListened;
   }
   get v6only(): boolean {
     return (this.bits & Bit.V6Only) !== 0;

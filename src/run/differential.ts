@@ -16,6 +16,7 @@ import type { Netns, Outcomes, Result, TraceEvent } from '../model/index.js';
 import { canonicalAddr } from '../script/addr.js';
 import type { Pos, Script, Step } from '../script/ast.js';
 import { printCallStatement, printScript } from '../script/print.js';
+import { sameOptval } from '../script/sockopt-syntax.js';
 import type { Backend } from './backend.js';
 import type { Call, Outcome } from './calls.js';
 import { Coverage } from './coverage.js';
@@ -120,6 +121,8 @@ export function compareOutcomes(call: Call, k: Outcome, m: Outcome): string {
   if (call.op === 'deliver') {
     return k.member === m.member ? '' : `receiver: kernel ${show(k)}, model ${show(m)}`;
   }
+  if (call.op === 'getsockopt')
+    return sameOptval(k.optval, m.optval) ? '' : `value: kernel ${show(k)}, model ${show(m)}`;
   if (call.op === 'accept') {
     const kp = k.peer;
     const mp = m.peer;
@@ -262,10 +265,11 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
       let follow: number | 'fail';
       if (k.ok) follow = k.port ?? 0;
       else if (RANDOM_SEARCH_FAILURE[call.op]?.includes(k.errno)) follow = 'fail';
-      else if ((call.op === 'connect' || call.op === 'sendto') && 'sock' in call) {
+      else if ((call.op === 'connect' || call.op === 'sendto' || call.op === 'listen') && 'sock' in call) {
         // The search took a port and the call then failed (ECONNREFUSED, ...): TCP releases the
         // port but getsockname still shows it (R61); UDP keeps it (no route, port 0: R94). Ask the
-        // kernel which one it was.
+        // kernel which one it was. listen() on a once-connected socket keeps the port its search
+        // found and still fails with EINVAL (tcp-disconnect.ts).
         let name: Outcome;
         try {
           name = await kernel.exec({ op: 'getsockname', sock: call.sock });
