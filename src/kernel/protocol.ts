@@ -92,7 +92,10 @@ export function encodeCall(call: Call, opts: EncodeOptions): Request {
         extraMs: 0,
       };
     case 'getsockopt':
-      return { line: `getsockopt ${token(call, 'socket name', call.sock, MAX_NAME)} ${call.opt}`, extraMs: 0 };
+      return {
+        line: `getsockopt ${token(call, 'socket name', call.sock, MAX_NAME)} ${call.opt}`,
+        extraMs: 0,
+      };
     case 'bind':
       return {
         line: `bind ${token(call, 'socket name', call.sock, MAX_NAME)} ${addrToken(call, call.addr)} ${int(call, 'port', call.port, 0, 65535)}`,
@@ -165,7 +168,8 @@ function protocol(line: string, why: string): never {
 }
 
 function isOptval(v: unknown): v is number | [number, number] {
-  const u32 = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= -2147483648 && n <= 4294967295;
+  const u32 = (n: unknown) =>
+    typeof n === 'number' && Number.isInteger(n) && n >= -2147483648 && n <= 4294967295;
   return u32(v) || (Array.isArray(v) && v.length === 2 && u32(v[0]) && u32(v[1]));
 }
 

@@ -26,21 +26,16 @@ import {
   type TraceEvent,
   walk,
 } from './search.js';
+import { type OptValue, type ReadableOpt, readOption, valueFromBuffer } from './sockopt.js';
 import { canonicalSysctlName, readSysctl, writeSysctl } from './sysctl.js';
 import { autobindPhases } from './tcp-autobind.js';
 import { bindTcp, checkBindArgs, listenTcp, planBind, viewAs } from './tcp-bind.js';
 import { acceptTcp, closeTcp } from './tcp-close.js';
 import { connectTcp, planConnect } from './tcp-connect.js';
+import { disconnectTcp, listenOnceConnected, listenOnceConnectedPhases } from './tcp-disconnect.js';
 import { udpAutobindPhases } from './udp-autobind.js';
 import { bindUdp, closeUdp, udpView } from './udp-bind.js';
 import { connectUdp, disconnectUdp, sendtoUdp } from './udp-connect.js';
-import { type OptValue, type ReadableOpt, readOption, valueFromBuffer } from './sockopt.js';
-import {
-  connectOnceListened,
-  disconnectTcp,
-  listenOnceConnected,
-  listenOnceConnectedPhases,
-} from './tcp-disconnect.js';
 
 export type SocketKind = 'tcp4' | 'tcp6' | 'udp4' | 'udp6';
 export type SockOpt =
@@ -173,12 +168,7 @@ export class Netns {
    * setsockopt(). With `optlen` the option buffer has that many bytes (the value's little-endian
    * bytes, cut or zero-padded): see sockopt.ts for what the kernel reads from it.
    */
-  setsockopt(
-    sock: SockId,
-    opt: SockOpt,
-    value: number | readonly [number, number],
-    optlen?: number,
-  ): Result {
+  setsockopt(sock: SockId, opt: SockOpt, value: number | readonly [number, number], optlen?: number): Result {
     const s = this.core.socket(sock);
     if (!s?.userOpen) return badf(sock);
     const absent = missingOption(this.core.profile, opt);
@@ -280,8 +270,6 @@ export class Netns {
     if (!a) return fail('EINVAL', 'R10', `not an IP address: ${addr}`);
     if (!validPort(port)) return fail('EINVAL', 'R10', `port out of range: ${port}`);
     if (s.proto === 'udp') return this.udpCall(s, connectUdp, a, port, opts);
-    const once = connectOnceListened(s);
-    if (once) return once;
     if (!opts || (opts.follow === undefined && !opts.trace)) {
       // The common case, kept free of extra allocations: connect() is what benchmarks hammer.
       const r = connectTcp(this.core, s, a, port);
@@ -471,7 +459,7 @@ export class Netns {
     if (call.op === 'sendto') return null;
     if (call.op === 'connect') {
       const a = parseAddr(call.addr);
-      if (!a || connectOnceListened(s)) return null;
+      if (!a) return null;
       const plan = planConnect(this.core, s, a, call.port);
       return 'kind' in plan && plan.kind === 'auto' ? plan.phases : null;
     }

@@ -21,10 +21,10 @@ import { ANY4, ANY6 } from './addr.js';
 import type { Core } from './core.js';
 import type { Socket } from './entities.js';
 import { type Failure, fail } from './result.js';
+import type { Phase } from './search.js';
 import { autobindPhases } from './tcp-autobind.js';
 import { autobind, type Picker, viewAs } from './tcp-bind.js';
 import { resetPeer } from './tcp-close.js';
-import type { Phase } from './search.js';
 
 export function disconnectTcp(core: Core, s: Socket): void {
   switch (s.state) {
@@ -99,7 +99,11 @@ export function listenOnceConnectedPhases(core: Core, s: Socket): Phase[] | null
   return autobindPhases(core, viewAs(s, s.laddr, s.v6only, false), s.lpr);
 }
 
-/** connect() on a socket that once listened: EINVAL, nothing changes. */
+/**
+ * connect() on a socket that once listened: EINVAL, nothing changes. Measured order: after the
+ * address family, V6ONLY (ENETUNREACH), v4-mapped source (EAFNOSUPPORT) and route (ENETUNREACH)
+ * checks, before port 0 is refused.
+ */
 export function connectOnceListened(s: Socket): Failure | null {
   if (!s.onceListened || s.state !== 'CLOSE') return null;
   return fail(

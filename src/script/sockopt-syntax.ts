@@ -27,7 +27,8 @@ export function parseGetOption(c: Cursor): GetSockOptName {
   const col = c.col;
   const opt = c.word();
   if (opt === '') c.fail(`expected a socket option name like SO_REUSEADDR, ${c.found()}`);
-  if (opt === 'SO_LINGER') c.fail('getsockopt(SO_LINGER) is not modelled (the model keeps only linger 0 or not)', col);
+  if (opt === 'SO_LINGER')
+    c.fail('getsockopt(SO_LINGER) is not modelled (the model keeps only linger 0 or not)', col);
   if (!(GET_OPTIONS as readonly string[]).includes(opt)) {
     const hint = suggest(opt, GET_OPTIONS);
     c.fail(
@@ -53,7 +54,8 @@ export function parseOptlen(c: Cursor, opt: SockOptName): number | null {
 export function parseOptvalExpect(c: Cursor, opt: GetSockOptName): Expect {
   c.skipWs();
   if (c.eat('-1')) return { kind: 'errno', errno: parseErrno(c, "after '-1'") };
-  if (opt !== 'IP_LOCAL_PORT_RANGE') return { kind: 'optval', value: c.int('the option value (0 or 1)', 1, 'value') };
+  if (opt !== 'IP_LOCAL_PORT_RANGE')
+    return { kind: 'optval', value: c.int('the option value (0 or 1)', 1, 'value') };
   const lo = c.int('the range as LOW HIGH, like 40000 40010 (0 0 = unset)', MAX_PORT, 'port');
   const hi = c.int('the high end of the range after the low end (LOW HIGH)', MAX_PORT, 'port');
   return { kind: 'optval', value: [lo, hi] };

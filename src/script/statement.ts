@@ -7,7 +7,6 @@ import type { Call, SocketKind, SockOptName, SockOptValue } from '../run/calls.j
 import { canonicalCidr, deliverEndProblem } from './addr.js';
 import type { Expect, PortExpect } from './ast.js';
 import { Cursor } from './cursor.js';
-import { parseGetOption, parseOptlen, parseOptvalExpect } from './sockopt-syntax.js';
 import {
   MAX_PORT,
   parseEndpointArg,
@@ -16,6 +15,7 @@ import {
   parseMemberExpect,
   parsePortExpect,
 } from './expect-parse.js';
+import { parseGetOption, parseOptlen, parseOptvalExpect } from './sockopt-syntax.js';
 import {
   CALL_OPS,
   DEFAULT_BACKLOG,
