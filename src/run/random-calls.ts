@@ -53,7 +53,7 @@ export const callsActionArb: fc.Arbitrary<CallsAction> = fc.oneof(
 );
 
 /** How much of the plan's action weight these get (the TCP actions have 100, UDP about 29). */
-export const CALLS_ACTION_WEIGHT = 10;
+export const CALLS_ACTION_WEIGHT = 16;
 
 /** The call for an action on socket `sock` (null when no socket is open); lo/size: the range now. */
 export function callsActionToCall(
