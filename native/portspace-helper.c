@@ -19,6 +19,10 @@
  *                                       IP_LOCAL_PORT_RANGE (V1=lo V2=hi) IPV6_V6ONLY
  *                                       SO_LINGER (V1=onoff V2=seconds)
  *                                       IP_FREEBIND IPV6_FREEBIND
+ *   setsockoptlen NAME OPT LEN V   the same options but SO_LINGER, with a LEN-byte buffer (0..64)
+ *                                  holding V's little-endian bytes, zero-padded (V < 2^53;
+ *                                  IP_LOCAL_PORT_RANGE as one u32 hi << 16 | lo)
+ *   getsockopt NAME OPT            -> {"ok":true,"optval":V}; IP_LOCAL_PORT_RANGE -> [LO,HI]
  *   bind NAME ADDR PORT            -> {"ok":true,"port":P,"addr":A} (getsockname)
  *   listen NAME BACKLOG            -> getsockname
  *   connect NAME ADDR PORT [MS]    -> getsockname; bounded by MS (default 2000) -> ETIMEDOUT
@@ -1203,7 +1207,8 @@ static int route(const char *orig, char **tok, int nt) {
     return 1;
   }
   static const char *on_socket[] = {"setsockopt", "bind",   "listen",     "connect",   "accept",
-                                    "close",      "getsockname", "sendto", "disconnect"};
+                                    "close",      "getsockname", "sendto", "disconnect",
+                                    "getsockopt", "setsockoptlen"};
   int known = 0;
   for (size_t i = 0; i < sizeof on_socket / sizeof on_socket[0]; i++)
     if (!strcmp(op, on_socket[i])) known = 1;
@@ -1365,6 +1370,19 @@ static void op_socket(const char *name, const char *kind) {
   reply_ok();
 }
 
+/* The level and number of an option setsockopt, getsockopt and setsockoptlen know (SO_LINGER aside); 0 when unknown. */
+static int sockopt_id(const char *opt, int *level, int *name) {
+  if (!strcmp(opt, "SO_REUSEADDR")) *level = SOL_SOCKET, *name = SO_REUSEADDR;
+  else if (!strcmp(opt, "SO_REUSEPORT")) *level = SOL_SOCKET, *name = SO_REUSEPORT;
+  else if (!strcmp(opt, "IP_BIND_ADDRESS_NO_PORT")) *level = SOL_IP, *name = IP_BIND_ADDRESS_NO_PORT;
+  else if (!strcmp(opt, "IPV6_V6ONLY")) *level = IPPROTO_IPV6, *name = IPV6_V6ONLY;
+  else if (!strcmp(opt, "IP_FREEBIND")) *level = SOL_IP, *name = IP_FREEBIND;
+  else if (!strcmp(opt, "IPV6_FREEBIND")) *level = IPPROTO_IPV6, *name = IPV6_FREEBIND;
+  else if (!strcmp(opt, "IP_LOCAL_PORT_RANGE")) *level = SOL_IP, *name = IP_LOCAL_PORT_RANGE;
+  else return 0;
+  return 1;
+}
+
 static void op_setsockopt(char **tok, int nt) {
   struct sock *s = need_sock(tok[1]);
   if (!s) return;
@@ -1378,13 +1396,7 @@ static void op_setsockopt(char **tok, int nt) {
   struct linger lg;
   const void *val = &ival;
   socklen_t len = sizeof ival;
-  if (!strcmp(opt, "SO_REUSEADDR")) level = SOL_SOCKET, name = SO_REUSEADDR;
-  else if (!strcmp(opt, "SO_REUSEPORT")) level = SOL_SOCKET, name = SO_REUSEPORT;
-  else if (!strcmp(opt, "IP_BIND_ADDRESS_NO_PORT")) level = SOL_IP, name = IP_BIND_ADDRESS_NO_PORT;
-  else if (!strcmp(opt, "IPV6_V6ONLY")) level = IPPROTO_IPV6, name = IPV6_V6ONLY;
-  else if (!strcmp(opt, "IP_FREEBIND")) level = SOL_IP, name = IP_FREEBIND;
-  else if (!strcmp(opt, "IPV6_FREEBIND")) level = IPPROTO_IPV6, name = IPV6_FREEBIND;
-  else if (!strcmp(opt, "IP_LOCAL_PORT_RANGE")) {
+  if (!strcmp(opt, "IP_LOCAL_PORT_RANGE")) {
     /* spec R70: one u32, low 16 bits = lo, high 16 bits = hi; either may be 0 = unbounded. */
     level = SOL_IP, name = IP_LOCAL_PORT_RANGE;
     if (nt >= 5) {
@@ -1401,8 +1413,9 @@ static void op_setsockopt(char **tok, int nt) {
     lg.l_linger = (int)v2;
     val = &lg;
     len = sizeof lg;
-  } else {
-    { reply_fault("unknown socket option %s", opt); return; }
+  } else if (!sockopt_id(opt, &level, &name)) {
+    reply_fault("unknown socket option %s", opt);
+    return;
   }
   if (as_user() != 0) { reply_fault("seteuid: %s", strerror(errno)); return; }
   int rc = setsockopt(s->fd, level, name, val, len);
@@ -1410,6 +1423,48 @@ static void op_setsockopt(char **tok, int nt) {
   as_root();
   if (rc != 0) { reply_errno(e); return; }
   reply_ok();
+}
+
+/* setsockopt with a buffer of exactly LEN bytes: how short and long buffers are read (issue 10). */
+static void op_setsockopt_len(char **tok) {
+  struct sock *s = need_sock(tok[1]);
+  if (!s) return;
+  int level, name;
+  if (!sockopt_id(tok[2], &level, &name)) { reply_fault("setsockoptlen: unknown option %s", tok[2]); return; }
+  long len;
+  if (!parse_long(tok[3], 0, 64, &len)) { reply_fault("bad option length %s (0..64)", tok[3]); return; }
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(tok[4], &end, 10);
+  if (errno || *end || tok[4][0] == '-' || v > (1ULL << 53)) { reply_fault("bad option value %s", tok[4]); return; }
+  unsigned char buf[64] = {0};
+  for (int i = 0; i < 8; i++) buf[i] = (unsigned char)(v >> (8 * i));
+  if (as_user() != 0) { reply_fault("seteuid: %s", strerror(errno)); return; }
+  int rc = setsockopt(s->fd, level, name, buf, (socklen_t)len);
+  int e = errno;
+  as_root();
+  if (rc != 0) { reply_errno(e); return; }
+  reply_ok();
+}
+
+/* getsockopt of one option the model keeps: an int, or IP_LOCAL_PORT_RANGE split into lo/hi. */
+static void op_getsockopt(const char *sname, const char *opt) {
+  struct sock *s = need_sock(sname);
+  if (!s) return;
+  int level, name;
+  if (!sockopt_id(opt, &level, &name)) { reply_fault("getsockopt: unknown option %s", opt); return; }
+  uint32_t v = 0;
+  socklen_t len = sizeof v;
+  if (as_user() != 0) { reply_fault("seteuid: %s", strerror(errno)); return; }
+  int rc = getsockopt(s->fd, level, name, &v, &len);
+  int e = errno;
+  as_root();
+  if (rc != 0) { reply_errno(e); return; }
+  if (name == IP_LOCAL_PORT_RANGE && level == SOL_IP)
+    o_fmt("{\"ok\":true,\"optval\":[%u,%u]}", (unsigned)(v & 0xffff), (unsigned)(v >> 16));
+  else
+    o_fmt("{\"ok\":true,\"optval\":%d}", (int)v);
+  o_send();
 }
 
 static void op_bind(const char *name, const char *addr, const char *port_s) {
@@ -1871,6 +1926,12 @@ static int handle(char *line) {
     } else if (!strcmp(op, "setsockopt")) {
       NEED(4, 5);
       op_setsockopt(tok, nt);
+    } else if (!strcmp(op, "setsockoptlen")) {
+      NEED(5, 5);
+      op_setsockopt_len(tok);
+    } else if (!strcmp(op, "getsockopt")) {
+      NEED(3, 3);
+      op_getsockopt(tok[1], tok[2]);
     } else if (!strcmp(op, "bind")) {
       NEED(4, 4);
       op_bind(tok[1], tok[2], tok[3]);

@@ -44,6 +44,25 @@ function optValue(call: Call, v: SockOptValue): string {
   return `${int(call, 'option value', v[0], -2147483648, 2147483647)} ${int(call, 'option value', v[1], -2147483648, 2147483647)}`;
 }
 
+/**
+ * `setsockoptlen NAME OPT LEN V`: the helper fills a LEN-byte buffer with V's little-endian bytes
+ * (zero-padded); IP_LOCAL_PORT_RANGE's pair goes as one u32, hi << 16 | lo.
+ */
+function encodeSetsockoptLen(call: Call & { op: 'setsockopt' }): Request {
+  const v = call.value;
+  const raw =
+    typeof v === 'number'
+      ? int(call, 'option value', v, 0, Number.MAX_SAFE_INTEGER)
+      : String(
+          Number(int(call, 'option value', v[1], 0, 65535)) * 65536 +
+            Number(int(call, 'option value', v[0], 0, 65535)),
+        );
+  return {
+    line: `setsockoptlen ${token(call, 'socket name', call.sock, MAX_NAME)} ${call.opt} ${int(call, 'optlen', call.optlen ?? 4, 0, 64)} ${raw}`,
+    extraMs: 0,
+  };
+}
+
 /** Strips the brackets a script may keep around an IPv6 literal. */
 function addrToken(call: Call, addr: string): string {
   const bare = addr.startsWith('[') && addr.endsWith(']') ? addr.slice(1, -1) : addr;
@@ -73,8 +92,14 @@ export function encodeCall(call: Call, opts: EncodeOptions): Request {
     case 'socket':
       return { line: `socket ${token(call, 'socket name', call.name, MAX_NAME)} ${call.kind}`, extraMs: 0 };
     case 'setsockopt':
+      if (call.optlen !== undefined) return encodeSetsockoptLen(call);
       return {
         line: `setsockopt ${token(call, 'socket name', call.sock, MAX_NAME)} ${call.opt} ${optValue(call, call.value)}`,
+        extraMs: 0,
+      };
+    case 'getsockopt':
+      return {
+        line: `getsockopt ${token(call, 'socket name', call.sock, MAX_NAME)} ${call.opt}`,
         extraMs: 0,
       };
     case 'bind':
@@ -134,6 +159,8 @@ export interface Wire {
   /** deliver: the name of the socket that received. */
   readonly member?: string;
   readonly errno?: string;
+  /** getsockopt: one integer, or [lo, hi] for IP_LOCAL_PORT_RANGE. */
+  readonly optval?: number | readonly [number, number];
   readonly fault?: string;
   readonly detail?: string;
   readonly [more: string]: unknown;
@@ -144,6 +171,12 @@ function protocol(line: string, why: string): never {
     'PORTSPACE_KERNEL_PROTOCOL',
     `kernel helper sent an unexpected line (${why}): ${line.slice(0, 300)}; rebuild it with native/build.sh`,
   );
+}
+
+function isOptval(v: unknown): v is number | [number, number] {
+  const u32 = (n: unknown) =>
+    typeof n === 'number' && Number.isInteger(n) && n >= -2147483648 && n <= 4294967295;
+  return u32(v) || (Array.isArray(v) && v.length === 2 && u32(v[0]) && u32(v[1]));
 }
 
 export function parseWire(line: string): Wire {
@@ -162,6 +195,7 @@ export function parseWire(line: string): Wire {
   for (const k of ['addr', 'errno', 'fault', 'detail', 'member'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'string') protocol(line, `bad "${k}"`);
   }
+  if (o.optval !== undefined && !isOptval(o.optval)) protocol(line, 'bad "optval"');
   if (o.peer !== undefined) {
     const p = o.peer as Record<string, unknown> | null;
     if (typeof p !== 'object' || p === null || typeof p.addr !== 'string' || !isPort(p.port)) {
@@ -191,5 +225,6 @@ export function decodeOutcome(requestLine: string, line: string): Outcome {
     ...(w.addr !== undefined ? { addr: w.addr } : {}),
     ...(w.peer !== undefined ? { peer: { addr: w.peer.addr, port: w.peer.port } } : {}),
     ...(w.member !== undefined ? { member: w.member } : {}),
+    ...(w.optval !== undefined ? { optval: w.optval } : {}),
   };
 }

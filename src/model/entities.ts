@@ -77,6 +77,10 @@ export interface Socket extends OwnerView {
    * port, and returns EINVAL.
    */
   synSent: boolean;
+  /** Was connected, then connect(AF_UNSPEC): listen() is EINVAL for good (tcp-disconnect.ts). */
+  onceConnected: boolean;
+  /** Was listening, then connect(AF_UNSPEC): connect() is EINVAL for good (tcp-disconnect.ts). */
+  onceListened: boolean;
   readonly listening: boolean;
   readonly isTimeWait: false;
 }
@@ -101,10 +105,14 @@ enum Bit {
   Family6 = 4096,
   /** proto udp (else tcp) */
   Udp = 8192,
-  /** Above the three state bits (STATE_SHIFT). */
+  /** The flags below sit above the three state bits (STATE_SHIFT). R52: connect() sent a SYN. */
   SynSent = 1 << 17,
-  /** IP_FREEBIND / IPV6_FREEBIND. Above the three state bits (STATE_SHIFT), beside SynSent. */
+  /** IP_FREEBIND / IPV6_FREEBIND. */
   Freebind = 1 << 18,
+  /** Was connected, then connect(AF_UNSPEC) (tcp-disconnect.ts). */
+  OnceConnected = 1 << 19,
+  /** Was listening, then connect(AF_UNSPEC) (tcp-disconnect.ts). */
+  OnceListened = 1 << 20,
 }
 
 /** The TCP state is three bits of the bit field, above the flags: its index in STATES. */
@@ -310,6 +318,18 @@ export class TcpSocket implements Socket {
   }
   set viaV4(v: boolean) {
     this.bits = v ? this.bits | Bit.ViaV4 : this.bits & ~Bit.ViaV4;
+  }
+  get onceConnected(): boolean {
+    return (this.bits & Bit.OnceConnected) !== 0;
+  }
+  set onceConnected(v: boolean) {
+    this.bits = v ? this.bits | Bit.OnceConnected : this.bits & ~Bit.OnceConnected;
+  }
+  get onceListened(): boolean {
+    return (this.bits & Bit.OnceListened) !== 0;
+  }
+  set onceListened(v: boolean) {
+    this.bits = v ? this.bits | Bit.OnceListened : this.bits & ~Bit.OnceListened;
   }
   get v6only(): boolean {
     return (this.bits & Bit.V6Only) !== 0;

@@ -27,11 +27,13 @@ import {
   type TraceEvent,
   walk,
 } from './search.js';
+import { type OptValue, type ReadableOpt, readOption, valueFromBuffer } from './sockopt.js';
 import { canonicalSysctlName, readSysctl, writeSysctl } from './sysctl.js';
 import { autobindPhases } from './tcp-autobind.js';
 import { bindTcp, checkBindArgs, listenTcp, planBind, viewAs } from './tcp-bind.js';
 import { acceptTcp, closeTcp } from './tcp-close.js';
 import { connectTcp, planConnect } from './tcp-connect.js';
+import { disconnectTcp, listenOnceConnected, listenOnceConnectedPhases } from './tcp-disconnect.js';
 import { udpAutobindPhases } from './udp-autobind.js';
 import { bindUdp, closeUdp, udpView } from './udp-bind.js';
 import { connectUdp, disconnectUdp, sendtoUdp } from './udp-connect.js';
@@ -184,11 +186,23 @@ export class Netns {
     return { ok: true, sock: s.id };
   }
 
-  setsockopt(sock: SockId, opt: SockOpt, value: number | readonly [number, number]): Result {
+  /**
+   * setsockopt(). With `optlen` the option buffer has that many bytes (the value's little-endian
+   * bytes, cut or zero-padded): see sockopt.ts for what the kernel reads from it.
+   */
+  setsockopt(sock: SockId, opt: SockOpt, value: number | readonly [number, number], optlen?: number): Result {
     const s = this.core.socket(sock);
     if (!s?.userOpen) return badf(sock);
     const absent = missingOption(this.core.profile, opt);
     if (absent) return absent;
+    if (optlen !== undefined) {
+      // The level is checked before the length: IPV6_V6ONLY on IPv4 is ENOPROTOOPT at any length.
+      if ((opt === 'IPV6_V6ONLY' || opt === 'IPV6_FREEBIND') && s.family === 4)
+        return fail('ENOPROTOOPT', 'R36', `${opt} is an IPv6 socket option`);
+      const v = valueFromBuffer(opt, value, optlen);
+      if ('ok' in v) return v;
+      value = v.value;
+    }
     const flag = typeof value === 'number' ? value !== 0 : value[0] !== 0;
     switch (opt) {
       case 'SO_REUSEADDR':
@@ -236,6 +250,16 @@ export class Netns {
     return { ok: true };
   }
 
+  /** getsockopt() of an option the model keeps (sockopt.ts); IP_LOCAL_PORT_RANGE as [lo, hi]. */
+  getsockopt(sock: SockId, opt: ReadableOpt): Result<{ value: OptValue }> {
+    const s = this.core.socket(sock);
+    if (!s?.userOpen) return badf(sock);
+    const absent = missingOption(this.core.profile, opt);
+    if (absent) return absent;
+    const r = readOption(s, opt);
+    return 'ok' in r ? r : { ok: true, value: r.value };
+  }
+
   bind(
     sock: SockId,
     addr: string,
@@ -256,6 +280,8 @@ export class Netns {
     if (!s?.userOpen) return badf(sock);
     if (s.proto === 'udp') return notStream();
     const chooser = this.chooser(opts);
+    if (s.onceConnected && s.state === 'CLOSE')
+      return withTrace(listenOnceConnected(this.core, s, chooser.pick), chooser.trace);
     const r = listenTcp(this.core, s, chooser.pick);
     if ('ok' in r) return withTrace(r, chooser.trace);
     return { ok: true, addr: s.laddr.text, port: r.port, ...traced(chooser.trace) };
@@ -329,13 +355,15 @@ export class Netns {
     return { ok: true, addr: s.laddr.text, port: s.namePort };
   }
 
-  /** connect(AF_UNSPEC) on a UDP socket: forget the peer; give back an unfixed port and address (R94). */
+  /**
+   * connect(AF_UNSPEC): a UDP socket forgets its peer and gives back an unfixed port and address
+   * (R94); a TCP socket resets its connection or stops listening (tcp-disconnect.ts).
+   */
   disconnect(sock: SockId): Result {
     const s = this.core.socket(sock);
     if (!s?.userOpen) return badf(sock);
-    if (s.proto !== 'udp')
-      return fail('EOPNOTSUPP', 'R94', 'connect(AF_UNSPEC) is modelled for UDP sockets only');
-    disconnectUdp(this.core, s);
+    if (s.proto === 'udp') disconnectUdp(this.core, s);
+    else disconnectTcp(this.core, s);
     return { ok: true };
   }
 
@@ -465,6 +493,7 @@ export class Netns {
       return 'kind' in plan && plan.kind === 'auto' ? plan.phases : null;
     }
     if (call.op === 'listen') {
+      if (s.onceConnected && s.state === 'CLOSE') return listenOnceConnectedPhases(this.core, s);
       if (s.state !== 'CLOSE' || s.raddr || s.wasReset || s.lport !== 0) return null;
       return autobindPhases(this.core, viewAs(s, s.laddr, s.v6only, true), s.lpr);
     }

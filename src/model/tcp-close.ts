@@ -17,8 +17,8 @@ function localPeer(core: Core, s: Socket): Socket | TimeWait | null {
   return null;
 }
 
-/** Sends an RST to the peer of `s` (linger 0, or a listener dropping a queued connection). */
-function resetPeer(core: Core, s: Socket): void {
+/** Sends an RST to the peer of `s` (linger 0, a listener dropping a queued connection, AF_UNSPEC). */
+export function resetPeer(core: Core, s: Socket): void {
   const p = localPeer(core, s);
   if (!p) return;
   if (p.kind === 'socket') core.resetByPeer(p);

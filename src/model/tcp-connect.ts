@@ -16,6 +16,7 @@ import { type Failure, fail } from './result.js';
 import { roundedRemaining, type ScanWindow } from './scan-order.js';
 import { chooseOneInto, type Found, type Phase, type PortJudge, type Skip, type Taken } from './search.js';
 import { ownerRef } from './tcp-bind.js';
+import { connectOnceListened } from './tcp-disconnect.js';
 import { isConnectShareable, type TupleSlot } from './tcp-ports.js';
 import { wildcardDestination } from './wildcard-destination.js';
 
@@ -231,7 +232,8 @@ function planConnectWith(
   if (s.state !== 'CLOSE' || s.raddr || s.wasReset)
     return fail('EISCONN', 'R10', 'the socket is listening or already connected');
   // R53: port 0 is not refused here: the kernel chooses a source port, sends the SYN and gets a
-  // reset (see establish).
+  // reset (see establish). A once-listening socket answers EINVAL after the route lookup, port 0
+  // or not (tcp-disconnect.ts).
   // Connecting to the wildcard means this host.
   const dest = wildcardDestination(s, target);
   const v4path = s.family === 4 || dest.mapped;
@@ -258,6 +260,8 @@ function planConnectWith(
       );
     src = s.family === 6 && v4path ? mapToV6(chosen) : chosen;
   }
+  const once = connectOnceListened(s);
+  if (once) return once;
   // A loopback source can't leave through another device: IPv4 refuses the route at once
   // (EINVAL, before any port is chosen); IPv6 sends the SYN and it is dropped (see establish).
   if (v4path && src.loopback && !core.isLocalDest(unmap(dest))) {

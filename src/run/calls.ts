@@ -9,6 +9,8 @@ import type { SocketKind, SockOpt } from '../model/index.js';
 /** Socket kinds and option names are the model's (Linux names). */
 export type { SocketKind };
 export type SockOptName = SockOpt;
+/** The options getsockopt can read: all but SO_LINGER (the model keeps only "linger 0 or not"). */
+export type GetSockOptName = Exclude<SockOpt, 'SO_LINGER'>;
 
 /**
  * Option values: a boolean-ish integer for flags; for IP_LOCAL_PORT_RANGE the pair [lo, hi]
@@ -30,7 +32,14 @@ export type Call =
   /** Effective uid for the following calls (socket ownership, privileged-port checks). */
   | { op: 'uid'; uid: number }
   | { op: 'socket'; name: string; kind: SocketKind }
-  | { op: 'setsockopt'; sock: string; opt: SockOptName; value: SockOptValue }
+  /**
+   * setsockopt(). `optlen`, when given, is the option buffer's size in bytes: the value's
+   * little-endian bytes cut or zero-padded to that size (what the kernel then reads is the
+   * model's business: src/model/sockopt.ts). Without it the buffer has the option's own size.
+   */
+  | { op: 'setsockopt'; sock: string; opt: SockOptName; value: SockOptValue; optlen?: number }
+  /** getsockopt() of an option the model keeps; the value comes back in Outcome.optval. */
+  | { op: 'getsockopt'; sock: string; opt: GetSockOptName }
   | { op: 'bind'; sock: string; addr: string; port: number }
   | { op: 'listen'; sock: string; backlog: number }
   | { op: 'connect'; sock: string; addr: string; port: number }
@@ -41,7 +50,7 @@ export type Call =
   | { op: 'getsockname'; sock: string }
   /** One datagram (UDP; a socket without a port autobinds, R90/R93). Returns the local address. */
   | { op: 'sendto'; sock: string; addr: string; port: number }
-  /** connect(AF_UNSPEC): a UDP socket forgets its peer (R94). */
+  /** connect(AF_UNSPEC): a UDP socket forgets its peer (R94); TCP: see src/model/tcp-disconnect.ts. */
   | { op: 'disconnect'; sock: string }
   /**
    * Sends one connection (tcp) or datagram (udp) from `from` to `to` and reports which socket got
@@ -76,5 +85,7 @@ export type Outcome =
       readonly member?: string;
       readonly members?: readonly string[];
       readonly epoch?: string;
+      /** getsockopt: the option's value (IP_LOCAL_PORT_RANGE as [lo, hi]). */
+      readonly optval?: SockOptValue;
     }
   | { readonly ok: false; readonly errno: ErrnoName };

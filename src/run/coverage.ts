@@ -139,9 +139,19 @@ export class Coverage {
           this.socks.set(call.name, sh);
         }
         return;
+      case 'getsockopt':
+        if (call.opt === 'IP_LOCAL_PORT_RANGE') add('R70');
+        if (call.opt === 'IPV6_V6ONLY') add('R36');
+        return;
       case 'setsockopt': {
         const cur = this.socks.get(call.sock);
         if (!cur || !k.ok) return;
+        if (call.optlen !== undefined) {
+          // What a short or long buffer sets is the model's business (sockopt.ts); the shadow
+          // keeps its flags, which can only make the classifier's guesses coarser.
+          if (call.opt === 'IP_LOCAL_PORT_RANGE') add('R70');
+          return;
+        }
         const on =
           typeof call.value === 'number' ? call.value !== 0 : call.value[0] !== 0 || call.value[1] !== 0;
         if (call.opt === 'SO_REUSEADDR') cur.ra = on;

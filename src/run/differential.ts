@@ -16,6 +16,7 @@ import type { Netns, Outcomes, Result, TraceEvent } from '../model/index.js';
 import { canonicalAddr } from '../script/addr.js';
 import type { Pos, Script, Step } from '../script/ast.js';
 import { printCallStatement, printScript } from '../script/print.js';
+import { sameOptval } from '../script/sockopt-syntax.js';
 import type { Backend } from './backend.js';
 import type { Call, Outcome } from './calls.js';
 import { Coverage } from './coverage.js';
@@ -120,6 +121,8 @@ export function compareOutcomes(call: Call, k: Outcome, m: Outcome): string {
   if (call.op === 'deliver') {
     return k.member === m.member ? '' : `receiver: kernel ${show(k)}, model ${show(m)}`;
   }
+  if (call.op === 'getsockopt')
+    return sameOptval(k.optval, m.optval) ? '' : `value: kernel ${show(k)}, model ${show(m)}`;
   if (call.op === 'accept') {
     const kp = k.peer;
     const mp = m.peer;
@@ -265,8 +268,8 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
       else if ((call.op === 'connect' || call.op === 'sendto' || call.op === 'listen') && 'sock' in call) {
         // The search took a port and the call then failed (ECONNREFUSED, ...): TCP releases the
         // port but getsockname still shows it (R61); UDP keeps it (no route, port 0: R94); a
-        // listen() after a failed connect keeps it and returns EINVAL (R52). Ask the kernel
-        // which one it was.
+        // listen() after a failed connect (R52) or on a once-connected socket (tcp-disconnect.ts)
+        // keeps the port its search found and returns EINVAL. Ask the kernel which one it was.
         let name: Outcome;
         try {
           name = await kernel.exec({ op: 'getsockname', sock: call.sock });

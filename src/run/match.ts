@@ -7,6 +7,7 @@
 import { canonicalAddr, endpointText } from '../script/addr.js';
 import type { Expect, PortExpect } from '../script/ast.js';
 import { printExpect } from '../script/print.js';
+import { printOptval, sameOptval } from '../script/sockopt-syntax.js';
 import type { Call, Outcome } from './calls.js';
 
 export interface Check {
@@ -30,6 +31,7 @@ export function portMatches(p: PortExpect, port: number): boolean {
 export function printOutcome(call: Call, o: Outcome): string {
   if (!o.ok) return `-1 ${o.errno}`;
   if (call.op === 'deliver') return o.member ?? '0';
+  if (call.op === 'getsockopt') return o.optval === undefined ? '0' : printOptval(o.optval);
   if (call.op === 'accept' && o.peer)
     return endpointText(canonicalAddr(o.peer.addr) ?? o.peer.addr, o.peer.port);
   if (o.port === undefined) return '0';
@@ -59,6 +61,9 @@ export function matchExpect(call: Call, expect: Expect, o: Outcome): Check {
       return o.ok ? good : bad();
     case 'errno':
       return !o.ok && o.errno === expect.errno ? good : bad();
+    case 'optval':
+      if (!o.ok) return bad();
+      return sameOptval(o.optval, expect.value) ? good : bad();
     case 'member':
     case 'members': {
       if (!o.ok) return bad();

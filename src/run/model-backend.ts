@@ -85,7 +85,11 @@ export class ModelBackend implements Backend {
     if (sock === undefined) return { ok: false, errno: 'EBADF' };
     switch (call.op) {
       case 'setsockopt':
-        return plain(ns.setsockopt(sock, call.opt, call.value));
+        return plain(ns.setsockopt(sock, call.opt, call.value, call.optlen));
+      case 'getsockopt': {
+        const r = ns.getsockopt(sock, call.opt);
+        return r.ok ? { ok: true, optval: r.value } : withDetail({ ok: false, errno: r.errno }, r);
+      }
       case 'bind':
         return endpoint(ns.bind(sock, call.addr, call.port, opts));
       case 'listen':

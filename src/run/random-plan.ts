@@ -4,6 +4,7 @@
  * design rules (what is avoided and why).
  */
 import fc from 'fast-check';
+import { CALLS_ACTION_WEIGHT, type CallsAction, callsActionArb } from './random-calls.js';
 import {
   ROUTE_BIND4,
   ROUTE_BIND6,
@@ -59,6 +60,8 @@ export type SysctlSel =
   | { readonly k: 'maxTw'; readonly v: number };
 
 export type Action =
+  /** getsockopt, setsockopt with an option length, TCP connect(AF_UNSPEC): random-calls.ts. */
+  | CallsAction
   | {
       readonly t: 'client';
       readonly kind: 'tcp4' | 'tcp6';
@@ -354,6 +357,7 @@ const udpWeights = [8, 4, 2, 3, 7, 2, 3];
 const anyAction: fc.Arbitrary<Action> = fc.oneof(
   { weight: 100, arbitrary: action },
   ...udpActions.map((arbitrary, i) => ({ weight: udpWeights[i] ?? 1, arbitrary })),
+  { weight: CALLS_ACTION_WEIGHT, arbitrary: callsActionArb },
 );
 
 const listener: fc.Arbitrary<Listener> = fc.record({

@@ -41,6 +41,7 @@ import type { Script } from '../script/ast.js';
 import { parseScript } from '../script/parse.js';
 import { printCall, printScript } from '../script/print.js';
 import type { Call, SocketKind, SockOptValue } from './calls.js';
+import { callsActionToCall } from './random-calls.js';
 import {
   BIND4,
   BIND6,
@@ -329,6 +330,13 @@ export function planToText(plan: Plan, title: string): string {
       case 'getsockname': {
         const s = pick(a.s);
         if (s) emit({ op: 'getsockname', sock: s.name });
+        break;
+      }
+      case 'getsockopt':
+      case 'optlen':
+      case 'tcpDisconnect': {
+        const c = callsActionToCall(a, pick(a.s), lo, size);
+        if (c) emit(c);
         break;
       }
       case 'opt': {

@@ -138,6 +138,7 @@ function rename(call: Call, names: Names): Call {
       return { ...call, sock, name: names.fresh(call.name) };
     }
     case 'setsockopt':
+    case 'getsockopt':
     case 'bind':
     case 'listen':
     case 'connect':

@@ -3,7 +3,7 @@
  * `Call` from src/run/calls.ts, so backends never see script syntax. Comments are kept (header,
  * leading and trailing) so the printer can reproduce a script a human wrote.
  */
-import type { Call, ErrnoName } from '../run/calls.js';
+import type { Call, ErrnoName, SockOptValue } from '../run/calls.js';
 
 /** 1-based line and column of the first character of a statement. */
 export interface Pos {
@@ -39,7 +39,9 @@ export type Expect =
   /** deliver: `= srvB`, this socket received it. */
   | { readonly kind: 'member'; readonly name: string }
   /** deliver: `= {srvA, srvB}`, one of these received it (a reuseport group; written order kept). */
-  | { readonly kind: 'members'; readonly names: readonly string[] };
+  | { readonly kind: 'members'; readonly names: readonly string[] }
+  /** getsockopt: `= 1`, `= 40000 40010`, the option's value (sockopt-syntax.ts). */
+  | { readonly kind: 'optval'; readonly value: SockOptValue };
 
 /** Comments and spacing around a statement, kept for the printer. Texts exclude the `#`. */
 export interface Trivia {

@@ -15,6 +15,7 @@ export {
   printScript,
   printSysctlValue,
 } from './print.js';
+export { GET_OPTIONS, MAX_OPTLEN } from './sockopt-syntax.js';
 export {
   CALL_OPS,
   DEFAULT_BACKLOG,

@@ -265,16 +265,6 @@ function checkNames(
     );
   }
   const call = res.call;
-  if (call.op === 'disconnect') {
-    // The model implements connect(AF_UNSPEC) for UDP only (R94); TCP's would diverge.
-    const owner = find(scope, call.sock);
-    const kind = kindOf(scope, call.sock);
-    if (owner !== null && kind?.startsWith('tcp'))
-      err(
-        res.uses[0]?.col ?? 1,
-        `disconnect is modelled for UDP sockets only: ${call.sock} is a ${kind} socket (created at line ${owner.line})`,
-      );
-  }
   if (res.closes !== null) {
     const owner = find(scope, res.closes.name);
     if (owner !== null && owner.scope !== scope) {

@@ -5,6 +5,7 @@
 import type { Call } from '../run/calls.js';
 import { endpointText } from './addr.js';
 import type { Expect, PortExpect, Script, Step } from './ast.js';
+import { printOptval } from './sockopt-syntax.js';
 import { DEFAULT_BACKLOG } from './vocab.js';
 
 const INDENT = '  ';
@@ -73,8 +74,11 @@ export function printCall(call: Call): string {
       return `${call.name} = accept(${call.sock})`;
     case 'setsockopt': {
       const v = typeof call.value === 'number' ? `${call.value}` : `${call.value[0]} ${call.value[1]}`;
-      return `setsockopt(${call.sock}, ${call.opt}, ${v})`;
+      const len = call.optlen === undefined ? '' : `, optlen ${call.optlen}`;
+      return `setsockopt(${call.sock}, ${call.opt}, ${v}${len})`;
     }
+    case 'getsockopt':
+      return `getsockopt(${call.sock}, ${call.opt})`;
     case 'bind':
     case 'connect':
     case 'sendto':
@@ -123,6 +127,8 @@ export function printExpect(e: Expect): string {
       return e.name;
     case 'members':
       return `{${e.names.join(', ')}}`;
+    case 'optval':
+      return printOptval(e.value);
     default:
       return printPortExpect(e);
   }

@@ -16,6 +16,7 @@ import {
   parsePortExpect,
 } from './expect-parse.js';
 import { parseRoute } from './route-statement.js';
+import { parseGetOption, parseOptlen, parseOptvalExpect } from './sockopt-syntax.js';
 import {
   CALL_OPS,
   DEFAULT_BACKLOG,
@@ -55,6 +56,7 @@ const MAX_UID = 4294967294;
 function allowedExpect(op: Call['op'], e: Expect): string | null {
   if (e.kind === 'none') return null;
   if (op === 'sleep') return 'sleep has no result; remove the expectation';
+  if (e.kind === 'optval') return op === 'getsockopt' ? null : `${op} returns no option value`;
   if (e.kind === 'member' || e.kind === 'members')
     return op === 'deliver' ? null : `${op} returns no socket; a socket name makes no sense here`;
   if (op === 'deliver' && e.kind !== 'ok' && e.kind !== 'errno')
@@ -154,7 +156,12 @@ export function parseStatement(text: string): LineResult {
   c.skipWs();
   const expectCol = c.col;
   if (c.eat('=')) {
-    expect = call.op === 'deliver' ? parseMemberExpect(c, uses) : parseExpect(c);
+    expect =
+      call.op === 'deliver'
+        ? parseMemberExpect(c, uses)
+        : call.op === 'getsockopt'
+          ? parseOptvalExpect(c, call.opt)
+          : parseExpect(c);
     const bad = allowedExpect(call.op, expect);
     if (bad !== null) c.fail(bad, expectCol);
   }
@@ -206,9 +213,14 @@ function parseSocketCall(
     case 'setsockopt': {
       c.expect(',', 'after the socket');
       const { opt, value } = parseOption(c);
-      call = { op: 'setsockopt', sock: s, opt, value };
+      const optlen = parseOptlen(c, opt);
+      call = { op: 'setsockopt', sock: s, opt, value, ...(optlen === null ? {} : { optlen }) };
       break;
     }
+    case 'getsockopt':
+      c.expect(',', 'after the socket');
+      call = { op: 'getsockopt', sock: s, opt: parseGetOption(c) };
+      break;
     case 'bind':
     case 'connect':
     case 'sendto': {

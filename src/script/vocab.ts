@@ -67,6 +67,7 @@ export const ERRNO_NAMES: readonly string[] = [
 /** Call operations written `op(args)`. */
 export const CALL_OPS = [
   'setsockopt',
+  'getsockopt',
   'bind',
   'listen',
   'connect',

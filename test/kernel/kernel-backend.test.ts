@@ -286,6 +286,42 @@ kernelTest('socket options reach the kernel: LPR (R70), NOPORT (R22), SO_LINGER,
   assert.deepEqual(out.map(short), [0, 0, 45000, 0, 0, 0, 0, 0, 0, 'ENETUNREACH', 0, 0]);
 });
 
+kernelTest(
+  'getsockopt, setsockopt with an option length, TCP connect(AF_UNSPEC) reach the kernel',
+  async (k) => {
+    await listener(k, 'L', '127.0.0.1', 5001);
+    const out = await run(k, [
+      { op: 'socket', name: 'a', kind: 'tcp4' },
+      { op: 'setsockopt', sock: 'a', opt: 'SO_REUSEADDR', value: 1, optlen: 2 },
+      { op: 'setsockopt', sock: 'a', opt: 'SO_REUSEADDR', value: 4294967297, optlen: 8 },
+      { op: 'getsockopt', sock: 'a', opt: 'SO_REUSEADDR' },
+      { op: 'setsockopt', sock: 'a', opt: 'IP_LOCAL_PORT_RANGE', value: [45000, 45001], optlen: 4 },
+      { op: 'getsockopt', sock: 'a', opt: 'IP_LOCAL_PORT_RANGE' },
+      { op: 'getsockopt', sock: 'a', opt: 'IPV6_V6ONLY' },
+      { op: 'connect', sock: 'a', addr: '127.0.0.1', port: 5001 },
+      { op: 'disconnect', sock: 'a' },
+      { op: 'getsockname', sock: 'a' },
+    ]);
+    const view = (o: Outcome) => (o.ok && o.optval !== undefined ? o.optval : o.ok ? (o.addr ?? 0) : o.errno);
+    assert.deepEqual(out.map(view), [
+      0,
+      'EINVAL',
+      0,
+      1,
+      0,
+      [45000, 45001],
+      'EOPNOTSUPP',
+      '127.0.0.1',
+      0,
+      '0.0.0.0',
+    ]);
+    assert.ok(
+      [45000, 45001].includes(short(out[9] as Outcome) as number),
+      'getsockname keeps the released port',
+    );
+  },
+);
+
 kernelTest('names: an unknown socket is EBADF; reusing a live name is a harness error', async (k) => {
   assert.deepEqual(await k.exec({ op: 'close', sock: 'nope', rst: false }), { ok: false, errno: 'EBADF' });
   await k.exec({ op: 'socket', name: 'a', kind: 'tcp4' });
@@ -418,6 +454,8 @@ test('socket workers hold sockets past the per-process fd cap, transparently', {
       { op: 'uid', uid: 0 },
       { op: 'close', sock: 'c3', rst: true },
       { op: 'close', sock: 'c3', rst: true },
+      { op: 'setsockopt', sock: 'c2', opt: 'SO_REUSEPORT', value: 1, optlen: 4 }, // in worker 0
+      { op: 'getsockopt', sock: 'c2', opt: 'SO_REUSEPORT' },
     ]);
     assert.deepEqual(out.map(short), [
       0,
@@ -438,7 +476,10 @@ test('socket workers hold sockets past the per-process fd cap, transparently', {
       0,
       0,
       'EBADF',
+      0,
+      0,
     ]);
+    assert.equal((out[19] as { optval?: unknown }).optval, 1, 'getsockopt answers from the worker');
     const stats = await k.stats();
     assert.equal(stats.workers, 2);
     assert.equal(stats.sockets, 6);

@@ -190,3 +190,34 @@ test('R94 R80 encodeCall/decodeOutcome: sendto, disconnect and the delivery prob
   });
   assert.throws(() => decodeOutcome(d.line, '{"ok":true,"member":7}'), /PORTSPACE_KERNEL_PROTOCOL|member/);
 });
+
+test('getsockopt and setsockopt with an option length: request lines and the optval field', () => {
+  assert.equal(
+    encodeCall({ op: 'getsockopt', sock: 'c', opt: 'IP_LOCAL_PORT_RANGE' }, opts).line,
+    'getsockopt c IP_LOCAL_PORT_RANGE',
+  );
+  assert.equal(
+    encodeCall({ op: 'setsockopt', sock: 'c', opt: 'SO_REUSEADDR', value: 4294967296, optlen: 8 }, opts).line,
+    'setsockoptlen c SO_REUSEADDR 8 4294967296',
+  );
+  // R70: the pair goes as one u32, hi << 16 | lo (40010 * 65536 + 40000 = 2622135360).
+  assert.equal(
+    encodeCall(
+      { op: 'setsockopt', sock: 'c', opt: 'IP_LOCAL_PORT_RANGE', value: [40000, 40010], optlen: 2 },
+      opts,
+    ).line,
+    'setsockoptlen c IP_LOCAL_PORT_RANGE 2 2622135360',
+  );
+  assert.throws(
+    () => encodeCall({ op: 'setsockopt', sock: 'c', opt: 'SO_REUSEADDR', value: 1, optlen: 65 }, opts),
+    (e) => isKernelError(e, 'PORTSPACE_KERNEL_BAD_CALL'),
+  );
+  assert.deepEqual(decodeOutcome('g', '{"ok":true,"optval":1}'), { ok: true, optval: 1 });
+  assert.deepEqual(decodeOutcome('g', '{"ok":true,"optval":[40000,0]}'), { ok: true, optval: [40000, 0] });
+  for (const bad of ['{"ok":true,"optval":"1"}', '{"ok":true,"optval":[1]}', '{"ok":true,"optval":[1,"x"]}'])
+    assert.throws(
+      () => decodeOutcome('g', bad),
+      (e) => isKernelError(e, 'PORTSPACE_KERNEL_PROTOCOL'),
+      bad,
+    );
+});

@@ -10,6 +10,8 @@ import {
   canonicalV4,
   canonicalV6,
   ERRNO_NAMES,
+  GET_OPTIONS,
+  MAX_OPTLEN,
   PAIR_OPTIONS,
   rulesOf,
   SCRIPT_SYSCTLS,
@@ -83,13 +85,21 @@ const callArb: fc.Arbitrary<Call> = fc.oneof(
     kind: fc.constantFrom(...SOCKET_KINDS),
   }),
   fc.constantFrom(...SOCKET_OPTIONS).chain((opt: SockOptName) =>
-    (PAIR_OPTIONS.includes(opt) ? fc.tuple(port, port) : fc.nat(5)).map((value) => ({
-      op: 'setsockopt' as const,
-      sock: '?',
-      opt,
-      value,
-    })),
+    fc
+      .tuple(
+        PAIR_OPTIONS.includes(opt) ? fc.tuple(port, port) : fc.nat(5),
+        // An explicit buffer size (not for SO_LINGER, which the parser refuses it for).
+        opt === 'SO_LINGER' ? fc.constant(null) : fc.option(fc.nat(MAX_OPTLEN)),
+      )
+      .map(([value, optlen]) => ({
+        op: 'setsockopt' as const,
+        sock: '?',
+        opt,
+        value,
+        ...(optlen === null ? {} : { optlen }),
+      })),
   ),
+  fc.constantFrom(...GET_OPTIONS).map((opt) => ({ op: 'getsockopt' as const, sock: '?', opt })),
   fc
     .tuple(fc.constantFrom('bind' as const, 'connect' as const, 'sendto' as const), addr, port)
     .map(([op, a, p]) => ({
@@ -182,6 +192,12 @@ type Scopes = string[][];
 
 function fitExpect(call: Call, e: Expect, inBody: boolean): Expect {
   if (call.op === 'sleep') return { kind: 'none' };
+  if (call.op === 'getsockopt') {
+    // `= 0` after getsockopt is the value 0, not "success": the expectation is always a value.
+    if (e.kind === 'none' || (e.kind === 'errno' && !inBody)) return e;
+    const v = e.kind === 'port' ? e.port % 2 : 1;
+    return { kind: 'optval', value: call.opt === 'IP_LOCAL_PORT_RANGE' ? [v, 40000 + v] : v };
+  }
   if (inBody && e.kind === 'errno') return { kind: 'ok' };
   if (call.op === 'deliver')
     return e.kind === 'none' || e.kind === 'ok' || e.kind === 'errno' ? e : { kind: 'ok' };
@@ -234,9 +250,7 @@ function build(seeds: Seed[], scopes: Scopes, counter: Counter): Step[] {
     const fresh = () => `s${counter.n++}`;
     if ('sock' in call) {
       const scope = call.op === 'close' ? local : visible;
-      // disconnect is modelled for UDP sockets only; the parser rejects it on TCP ones.
-      const pool =
-        call.op === 'disconnect' ? scope.filter((n) => counter.kinds.get(n)?.startsWith('udp')) : scope;
+      const pool = scope;
       const sock = pool[s.pick % Math.max(pool.length, 1)];
       if (sock === undefined) call = { op: 'socket', name: '?', kind: 'tcp4' };
       else {

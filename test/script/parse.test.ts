@@ -90,6 +90,43 @@ describe('statements', () => {
     }
   });
 
+  it('getsockopt: the expectation is the value (0 is the value 0), a pair for IP_LOCAL_PORT_RANGE, or an errno', () => {
+    const z = withSockets('getsockopt(c, SO_REUSEADDR) = 0');
+    assert.deepEqual(z.call, { op: 'getsockopt', sock: 'c', opt: 'SO_REUSEADDR' });
+    assert.deepEqual(z.expect, { kind: 'optval', value: 0 });
+    assert.deepEqual(withSockets('getsockopt(srv, IPV6_V6ONLY) = 1').expect, { kind: 'optval', value: 1 });
+    assert.deepEqual(withSockets('getsockopt(c, IP_LOCAL_PORT_RANGE) = 40000 0').expect, {
+      kind: 'optval',
+      value: [40000, 0],
+    });
+    assert.deepEqual(withSockets('getsockopt(c, IPV6_V6ONLY) = -1 EOPNOTSUPP').expect, {
+      kind: 'errno',
+      errno: 'EOPNOTSUPP',
+    });
+    assert.deepEqual(withSockets('getsockopt(c, SO_REUSEPORT)').expect, { kind: 'none' });
+  });
+
+  it('setsockopt with an explicit buffer size: optlen N', () => {
+    assert.deepEqual(withSockets('setsockopt(c, SO_REUSEADDR, 4294967296, optlen 8) = 0').call, {
+      op: 'setsockopt',
+      sock: 'c',
+      opt: 'SO_REUSEADDR',
+      value: 4294967296,
+      optlen: 8,
+    });
+    assert.deepEqual(
+      withSockets('setsockopt(c, IP_LOCAL_PORT_RANGE, 40000 40010, optlen 2) = -1 EINVAL').call,
+      {
+        op: 'setsockopt',
+        sock: 'c',
+        opt: 'IP_LOCAL_PORT_RANGE',
+        value: [40000, 40010],
+        optlen: 2,
+      },
+    );
+    assert.equal('optlen' in withSockets('setsockopt(c, SO_REUSEADDR, 1)').call, false);
+  });
+
   it('setsockopt with flags and pairs', () => {
     assert.deepEqual(withSockets('setsockopt(c, SO_REUSEADDR, 1) = 0').call, {
       op: 'setsockopt',
@@ -157,7 +194,7 @@ describe('UDP calls and deliveries', () => {
     assert.equal(one('deliver(udp, 10.0.0.1:50000 -> 10.0.0.255:6000)').op, 'deliver');
   });
 
-  it('R94 disconnect on a UDP socket, also inside a repeat body', () => {
+  it('R94 disconnect on a UDP socket, also inside a repeat body; TCP sockets too (connect(AF_UNSPEC))', () => {
     const s = parseOk('u = socket(udp6)\nrepeat 2 {\n  disconnect(u) = 0\n}\ndisconnect(u)\n');
     const body = (s.steps[1] as RepeatStep).body[0] as CallStep;
     assert.deepEqual(body.call, { op: 'disconnect', sock: 'u' });
@@ -165,6 +202,8 @@ describe('UDP calls and deliveries', () => {
     // A name that was a TCP socket and is a UDP one again may be disconnected.
     const again = parseOk('c = socket(tcp4)\nclose(c)\nc = socket(udp4)\ndisconnect(c) = 0\n');
     assert.deepEqual((again.steps[3] as CallStep).call, { op: 'disconnect', sock: 'c' });
+    const tcp = parseOk('s = socket(tcp6)\na = accept(s)\ndisconnect(a) = 0\ndisconnect(s)\n');
+    assert.deepEqual((tcp.steps[2] as CallStep).call, { op: 'disconnect', sock: 'a' });
   });
 });
 
@@ -333,22 +372,40 @@ describe('errors name file:line:col', () => {
       'deliver(udp, [::1]:50000 -> [ff02::1]:6000)',
       't.pst:1:29: the destination of a delivery cannot be a multicast address (ff02::1): the probe needs one unicast receiver address',
     ],
-    // R94 disconnect (connect(AF_UNSPEC)) is modelled for UDP only; accept() children are TCP.
+    // getsockopt and setsockopt's optlen (sockopt-syntax.ts).
     [
-      'c = socket(tcp4)\ndisconnect(c)',
-      't.pst:2:12: disconnect is modelled for UDP sockets only: c is a tcp4 socket (created at line 1)',
+      'c = socket(tcp4)\ngetsockopt(c, SO_LINGER)',
+      't.pst:2:15: getsockopt(SO_LINGER) is not modelled (the model keeps only linger 0 or not)',
     ],
     [
-      's = socket(tcp6)\na = accept(s)\ndisconnect(a) = 0',
-      't.pst:3:12: disconnect is modelled for UDP sockets only: a is a tcp6 socket (created at line 2)',
+      'c = socket(tcp4)\ngetsockopt(c, SO_REUSEADR) = 1',
+      't.pst:2:15: unknown socket option SO_REUSEADR (did you mean SO_REUSEADDR?) (getsockopt knows: SO_REUSEADDR, SO_REUSEPORT, IP_BIND_ADDRESS_NO_PORT, IPV6_V6ONLY, IP_LOCAL_PORT_RANGE)',
+    ],
+    ['c = socket(tcp4)\ngetsockopt(c, SO_REUSEADDR) = 2', 't.pst:2:31: value 2 is out of range 0..1'],
+    [
+      'c = socket(tcp4)\ngetsockopt(c, IP_LOCAL_PORT_RANGE) = 40000',
+      't.pst:2:43: expected the high end of the range after the low end (LOW HIGH), found the end of the line',
+    ],
+    ['c = socket(tcp4)\nconnect(c, 127.0.0.1:80) = 1 2', "t.pst:2:30: unexpected '2' after the statement"],
+    [
+      'c = socket(tcp4)\nsetsockopt(c, SO_REUSEADDR, 1) = 1 1',
+      't.pst:2:32: setsockopt returns 0 or -1 ERRNO; a port or address makes no sense here',
     ],
     [
-      'c = socket(tcp4)\nrepeat 2 {\n  disconnect(c)\n}',
-      't.pst:3:14: disconnect is modelled for UDP sockets only: c is a tcp4 socket (created at line 1)',
+      'c = socket(tcp4)\nsetsockopt(c, SO_REUSEADDR, 1, len 2)',
+      "t.pst:2:32: expected 'optlen N' (the option buffer's size in bytes), found 'len'",
     ],
     [
-      'c = socket(udp4)\nclose(c)\nc = socket(tcp4)\ndisconnect(c)',
-      't.pst:4:12: disconnect is modelled for UDP sockets only: c is a tcp4 socket (created at line 3)',
+      'c = socket(tcp4)\nsetsockopt(c, SO_REUSEADDR, 1, optlen 65)',
+      't.pst:2:39: optlen 65 is out of range 0..64',
+    ],
+    [
+      'c = socket(tcp4)\nsetsockopt(c, SO_LINGER, 1 0, optlen 8)',
+      't.pst:2:31: SO_LINGER with an explicit optlen is not modelled',
+    ],
+    [
+      'c = socket(tcp4)\nclose(c) = 1 2',
+      't.pst:2:10: close returns 0 or -1 ERRNO; a port or address makes no sense here',
     ],
     // A broken creation line gives the name no kind: only that line's error, none for disconnect.
     [
@@ -439,7 +496,7 @@ describe('errors name file:line:col', () => {
     ],
     [
       'frob(x)',
-      't.pst:1:1: unknown call frob() (known: socket, accept, setsockopt, bind, listen, connect, close, getsockname, sendto, disconnect, deliver)',
+      't.pst:1:1: unknown call frob() (known: socket, accept, setsockopt, getsockopt, bind, listen, connect, close, getsockname, sendto, disconnect, deliver)',
     ],
     ['conect x', "t.pst:1:1: unknown statement 'conect' (did you mean connect?)"],
     ['socket(tcp4)', 't.pst:1:1: socket() must name its socket, like `c1 = socket(tcp4)`'],

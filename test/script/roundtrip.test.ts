@@ -61,6 +61,9 @@ describe('print then parse', () => {
       '  # ',
       '"',
       'rst',
+      ', optlen ',
+      'getsockopt(',
+      'IP_LOCAL_PORT_RANGE) = ',
     ]) {
       assert.ok(texts.includes(needle), `no generated script contains ${JSON.stringify(needle)}`);
     }
