@@ -14,12 +14,14 @@ import type http from 'node:http';
 import type https from 'node:https';
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Registry } from 'prom-client';
 import { parseAddr } from '../model/index.js';
 import { dial } from './dial.js';
 import { type Attempt, ConnectorError, errnoOf } from './errors.js';
 import { type ForeignPorts, type HostPorts, readForeignPorts, readHostPorts } from './host.js';
 import { makeHttpAgent, makeHttpsAgent } from './http-agents.js';
 import { watchEnding } from './lifecycle.js';
+import { type MetricsOptions, registerConnectorMetrics } from './metrics.js';
 import { type Ending, Mirror, type MirrorConn } from './mirror.js';
 import {
   type ConnectorOptions,
@@ -202,6 +204,16 @@ export class Connector {
    */
   undiciConnect(tlsOptions: UndiciConnectOptions = {}): ReturnType<typeof makeUndiciConnect> {
     return makeUndiciConnect(this, tlsOptions);
+  }
+
+  /**
+   * Registers this connector's metrics on the application's prom-client registry:
+   * portspace_connector_ports_in_use / _ports_limit (usage / limit), _ports_time_wait,
+   * _ports_headroom, _ports_on_hold, _connect_attempts_total, _connect_failures_total,
+   * _connect_collisions_total; labels source and destination.
+   */
+  registerMetrics(registry: Registry, opts: MetricsOptions = {}): void {
+    registerConnectorMetrics(registry, () => this.stats(), opts);
   }
 
   /** Per (source, destination) pair: in use, TIME_WAIT, headroom, attempts, failures. */
