@@ -453,7 +453,7 @@ export class Connector {
       const conn = this.mirror.open(pair.source, 0, dest, dport, lport);
       if ('ok' in conn) {
         // The kernel connected where the model says it could not: keep the socket, note it.
-        this.mirror.divergences++;
+        if (conn.step === 'connect') this.mirror.divergences++;
         pair.bindInUse--;
         this.trackUnmirrored(socket);
         return socket;
