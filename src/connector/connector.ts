@@ -139,7 +139,9 @@ export class Connector {
       opts.ports === undefined
         ? defaultPortRanges(hs.range, hs.unprivilegedPortStart)
         : parsePortRanges(opts.ports);
-    this.candidates = candidatePorts(ranges, new Set(hs.reserved), shard);
+    // R2: reserved ports are for someone's servers; the default leaves them out. Ports given
+    // explicitly are used as given (reserving the connector's own band is the advice).
+    this.candidates = candidatePorts(ranges, new Set(opts.ports === undefined ? hs.reserved : []), shard);
     if (strategy === 'userspace' && this.candidates.length === 0)
       throw new ConnectorError(
         'PORTSPACE_BAD_OPTION',
