@@ -7,7 +7,7 @@
 import { parseAddr } from '../model/index.js';
 import { badOption } from './errors.js';
 
-export type Strategy = 'userspace' | 'bind';
+export type Strategy = 'userspace' | 'bind' | 'no-port';
 
 /** A process's share of the ports when several processes on one host use the same sources. */
 export interface Shard {
@@ -26,7 +26,11 @@ export interface ConnectorOptions {
    * the host's ip_local_port_range and not in ip_local_reserved_ports.
    */
   readonly ports?: string | readonly (readonly [number, number])[];
-  /** 'userspace' (default): the model picks source and port. 'bind': plain localAddress, the kernel picks (R23). */
+  /**
+   * 'userspace' (default): the model picks source and port. 'bind': plain localAddress, the
+   * kernel picks (R23). 'no-port': IP_BIND_ADDRESS_NO_PORT through the optional native addon,
+   * the kernel picks per destination (R22); falls back to 'userspace' when the addon is missing.
+   */
   readonly strategy?: Strategy;
   /** Kernel tries per connect() on EADDRINUSE / EADDRNOTAVAIL (default 8). */
   readonly maxAttempts?: number;
