@@ -50,11 +50,14 @@ const plain = () =>
   });
 const bind = createConnector({ sources: ['10.0.0.1', '10.0.0.2'], strategy: 'bind' });
 const user = createConnector({ sources: ['10.0.0.1', '10.0.0.2'] });
-const rows: Record<string, number[]> = { plain: [], bind: [], userspace: [] };
+const noPort = createConnector({ sources: ['10.0.0.1', '10.0.0.2'], strategy: 'no-port' });
+const rows: Record<string, number[]> = { plain: [], bind: [], userspace: [], 'no-port': [] };
 for (let round = 0; round < 3; round++) {
   rows.plain?.push(await run(plain));
   rows.bind?.push(await run(() => bind.connect({ host: '10.1.1.1', port: 5000 })));
   rows.userspace?.push(await run(() => user.connect({ host: '10.1.1.1', port: 5000 })));
+  if (noPort.info.strategy === 'no-port')
+    rows['no-port']?.push(await run(() => noPort.connect({ host: '10.1.1.1', port: 5000 })));
 }
 server.close();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;

@@ -5,8 +5,8 @@
  *    back, and the model's bind + connect + close of each candidate, per operation at each fill:
  *    the cost must not grow with the fill (O(1), never a scan).
  * 2. Real connections per second in one private namespace (unshare -n, loopback only): plain
- *    net.connect (the kernel picks source and port), the bind strategy and the userspace
- *    strategy, side by side in one run (connect, the server closes first, we close).
+ *    net.connect (the kernel picks source and port), the bind, userspace and no-port
+ *    strategies, side by side in one run (connect, the server closes first, we close).
  * Timing never passes or fails anything.
  */
 import { spawnSync } from 'node:child_process';
