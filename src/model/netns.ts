@@ -281,6 +281,25 @@ export class Netns {
   }
 
   /**
+   * The remote peer (a host outside this namespace) sent its FIN first: the socket moves to
+   * CLOSE_WAIT, so its close() leaves no TIME_WAIT (R60). Or the peer reset the connection
+   * (`rst`): the 4-tuple is free at once and a port the kernel chose goes back (R61). Adapters
+   * that mirror real sockets (the connector) report what the kernel told them. A connection to a
+   * peer inside this namespace is closed through that peer's own socket instead (EINVAL here).
+   */
+  remotePeerClosed(sock: SockId, opts: { rst?: boolean } = {}): Result {
+    const s = this.core.socket(sock);
+    if (!s?.userOpen) return badf(sock);
+    if (s.proto !== 'tcp' || (s.state !== 'ESTABLISHED' && s.state !== 'CLOSE_WAIT'))
+      return fail('ENOTCONN', 'R60', `socket #${sock} is not a connected TCP socket`);
+    if (s.peer || s.peerEntry)
+      return fail('EINVAL', 'R60', `socket #${sock} is connected inside this namespace: close its peer`);
+    if (opts.rst === true) this.core.resetByPeer(s);
+    else s.state = 'CLOSE_WAIT';
+    return { ok: true };
+  }
+
+  /**
    * sendto(): one datagram to addr:port. A UDP socket without a port autobinds first (R90; EAGAIN
    * when none is free, R93). On TCP the address is ignored: a connected socket sends, any other
    * gets EPIPE.

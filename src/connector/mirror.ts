@@ -1,0 +1,206 @@
+/**
+ * The model's copy of the connector's own sockets, through their whole life: the bind and
+ * connect (before the kernel sees them: the reservation), who closed first (R60: TIME_WAIT for
+ * the active closer only), resets (R61), TIME_WAIT for 60 s (R6) and its recycling (R62/R63).
+ * The model validates every port the pools hand out; a "no" here means the kernel would say
+ * the same, so no syscall is wasted on it.
+ *
+ * A destination the model counts as local (loopback, or one of our sources) needs a listener in
+ * the model, or the model would refuse the connect (R61); a stand-in listener is made, and the
+ * server-side socket of each connection is accepted and closed as the real peer closes.
+ * Uses only the model's public index.
+ */
+import { type Failure, Netns, parseAddr, type SockId } from '../model/index.js';
+import type { SourceAddr } from './options.js';
+
+export interface HostSysctls {
+  readonly range: readonly [number, number];
+  readonly reserved: readonly number[];
+  readonly twReuse: number;
+  readonly twReuseDelayMs: number;
+  readonly timestamps: number;
+}
+
+/** How a connection ended, as seen through its Node socket. */
+export type Ending =
+  /** We sent the first FIN: TIME_WAIT on our side (R60). */
+  | 'we-closed-first'
+  /** The peer's FIN came first: CLOSE_WAIT, then LAST_ACK, no TIME_WAIT (R60). */
+  | 'peer-closed-first'
+  /** The peer reset the connection (R61). */
+  | 'peer-reset'
+  /** We reset it, or the handshake never finished (refused, timeout, abort): nothing is left (R61). */
+  | 'aborted';
+
+export interface MirrorConn {
+  readonly sock: SockId;
+  /** The stand-in server's accepted socket, for a destination local to the model. */
+  readonly child: SockId | null;
+}
+
+export class Mirror {
+  readonly ns = new Netns({ seed: 1 });
+  private readonly localDests = new Set<string>();
+  private readonly listeners = new Map<string, SockId>();
+  /** Model sockets that are not ours (stand-in listeners and servers): left out of views. */
+  private readonly standIns = new Set<number>();
+  private lastNow: number;
+  /** Times the model and the kernel disagreed (the bind strategy follows the kernel's choice). */
+  divergences = 0;
+
+  constructor(sources: readonly SourceAddr[], host: HostSysctls, now: number) {
+    this.lastNow = now;
+    const set = (name: string, value: string) => {
+      const r = this.ns.sysctl(name, value);
+      if (!r.ok) throw new Error(`connector: the model refused ${name}=${value}: ${r.reason}`);
+    };
+    set('net.ipv4.ip_local_port_range', `${host.range[0]} ${host.range[1]}`);
+    if (host.reserved.length > 0) set('net.ipv4.ip_local_reserved_ports', host.reserved.join(','));
+    set('net.ipv4.tcp_tw_reuse', String(host.twReuse));
+    set('net.ipv4.tcp_tw_reuse_delay', String(host.twReuseDelayMs));
+    set('net.ipv4.tcp_timestamps', String(host.timestamps));
+    for (const s of sources) {
+      this.localDests.add(s.text);
+      if (parseAddr(s.text)?.loopback) continue;
+      const r = this.ns.addAddress(`${s.text}/${s.family === 4 ? 32 : 128}`);
+      if (!r.ok) throw new Error(`connector: the model refused source ${s.text}: ${r.reason}`);
+    }
+  }
+
+  /** Real time passed: the model's TIME_WAIT entries age with it (R6, R62). */
+  advance(now: number): void {
+    if (now > this.lastNow) {
+      this.ns.advance(now - this.lastNow);
+      this.lastNow = now;
+    }
+  }
+
+  /**
+   * bind(src, port) with SO_REUSEADDR (as libuv does) and connect(dest, dport): the model's
+   * verdict on a candidate, and the reservation while the kernel's handshake runs. `port` 0 with
+   * `follow` mirrors the bind strategy after the fact (the kernel chose the port, R23).
+   */
+  open(
+    src: SourceAddr,
+    port: number,
+    dest: string,
+    dport: number,
+    follow?: number,
+  ): MirrorConn | (Failure & { step: 'bind' | 'connect' }) {
+    const kind = src.family === 4 ? 'tcp4' : 'tcp6';
+    const s = this.ns.socket(kind);
+    if (!s.ok) throw new Error(`connector bug: model socket(): ${s.reason}`);
+    const sock = s.sock;
+    this.ns.setsockopt(sock, 'SO_REUSEADDR', 1);
+    const b = this.bind(sock, src.text, port, follow);
+    if (!b.ok) {
+      this.ns.close(sock);
+      return { ...b, step: 'bind' };
+    }
+    const listener = this.isLocal(dest) ? this.standInListener(kind, dest, dport) : null;
+    const c = this.ns.connect(sock, dest, dport);
+    if (!c.ok) {
+      this.ns.close(sock);
+      return { ...c, step: 'connect' };
+    }
+    let child: SockId | null = null;
+    if (listener !== null) {
+      const a = this.ns.accept(listener);
+      if (a.ok) {
+        child = a.sock;
+        this.standIns.add(child);
+      }
+    }
+    return { sock, child };
+  }
+
+  /** The connection ended: mirror who closed first (R60), resets and aborts (R61). */
+  end(conn: MirrorConn, how: Ending): void {
+    const { sock, child } = conn;
+    if (child === null) {
+      if (how === 'peer-closed-first' || how === 'peer-reset')
+        this.ns.remotePeerClosed(sock, { rst: how === 'peer-reset' });
+      this.ns.close(sock, { rst: how === 'aborted' });
+      return;
+    }
+    // A local stand-in server: its socket does what the real peer did.
+    this.standIns.delete(child);
+    switch (how) {
+      case 'we-closed-first':
+        this.ns.close(sock);
+        this.ns.close(child);
+        return;
+      case 'peer-closed-first':
+      case 'peer-reset':
+        this.ns.close(child, { rst: how === 'peer-reset' });
+        this.ns.close(sock);
+        return;
+      case 'aborted':
+        this.ns.close(sock, { rst: true });
+        this.ns.close(child);
+        return;
+    }
+  }
+
+  isLocal(dest: string): boolean {
+    const a = parseAddr(dest);
+    return a !== null && (a.loopback || this.localDests.has(a.canon.text) || this.localDests.has(a.text));
+  }
+
+  /** Our sockets and TIME_WAIT entries as the model sees them: `local -> remote STATE`, sorted. */
+  view(ours: (local: { addr: string; port: number }) => boolean): string[] {
+    const v = this.ns.inspect();
+    const out: string[] = [];
+    const ep = (e: { addr: string; port: number }) =>
+      e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
+    for (const s of v.sockets) {
+      if (this.standIns.has(s.id) || !s.remote || !ours(s.local)) continue;
+      out.push(`${ep(s.local)} -> ${ep(s.remote)} ${s.state}`);
+    }
+    for (const t of v.timewaits) {
+      if (!ours(t.local)) continue;
+      out.push(`${ep(t.local)} -> ${ep(t.remote)} ${t.substate}`);
+    }
+    return out.sort();
+  }
+
+  /** Open model sockets that are ours (for leak checks): neither stand-ins nor closed. */
+  openSockets(): number {
+    return this.ns.inspect().sockets.filter((s) => !this.standIns.has(s.id) && !this.isStandInListener(s.id))
+      .length;
+  }
+
+  private isStandInListener(id: number): boolean {
+    for (const l of this.listeners.values()) if (l === id) return true;
+    return false;
+  }
+
+  private bind(sock: SockId, addr: string, port: number, follow: number | undefined) {
+    if (follow === undefined) return this.ns.bind(sock, addr, port);
+    try {
+      return this.ns.bind(sock, addr, 0, { follow });
+    } catch {
+      // The kernel chose a port the model thought taken or impossible (another program's
+      // sockets are unknown to it): take the kernel's word, count the disagreement.
+      this.divergences++;
+      return this.ns.bind(sock, addr, follow);
+    }
+  }
+
+  private standInListener(kind: 'tcp4' | 'tcp6', dest: string, dport: number): SockId | null {
+    const key = `${dest}|${dport}`;
+    const known = this.listeners.get(key);
+    if (known !== undefined) return known;
+    const s = this.ns.socket(kind);
+    if (!s.ok) return null;
+    this.ns.setsockopt(s.sock, 'SO_REUSEADDR', 1);
+    const b = this.ns.bind(s.sock, dest, dport);
+    const l = b.ok ? this.ns.listen(s.sock) : b;
+    if (!l.ok) {
+      this.ns.close(s.sock);
+      return null;
+    }
+    this.listeners.set(key, s.sock);
+    return s.sock;
+  }
+}
