@@ -22,10 +22,19 @@ export interface StrategyConnect {
   readonly lane: (i: number) => string;
 }
 
-/** "No port left" answers: EADDRNOTAVAIL from connect() (R14), EADDRINUSE from bind(ip, 0) (R40). */
+/**
+ * "No port left" answers: EADDRNOTAVAIL from connect() (R14), EADDRINUSE from bind(ip, 0) (R40;
+ * libuv reports it on connect), and the connector's PORTSPACE_PORTS_EXHAUSTED (its model found
+ * no (source, port) left) and PORTSPACE_TOO_MANY_COLLISIONS (the kernel refused it repeatedly).
+ */
 export function isExhaustion(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
-  return code === 'EADDRNOTAVAIL' || code === 'EADDRINUSE';
+  return (
+    code === 'EADDRNOTAVAIL' ||
+    code === 'EADDRINUSE' ||
+    code === 'PORTSPACE_PORTS_EXHAUSTED' ||
+    code === 'PORTSPACE_TOO_MANY_COLLISIONS'
+  );
 }
 
 export interface StrategySetup {
@@ -35,7 +44,7 @@ export interface StrategySetup {
   /** This worker's index among `workers` (it starts its round-robin over sources there). */
   readonly worker: number;
   readonly workers: number;
-  /** The connector's ports for this worker (userspace). */
+  /** The namespace's port range; the connector takes this worker's shard of it (userspace). */
   readonly ports: readonly [number, number];
   readonly connectTimeoutMs: number;
 }
@@ -103,7 +112,20 @@ export async function strategyConnect(s: StrategySetup): Promise<StrategyConnect
         lane: source,
       };
     }
-    case 'userspace':
-      return { unavailable: 'the connector (src/connector, issue 12) is not part of this build yet' };
+    case 'userspace': {
+      // Loaded only for this strategy: kernel and bind runs measure plain node:net alone.
+      const { createConnector } = await import('../connector/index.js');
+      const connector = createConnector({
+        sources: s.sources,
+        strategy: 'userspace',
+        // The whole namespace range, this worker's slice of it: workers never pick the same port.
+        ports: [[s.ports[0], s.ports[1]]],
+        shard: { index: s.worker, count: s.workers },
+        connectTimeout: s.connectTimeoutMs,
+        // Keep away from what the namespace already holds (our listener, if a source is its address).
+        avoidHostSockets: true,
+      });
+      return { connect: (_i, signal) => connector.connect({ host, port, signal }), lane: () => 'connector' };
+    }
   }
 }

@@ -9,7 +9,6 @@ import { setMaxListeners } from 'node:events';
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isExhaustion, strategyConnect } from './client-connect.js';
-import { portShard } from './plan.js';
 import type { ClientCommand, ClientEvent, ClientResult, ConnectError } from './types.js';
 
 /** Connects in flight at once per worker: enough to keep the kernel busy, few enough to stay fair. */
@@ -25,8 +24,11 @@ function describe(e: unknown, worker: number): ConnectError {
   const x = (e ?? {}) as Partial<Record<string, unknown>>;
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
+  const code = str(x.code) ?? 'UNKNOWN';
   return {
-    code: str(x.code) ?? 'UNKNOWN',
+    code,
+    errnoName: /^E[A-Z0-9]+$/.test(code) ? code : str(x.errnoName),
+    rule: str(x.rule),
     errno: num(x.errno),
     syscall: str(x.syscall),
     address: str(x.address),
@@ -64,6 +66,7 @@ async function connectPhase(cmd: Extract<ClientCommand, { type: 'start' }>): Pro
   const base = {
     worker: cmd.worker,
     share: cmd.share,
+    startedAt: performance.timeOrigin + performance.now(),
     rssBefore: process.memoryUsage.rss(),
   };
   const setup = await strategyConnect({
@@ -72,7 +75,7 @@ async function connectPhase(cmd: Extract<ClientCommand, { type: 'start' }>): Pro
     sources: cmd.sources,
     worker: cmd.worker,
     workers: cmd.workers,
-    ports: portShard(cmd.range, cmd.worker, cmd.workers),
+    ports: cmd.range,
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
   });
   if ('unavailable' in setup)
@@ -89,6 +92,7 @@ async function connectPhase(cmd: Extract<ClientCommand, { type: 'start' }>): Pro
       unavailable: setup.unavailable,
     };
   const rssBefore = process.memoryUsage.rss();
+  const startedAt = performance.timeOrigin + performance.now();
   const times: number[] = [];
   let started = 0;
   let established = 0;
@@ -167,6 +171,7 @@ async function connectPhase(cmd: Extract<ClientCommand, { type: 'start' }>): Pro
   return {
     ...base,
     rssBefore,
+    startedAt,
     established,
     failed,
     skipped,

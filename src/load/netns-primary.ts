@@ -183,7 +183,6 @@ async function runStrategy(o: LoadOptions, strategy: Strategy, hostNetns: string
   );
   try {
     phase = 'connect';
-    const startMs = performance.timeOrigin + performance.now();
     const deadline = Date.now() + o.timeoutSeconds * 1000;
     const rate = o.rate === null ? null : o.rate / clients.length;
     onAbort.push(() => {
@@ -209,6 +208,8 @@ async function runStrategy(o: LoadOptions, strategy: Strategy, hostNetns: string
       throw new Fatal(`client workers did not finish within ${bound / 1000} s`);
     const results = states.map((s) => s.result as ClientResult);
     const times = results.flatMap((r) => r.times);
+    // The run starts when the first worker starts connecting (not when it was told to).
+    const startMs = Math.min(...results.map((r) => r.startedAt));
     let endMs = startMs;
     for (const t of times) if (t > endMs) endMs = t;
     const reached = results.reduce((a, r) => a + r.established, 0);

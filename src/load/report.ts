@@ -65,13 +65,17 @@ export function endpoint(addr: string, port: number): string {
 
 export function explainError(e: ConnectError, p: Prediction): ExplainedError {
   const f = p.failure;
-  if (f !== null && f.errno === e.code)
-    return { ...e, modelAgrees: true, explanation: `${f.rule}: ${f.reason}` };
+  if (f !== null && f.errno === (e.errnoName ?? e.code)) {
+    // libuv keeps bind()'s EADDRINUSE and reports it from connect() (its delayed error).
+    const where =
+      f.call === 'bind' && e.syscall === 'connect' ? ' (bind() failed; Node reports it from connect)' : '';
+    return { ...e, modelAgrees: true, explanation: `${f.rule}: ${f.reason}${where}` };
+  }
   if (f !== null)
     return {
       ...e,
       modelAgrees: false,
-      explanation: `the model expected ${f.errno} from ${f.call}() (${f.rule}: ${f.reason}), not ${e.code}`,
+      explanation: `the model expected ${f.errno} from ${f.call}() (${f.rule}: ${f.reason}), not ${e.errnoName ?? e.code}`,
     };
   return {
     ...e,

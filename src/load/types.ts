@@ -37,7 +37,12 @@ export interface LoadOptions {
 
 /** A connect error as Node reports it (the fields of its system errors). */
 export interface ConnectError {
+  /** Node's `code`: the errno name, or the connector's stable PORTSPACE_* code. */
   readonly code: string;
+  /** The errno name (EADDRNOTAVAIL, ...): `code` itself, or the connector's `errnoName`. */
+  readonly errnoName: string | null;
+  /** The connector's rule (R-number), when it gave one. */
+  readonly rule: string | null;
   readonly errno: number | null;
   readonly syscall: string | null;
   readonly address: string | null;
@@ -65,6 +70,8 @@ export interface Tenth {
 export interface ClientResult {
   readonly worker: number;
   readonly share: number;
+  /** Wall-clock ms when this worker began connecting. */
+  readonly startedAt: number;
   readonly established: number;
   readonly failed: number;
   /** Attempts not made: their lane (source) had already answered "no port left". */
