@@ -8,6 +8,7 @@
  * Each resolves to the connected socket or rejects with Node's error.
  */
 import net from 'node:net';
+import { portShard } from './plan.js';
 import type { Destination, Strategy } from './types.js';
 
 export type ConnectOne = (i: number, signal: AbortSignal) => Promise<net.Socket>;
@@ -110,6 +111,25 @@ export async function strategyConnect(s: StrategySetup): Promise<StrategyConnect
         connect: (i, signal) =>
           netConnect({ host, port, localAddress: source(i) }, s.connectTimeoutMs, signal),
         lane: source,
+      };
+    }
+    case 'explicit': {
+      // The i-th connection: source i mod n, port lo + i div n of this worker's slice.
+      const [lo, hi] = portShard(s.ports, s.worker, s.workers);
+      const n = s.sources.length;
+      const pairs = (hi - lo + 1) * n;
+      return {
+        connect: (i, signal) =>
+          i >= pairs
+            ? Promise.reject(
+                Object.assign(new Error('no (source, port) left in this slice'), { code: 'EADDRNOTAVAIL' }),
+              )
+            : netConnect(
+                { host, port, localAddress: s.sources[i % n] ?? '', localPort: lo + Math.floor(i / n) },
+                s.connectTimeoutMs,
+                signal,
+              ),
+        lane: () => 'slice',
       };
     }
     case 'userspace': {

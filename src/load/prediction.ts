@@ -107,11 +107,12 @@ function predictBind(o: LoadOptions): Prediction {
 }
 
 /**
- * The connector: explicit bind(source, port) with SO_REUSEADDR, then connect(). Each client worker
+ * The connector (and the benchmark's hand-written loop): explicit bind(source, port) with
+ * SO_REUSEADDR, then connect(). Each client worker
  * owns a slice of the range (plan.ts portShard) and may use every source with it, so a worker
  * holds at most sources x its ports (R14: one 4-tuple per source port and destination).
  */
-function predictUserspace(o: LoadOptions): Prediction {
+function predictExplicit(o: LoadOptions, strategy: 'userspace' | 'explicit'): Prediction {
   const ns = modelNs(o);
   const shares = workerPlan(o.connections, o.perWorker).clientShares;
   const kind = o.to.addr.includes(':') ? 'tcp6' : 'tcp4';
@@ -142,10 +143,10 @@ function predictUserspace(o: LoadOptions): Prediction {
         errno: 'EADDRNOTAVAIL',
         rule: 'R14',
         reason: `client worker ${w} owns ports ${lo}-${hi} on ${o.sources.length} source address(es): ${got} (source, port) pairs can reach ${o.to.addr}:${o.to.port}, fewer than its ${share} connections (one 4-tuple per source port and destination)`,
-        call: 'connector',
+        call: strategy === 'userspace' ? 'connector' : 'bind',
       };
   });
-  return { strategy: 'userspace', reached, capacity: exhausted === shares.length ? reached : null, failure };
+  return { strategy, reached, capacity: exhausted === shares.length ? reached : null, failure };
 }
 
 export function predict(o: LoadOptions, strategy: Strategy): Prediction {
@@ -155,6 +156,7 @@ export function predict(o: LoadOptions, strategy: Strategy): Prediction {
     case 'bind':
       return predictBind(o);
     case 'userspace':
-      return predictUserspace(o);
+    case 'explicit':
+      return predictExplicit(o, strategy);
   }
 }

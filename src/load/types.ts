@@ -5,8 +5,13 @@
  * Everything here crosses process boundaries as JSON, so it is plain data.
  */
 
-/** How a client picks its source port (issue 13): the kernel, bind(ip, 0), or the connector. */
-export type Strategy = 'userspace' | 'bind' | 'kernel';
+/**
+ * How a client picks its source port (issue 13): the connector, bind(ip, 0), or the kernel; and
+ * `explicit`, the hand-written baseline of the benchmark (bench/connector.ts): net.connect({
+ * localAddress, localPort }) walking its own slice of ports, with no model and no retry.
+ */
+export type Strategy = 'userspace' | 'bind' | 'kernel' | 'explicit';
+/** The strategies `portspace load` offers. */
 export const STRATEGIES: readonly Strategy[] = ['userspace', 'bind', 'kernel'];
 
 export interface Destination {

@@ -104,6 +104,7 @@ const DESCRIPTION: Readonly<Record<Strategy, string>> = {
   userspace: 'the connector: the model picks source and port',
   bind: 'net.connect({ localAddress }): bind(ip, 0) then connect()',
   kernel: 'plain net.connect(): the kernel picks the port',
+  explicit: 'net.connect({ localAddress, localPort }) over its own slice of ports',
 };
 
 function strategyText(s: StrategyReport, out: Output): string[] {
