@@ -10,13 +10,18 @@
  * hold and try again, up to maxAttempts: undici and fetch never retry those, so it happens here.
  */
 import dns from 'node:dns';
+import type http from 'node:http';
+import type https from 'node:https';
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Registry } from 'prom-client';
 import { parseAddr } from '../model/index.js';
 import { dial } from './dial.js';
 import { type Attempt, ConnectorError, errnoOf } from './errors.js';
 import { type ForeignPorts, type HostPorts, readForeignPorts, readHostPorts } from './host.js';
+import { makeHttpAgent, makeHttpsAgent } from './http-agents.js';
 import { watchEnding } from './lifecycle.js';
+import { type MetricsOptions, registerConnectorMetrics } from './metrics.js';
 import { type Ending, Mirror, type MirrorConn } from './mirror.js';
 import {
   type ConnectorOptions,
@@ -32,6 +37,7 @@ import {
 import { Pair, pairKey } from './pairs.js';
 import { PortPool } from './port-pool.js';
 import { exhaustedReason } from './reason.js';
+import { makeUndiciConnect, type UndiciConnectOptions } from './undici-connect.js';
 
 /** R6: TIME_WAIT lasts 60 s; the pools wait a little longer than the kernel before reuse. */
 const TIME_WAIT_MS = 60_000;
@@ -180,6 +186,34 @@ export class Connector {
     const dest = await this.resolve(host);
     if (this.strategy === 'bind') return this.connectBind(dest, port, req.signal);
     return this.connectUserspace(dest, port, req.signal);
+  }
+
+  /** A node:http Agent whose connections come from this connector (keep-alive etc. as usual). */
+  httpAgent(opts: http.AgentOptions = {}): http.Agent {
+    return makeHttpAgent(this, opts);
+  }
+
+  /** A node:https Agent: TLS (with Node's session cache) on top of this connector's TCP sockets. */
+  httpsAgent(opts: https.AgentOptions = {}): https.Agent {
+    return makeHttpsAgent(this, opts);
+  }
+
+  /**
+   * For undici's `connect` option: `new Agent({ connect: connector.undiciConnect({ ca }) })`.
+   * The options are undici's buildConnector options (TLS: ca, rejectUnauthorized, allowH2...).
+   */
+  undiciConnect(tlsOptions: UndiciConnectOptions = {}): ReturnType<typeof makeUndiciConnect> {
+    return makeUndiciConnect(this, tlsOptions);
+  }
+
+  /**
+   * Registers this connector's metrics on the application's prom-client registry:
+   * portspace_connector_ports_in_use / _ports_limit (usage / limit), _ports_time_wait,
+   * _ports_headroom, _ports_on_hold, _connect_attempts_total, _connect_failures_total,
+   * _connect_collisions_total; labels source and destination.
+   */
+  registerMetrics(registry: Registry, opts: MetricsOptions = {}): void {
+    registerConnectorMetrics(registry, () => this.stats(), opts);
   }
 
   /** Per (source, destination) pair: in use, TIME_WAIT, headroom, attempts, failures. */

@@ -3,6 +3,7 @@
 // (userspace) or fills all destinations together (bind strategy), and reports what the kernel
 // and the model saw.
 import net from 'node:net';
+import { Registry } from 'prom-client';
 import { createConnector, isConnectorError } from '../../src/connector/index.js';
 import { emit, kernelView, openFds, seeded, settle, setupNetns, sleep } from './netns-setup.js';
 
@@ -68,6 +69,9 @@ for (const [host, port] of DESTS) {
   userspace[`${host}:${port}`] = { count: r.socks.length, bySource: bySource(r.socks), error: r.error };
 }
 const statsFull = us.stats();
+const registry = new Registry();
+us.registerMetrics(registry);
+const metrics = await registry.metrics();
 const viewFull = await settle(SOURCES, () => us.modelView());
 // The kernel agrees nothing is left on those ports: a raw bind-before-connect to each is refused.
 const rawRefusals: string[] = [];
@@ -123,6 +127,7 @@ emit({
   info: us.info,
   userspace,
   statsFull,
+  metrics,
   viewFull,
   rawRefusals,
   statsTw,

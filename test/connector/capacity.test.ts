@@ -29,6 +29,7 @@ interface Views {
 interface CapacityRun {
   userspace: Record<string, { count: number; bySource: Record<string, number>; error: Refusal | null }>;
   statsFull: Stats[];
+  metrics: string;
   viewFull: Views;
   rawRefusals: string[];
   statsTw: Stats[];
@@ -63,6 +64,29 @@ test('connector capacity: 2 sources x 5 ports per destination (userspace), 2 x 1
   }
   for (const s of r.statsFull)
     assert.deepEqual([s.inUse, s.headroom, s.capacity, s.attempts, s.failures], [5, 0, 5, 5, 0]);
+  // Prometheus: usage / limit pairs per (source, destination), counters with _total.
+  const series = (name: string) =>
+    r.metrics
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{`))
+      .sort();
+  assert.deepEqual(series('portspace_connector_ports_in_use').length, 6);
+  assert.ok(
+    series('portspace_connector_ports_in_use').includes(
+      'portspace_connector_ports_in_use{source="10.0.0.1",destination="10.1.1.1:5000"} 5',
+    ),
+  );
+  assert.ok(
+    series('portspace_connector_ports_limit').includes(
+      'portspace_connector_ports_limit{source="10.0.0.2",destination="10.1.1.2:5000"} 5',
+    ),
+  );
+  assert.match(r.metrics, /# TYPE portspace_connector_connect_attempts_total counter/);
+  assert.ok(
+    series('portspace_connector_connect_attempts_total').includes(
+      'portspace_connector_connect_attempts_total{source="10.0.0.2",destination="10.1.1.1:6000"} 5',
+    ),
+  );
   // The kernel agrees: a raw bind-before-connect on any of those ports is refused (R20).
   assert.deepEqual(r.rawRefusals, Array(5).fill('EADDRNOTAVAIL'));
   assert.equal(r.viewFull.model.length, 30);
