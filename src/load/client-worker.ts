@@ -12,8 +12,15 @@ import { isExhaustion, strategyConnect } from './client-connect.js';
 import type { ClientCommand, ClientEvent, ClientResult, ConnectError } from './types.js';
 
 /** Connects in flight at once per worker: enough to keep the kernel busy, few enough to stay fair. */
-const IN_FLIGHT = 64;
-const CONNECT_TIMEOUT_MS = 10_000;
+const IN_FLIGHT = 32;
+/**
+ * From net.connect() to 'connect'. Generous: the time includes waiting for the event loop, and
+ * with plain connect() past half the range every connect() call scans the used half in the
+ * kernel (R14), which on a loaded 2-core machine took long enough that 10 s timed out.
+ */
+const CONNECT_TIMEOUT_MS = 60_000;
+/** Errors other than "no port left" in a row before a worker gives up (refused, timed out, ...). */
+const MAX_ERRORS_IN_A_ROW = 20;
 const PROGRESS_MS = 100;
 
 function send(e: ClientEvent): void {
@@ -100,8 +107,10 @@ async function connectPhase(cmd: Extract<ClientCommand, { type: 'start' }>): Pro
   let skipped = 0;
   let inFlight = 0;
   let firstError: ConnectError | null = null;
-  // An error that is not "no port left" (refused, timed out, out of files) stops this worker.
+  // Errors that are not "no port left" (refused, timed out, out of files): the attempt counts as
+  // failed and the worker goes on, unless they come MAX_ERRORS_IN_A_ROW times in a row.
   let broken = false;
+  let inARow = 0;
   const closedLanes = new Set<string>();
   let timedOut = false;
   let waiting = false;
@@ -143,6 +152,7 @@ async function connectPhase(cmd: Extract<ClientCommand, { type: 'start' }>): Pro
           .then(
             (sock) => {
               established++;
+              inARow = 0;
               times.push(performance.timeOrigin + performance.now());
               keep(sock);
             },
@@ -152,7 +162,7 @@ async function connectPhase(cmd: Extract<ClientCommand, { type: 'start' }>): Pro
               if (abort.signal.aborted) return;
               firstError ??= describe(e, cmd.worker);
               if (isExhaustion(e)) closedLanes.add(lane);
-              else broken = true;
+              else if (++inARow >= MAX_ERRORS_IN_A_ROW) broken = true;
             },
           )
           .finally(() => {
