@@ -24,7 +24,9 @@ const MAX_ERRORS_IN_A_ROW = 20;
 const PROGRESS_MS = 100;
 
 function send(e: ClientEvent): void {
-  process.send?.(e);
+  // With a callback a closed channel is an error passed here, not an 'error' event that kills us;
+  // the 'disconnect' handler below ends the process anyway.
+  if (process.connected) process.send?.(e, undefined, undefined, () => {});
 }
 
 function describe(e: unknown, worker: number): ConnectError {

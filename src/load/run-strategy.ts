@@ -24,8 +24,8 @@ export class LoadRunError extends Error {
 
 /** Time allowed beyond the connect phase, the hold and the close, before the primary is stopped. */
 const SLACK_MS = 120_000;
-/** After a stop, time to be gone before SIGKILL. */
-const KILL_AFTER_MS = 45_000;
+/** After a stop, time to be gone before SIGKILL (beyond the primary's own 240 s grace). */
+const KILL_AFTER_MS = 300_000;
 
 export function runStrategy(
   options: LoadOptions,

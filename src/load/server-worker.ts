@@ -11,7 +11,8 @@ import type { ServerEvent } from './types.js';
 const REPORT_MS = 100;
 
 function send(e: ServerEvent): void {
-  process.send?.(e);
+  // A closed channel: ignore (the 'disconnect' handler below ends the process).
+  if (process.connected) process.send?.(e, undefined, undefined, () => {});
 }
 
 const addr = process.env.PORTSPACE_LOAD_ADDR ?? '';
