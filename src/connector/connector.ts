@@ -23,6 +23,7 @@ import { makeHttpAgent, makeHttpsAgent } from './http-agents.js';
 import { watchEnding } from './lifecycle.js';
 import { type MetricsOptions, registerConnectorMetrics } from './metrics.js';
 import { type Ending, Mirror, type MirrorConn } from './mirror.js';
+import { loadNoPort, type NoPortAddon } from './noport.js';
 import {
   type ConnectorOptions,
   candidatePorts,
@@ -111,15 +112,24 @@ export class Connector {
   private readonly foreign: ForeignPorts | null;
   private readonly live = new Map<net.Socket, Live>();
   private closed = false;
+  private noPort: NoPortAddon | null = null;
 
   constructor(opts: ConnectorOptions) {
     this.sources = parseSources(opts.sources);
-    const strategy = opts.strategy ?? 'userspace';
-    if (strategy !== 'userspace' && strategy !== 'bind')
+    let strategy = opts.strategy ?? 'userspace';
+    if (strategy !== 'userspace' && strategy !== 'bind' && strategy !== 'no-port')
       throw new ConnectorError(
         'PORTSPACE_BAD_OPTION',
-        `strategy: 'userspace' or 'bind', got ${JSON.stringify(strategy)}`,
+        `strategy: 'userspace', 'bind' or 'no-port', got ${JSON.stringify(strategy)}`,
       );
+    const early: string[] = [];
+    if (strategy === 'no-port') {
+      const addon = loadNoPort();
+      if ('reason' in addon) {
+        early.push(`strategy 'no-port' unavailable (${addon.reason}): using 'userspace'`);
+        strategy = 'userspace';
+      } else this.noPort = addon;
+    }
     this.strategy = strategy;
     this.maxAttempts = checkInt('maxAttempts', opts.maxAttempts, 8, 1, 1000);
     this.connectTimeout = checkInt('connectTimeout', opts.connectTimeout, 10_000, 0, 3_600_000);
@@ -139,13 +149,15 @@ export class Connector {
       opts.ports === undefined
         ? defaultPortRanges(hs.range, hs.unprivilegedPortStart)
         : parsePortRanges(opts.ports);
-    this.candidates = candidatePorts(ranges, new Set(hs.reserved), shard);
+    // R2: reserved ports are for someone's servers; the default leaves them out. Ports given
+    // explicitly are used as given (reserving the connector's own band is the advice).
+    this.candidates = candidatePorts(ranges, new Set(opts.ports === undefined ? hs.reserved : []), shard);
     if (strategy === 'userspace' && this.candidates.length === 0)
       throw new ConnectorError(
         'PORTSPACE_BAD_OPTION',
         `ports: no port left to bind from (ranges ${fmtRanges(ranges)}, minus reserved ports and the shard)`,
       );
-    const notes = [...this.host.notes];
+    const notes = [...early, ...this.host.notes];
     if (strategy === 'userspace') {
       const inside = ranges.some(([lo, hi]) => lo <= hs.range[1] && hi >= hs.range[0]);
       if (inside)
@@ -185,6 +197,7 @@ export class Connector {
     const { host, port } = checkRequest(req);
     const dest = await this.resolve(host);
     if (this.strategy === 'bind') return this.connectBind(dest, port, req.signal);
+    if (this.strategy === 'no-port') return this.connectNoPort(dest, port, req.signal);
     return this.connectUserspace(dest, port, req.signal);
   }
 
@@ -378,6 +391,12 @@ export class Connector {
       p.pool.expire(this.clock());
       return p.pool.headroom(this.twRecyclable());
     }
+    if (this.strategy === 'no-port') {
+      // R22: the port is chosen per destination; our connections and TIME_WAIT entries towards
+      // it count (other programs' do too, but only the kernel knows them: it has the last word).
+      p.bindTimeWait.expire(this.clock() - TIME_WAIT_MS);
+      return Math.max(0, this.capacity(p) - p.bindInUse - p.bindTimeWait.size);
+    }
     return Math.max(0, this.capacity(p) - this.bindHeld(p.source.text));
   }
 
@@ -453,7 +472,7 @@ export class Connector {
       const conn = this.mirror.open(pair.source, 0, dest, dport, lport);
       if ('ok' in conn) {
         // The kernel connected where the model says it could not: keep the socket, note it.
-        this.mirror.divergences++;
+        if (conn.step === 'connect') this.mirror.divergences++;
         pair.bindInUse--;
         this.trackUnmirrored(socket);
         return socket;
@@ -463,6 +482,78 @@ export class Connector {
       return socket;
     }
     throw this.collided(dest, dport, attempts, null);
+  }
+
+  // ---- no-port strategy ---------------------------------------------------------------------
+
+  /**
+   * IP_BIND_ADDRESS_NO_PORT + bind(source, 0), then connect(): the kernel picks the port per
+   * destination (R22), so each source gives a whole ip_local_port_range to each destination.
+   * EADDRNOTAVAIL means that source is full towards this destination: the next source is tried.
+   */
+  private async connectNoPort(
+    dest: string,
+    dport: number,
+    signal: AbortSignal | undefined,
+  ): Promise<net.Socket> {
+    const family = familyOf(dest);
+    const attempts: Attempt[] = [];
+    const tried = new Set<string>();
+    const addon = this.noPort as NoPortAddon;
+    for (let tries = 0; tries < this.maxAttempts; tries++) {
+      const now = this.clock();
+      this.mirror.advance(now);
+      let pair: Pair | null = null;
+      let best = -1;
+      for (const s of this.sources) {
+        if (s.family !== family || tried.has(s.text)) continue;
+        const p = this.pair(s, dest, dport, now);
+        const room = this.headroom(p);
+        if (room > best) {
+          pair = p;
+          best = room;
+        }
+      }
+      if (!pair) break;
+      tried.add(pair.source.text);
+      pair.attempts++;
+      pair.bindInUse++;
+      let socket: net.Socket;
+      try {
+        const fd = addon.bindNoPort(pair.source.text);
+        socket = await dial({
+          host: dest,
+          port: dport,
+          family,
+          localAddress: pair.source.text,
+          timeoutMs: this.connectTimeout,
+          signal,
+          fd,
+        });
+      } catch (err) {
+        pair.bindInUse--;
+        pair.failures++;
+        const errno = errnoOf(err) ?? 'EUNKNOWN';
+        attempts.push({ localAddress: pair.source.text, localPort: 0, result: errno });
+        if (errno === 'EADDRNOTAVAIL' || errno === 'EADDRINUSE') {
+          pair.collisions++;
+          continue;
+        }
+        throw err;
+      }
+      const lport = socket.localPort ?? 0;
+      this.mirror.advance(this.clock());
+      const conn = this.mirror.openNoPort(pair.source, dest, dport, lport);
+      if ('ok' in conn) {
+        pair.bindInUse--;
+        this.trackUnmirrored(socket);
+        return socket;
+      }
+      attempts.push({ localAddress: pair.source.text, localPort: lport, result: 'connected' });
+      this.track(socket, { pair, port: lport, conn });
+      return socket;
+    }
+    throw this.exhausted(dest, dport, family, attempts);
   }
 
   /** Ports bind(source, 0) holds now: our connections and their TIME_WAIT entries on that source (R23, R64). */
@@ -545,7 +636,7 @@ export class Connector {
           inUse: p.inUse,
           timeWait: p.timeWait,
           onHold: p.pool?.onHold ?? 0,
-          bindHeld: p.pool ? null : this.bindHeld(s.text),
+          bindHeld: p.pool || this.strategy === 'no-port' ? null : this.bindHeld(s.text),
         };
       });
     const r = exhaustedReason(dest, dport, rows, {

@@ -16,6 +16,8 @@ export interface DialOptions {
   /** 0 = no timeout. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
+  /** No-port strategy: a descriptor already bound with IP_BIND_ADDRESS_NO_PORT (R22). */
+  readonly fd?: number;
 }
 
 export function dial(o: DialOptions): Promise<net.Socket> {
@@ -25,14 +27,18 @@ export function dial(o: DialOptions): Promise<net.Socket> {
       return;
     }
     // libuv sets SO_REUSEADDR before bind() when localAddress is given: one source port is
-    // shared across destinations, and only the 4-tuple must be unique (R20, R32).
-    const socket = net.connect({
-      host: o.host,
-      port: o.port,
-      family: o.family,
-      localAddress: o.localAddress,
-      ...(o.localPort === undefined ? {} : { localPort: o.localPort }),
-    });
+    // shared across destinations, and only the 4-tuple must be unique (R20, R32). A no-port
+    // descriptor is already bound to its address: Node wraps it and connect() picks the port.
+    const socket =
+      o.fd === undefined
+        ? net.connect({
+            host: o.host,
+            port: o.port,
+            family: o.family,
+            localAddress: o.localAddress,
+            ...(o.localPort === undefined ? {} : { localPort: o.localPort }),
+          })
+        : new net.Socket({ fd: o.fd, readable: true, writable: true }).connect(o.port, o.host);
     let timer: NodeJS.Timeout | undefined;
     const done = () => {
       if (timer) clearTimeout(timer);

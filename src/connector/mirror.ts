@@ -10,7 +10,7 @@
  * server-side socket of each connection is accepted and closed as the real peer closes.
  * Uses only the model's public index.
  */
-import { type Failure, Netns, parseAddr, type SockId } from '../model/index.js';
+import { type Failure, Netns, NotAnOutcomeError, parseAddr, type SockId } from '../model/index.js';
 import type { SourceAddr } from './options.js';
 
 export interface HostSysctls {
@@ -103,15 +103,48 @@ export class Mirror {
       this.ns.close(sock);
       return { ...c, step: 'connect' };
     }
-    let child: SockId | null = null;
-    if (listener !== null) {
-      const a = this.ns.accept(listener);
-      if (a.ok) {
-        child = a.sock;
-        this.standIns.add(child);
-      }
+    return { sock, child: this.acceptChild(listener) };
+  }
+
+  /** The stand-in server accepts the connection's server side (a local destination only). */
+  private acceptChild(listener: SockId | null): SockId | null {
+    if (listener === null) return null;
+    const a = this.ns.accept(listener);
+    if (!a.ok) return null;
+    this.standIns.add(a.sock);
+    return a.sock;
+  }
+
+  /**
+   * The no-port strategy, after the kernel connected: IP_BIND_ADDRESS_NO_PORT, bind(src, 0)
+   * (no port yet, R22), then connect() following the port the kernel's search chose (R11-R13).
+   * A port the model thinks impossible (another program's sockets) is counted and bound
+   * explicitly instead.
+   */
+  openNoPort(src: SourceAddr, dest: string, dport: number, kernelPort: number): MirrorConn | Failure {
+    const kind = src.family === 4 ? 'tcp4' : 'tcp6';
+    const s = this.ns.socket(kind);
+    if (!s.ok) throw new Error(`connector bug: model socket(): ${s.reason}`);
+    const sock = s.sock;
+    this.ns.setsockopt(sock, 'IP_BIND_ADDRESS_NO_PORT', 1);
+    const b = this.ns.bind(sock, src.text, 0);
+    const listener = this.isLocal(dest) ? this.standInListener(kind, dest, dport) : null;
+    let c: ReturnType<Netns['connect']>;
+    try {
+      c = b.ok ? this.ns.connect(sock, dest, dport, { follow: kernelPort }) : b;
+    } catch (e) {
+      if (!(e instanceof NotAnOutcomeError)) throw e;
+      this.divergences++;
+      this.ns.close(sock);
+      const r = this.open(src, kernelPort, dest, dport);
+      return r;
     }
-    return { sock, child };
+    if (!c.ok) {
+      this.ns.close(sock);
+      this.divergences++;
+      return c;
+    }
+    return { sock, child: this.acceptChild(listener) };
   }
 
   /** The connection ended: mirror who closed first (R60), resets and aborts (R61). */
@@ -176,15 +209,12 @@ export class Mirror {
   }
 
   private bind(sock: SockId, addr: string, port: number, follow: number | undefined) {
-    if (follow === undefined) return this.ns.bind(sock, addr, port);
-    try {
-      return this.ns.bind(sock, addr, 0, { follow });
-    } catch {
-      // The kernel chose a port the model thought taken or impossible (another program's
-      // sockets are unknown to it): take the kernel's word, count the disagreement.
-      this.divergences++;
-      return this.ns.bind(sock, addr, follow);
-    }
+    // The bind strategy: the kernel already chose `follow` with bind(addr, 0) (R23). Asking the
+    // model whether that was a possible choice (`{ follow }`) walks the range (tens of ms per
+    // connection at 28k ports), so the port is bound explicitly; a refusal is a disagreement.
+    const r = this.ns.bind(sock, addr, follow ?? port);
+    if (!r.ok && follow !== undefined) this.divergences++;
+    return r;
   }
 
   private standInListener(kind: 'tcp4' | 'tcp6', dest: string, dport: number): SockId | null {

@@ -7,7 +7,7 @@
 import { parseAddr } from '../model/index.js';
 import { badOption } from './errors.js';
 
-export type Strategy = 'userspace' | 'bind';
+export type Strategy = 'userspace' | 'bind' | 'no-port';
 
 /** A process's share of the ports when several processes on one host use the same sources. */
 export interface Shard {
@@ -21,12 +21,16 @@ export interface ConnectorOptions {
   /** Local source addresses (IPv4 and/or IPv6), each an address of this host. */
   readonly sources: readonly string[];
   /**
-   * Local ports to bind from: 'lo-hi[,lo-hi...]' or [[lo, hi], ...], inclusive. Default: every
-   * port from ip_unprivileged_port_start (at least 1024) to 65535 that is outside the host's
-   * ip_local_port_range and not in ip_local_reserved_ports.
+   * Local ports to bind from: 'lo-hi[,lo-hi...]' or [[lo, hi], ...], inclusive, used as given.
+   * Default: every port from ip_unprivileged_port_start (at least 1024) to 65535 that is outside
+   * the host's ip_local_port_range and not in ip_local_reserved_ports.
    */
   readonly ports?: string | readonly (readonly [number, number])[];
-  /** 'userspace' (default): the model picks source and port. 'bind': plain localAddress, the kernel picks (R23). */
+  /**
+   * 'userspace' (default): the model picks source and port. 'bind': plain localAddress, the
+   * kernel picks (R23). 'no-port': IP_BIND_ADDRESS_NO_PORT through the optional native addon,
+   * the kernel picks per destination (R22); falls back to 'userspace' when the addon is missing.
+   */
   readonly strategy?: Strategy;
   /** Kernel tries per connect() on EADDRINUSE / EADDRNOTAVAIL (default 8). */
   readonly maxAttempts?: number;
@@ -117,16 +121,17 @@ export function defaultPortRanges(
 }
 
 /**
- * The ports this process uses, in order: the ranges minus reserved ports (R2: someone wants
- * them), then this shard's contiguous slice. A typed array: the pools index into it.
+ * The ports this process uses, in order: the ranges minus `excluded` (the default leaves out
+ * reserved ports, R2: someone wants them), then this shard's contiguous slice. A typed array:
+ * the pools index into it.
  */
 export function candidatePorts(
   ranges: readonly (readonly [number, number])[],
-  reserved: ReadonlySet<number>,
+  excluded: ReadonlySet<number>,
   shard: Shard | undefined,
 ): Uint16Array {
   const all: number[] = [];
-  for (const [lo, hi] of ranges) for (let p = lo; p <= hi; p++) if (!reserved.has(p)) all.push(p);
+  for (const [lo, hi] of ranges) for (let p = lo; p <= hi; p++) if (!excluded.has(p)) all.push(p);
   if (!shard) return Uint16Array.from(all);
   const from = Math.floor((all.length * shard.index) / shard.count);
   const to = Math.floor((all.length * (shard.index + 1)) / shard.count);

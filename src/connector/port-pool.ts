@@ -10,21 +10,22 @@
  * Pure: time comes in as a number, the start of the fresh sequence is given.
  */
 
-/** A FIFO of ports with the time each was put in; fixed capacity (a port is in one ring at most). */
+/**
+ * A FIFO of ports with the time each was put in. It starts small and doubles as needed, up to
+ * `max` (a port is in one ring at most): a pair that sees a few connections costs a few hundred
+ * bytes, not the 10 bytes x range a full ring would.
+ */
 class TimedRing {
-  private readonly ports: Uint16Array;
-  private readonly times: Float64Array;
+  private ports = new Uint16Array(16);
+  private times = new Float64Array(16);
   private head = 0;
   size = 0;
 
-  constructor(capacity: number) {
-    this.ports = new Uint16Array(Math.max(1, capacity));
-    this.times = new Float64Array(Math.max(1, capacity));
-  }
+  constructor(private readonly max: number) {}
 
   push(port: number, at: number): void {
-    if (this.size === this.ports.length)
-      throw new Error('connector bug: port ring overflow (a port given back twice)');
+    if (this.size >= this.max) throw new Error('connector bug: port ring overflow (a port given back twice)');
+    if (this.size === this.ports.length) this.grow();
     const i = (this.head + this.size) % this.ports.length;
     this.ports[i] = port;
     this.times[i] = at;
@@ -42,6 +43,20 @@ class TimedRing {
     this.head = (this.head + 1) % this.ports.length;
     this.size--;
     return p;
+  }
+
+  private grow(): void {
+    const n = Math.min(Math.max(16, this.max), this.ports.length * 2);
+    const ports = new Uint16Array(n);
+    const times = new Float64Array(n);
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.head + k) % this.ports.length;
+      ports[k] = this.ports[i] ?? 0;
+      times[k] = this.times[i] ?? 0;
+    }
+    this.ports = ports;
+    this.times = times;
+    this.head = 0;
   }
 }
 

@@ -35,6 +35,12 @@ export function exhaustedReason(
       bits.push(
         `${n(r.bindHeld)} held by bind(${r.source}, 0) across all destinations (R23; ${n(r.inUse)} of them towards ${to})`,
       );
+    } else if (ctx.strategy === 'no-port') {
+      // R22: the kernel's own search (R11-R14) refused this source towards the destination.
+      rule = 'R22';
+      bits.push(
+        `the kernel's connect() found none in ip_local_port_range ${ctx.hostRange[0]}-${ctx.hostRange[1]} (R14); ${n(r.inUse)} ours in use, ${n(r.timeWait)} ours in TIME_WAIT`,
+      );
     } else {
       bits.push(`${n(r.inUse)} in use`);
       if (r.timeWait > 0) {

@@ -120,6 +120,24 @@ const bindView = await settle(SOURCES, () => bs.modelView(), [40000, 40009]);
 const bindStats = bs.stats();
 for (const s of bindSocks) s.resetAndDestroy();
 await sleep(100);
+
+// no-port (IP_BIND_ADDRESS_NO_PORT through the addon, R22): the kernel picks per destination,
+// so 2 sources x 10 ports to EACH destination. Skipped (with the reason) if the addon is missing.
+const np = createConnector({ sources: SOURCES, strategy: 'no-port' });
+let noPort: unknown = { skipped: np.info.notes.find((n) => n.includes('no-port')) ?? 'unknown' };
+if (np.info.strategy === 'no-port') {
+  const counts: Record<string, { count: number; bySource: Record<string, number>; error: unknown }> = {};
+  const npSocks: net.Socket[] = [];
+  for (const [host, port] of DESTS) {
+    const r = await fill(() => np.connect({ host, port }), 50);
+    npSocks.push(...r.socks);
+    counts[`${host}:${port}`] = { count: r.socks.length, bySource: bySource(r.socks), error: r.error };
+  }
+  const view = await settle(SOURCES, () => np.modelView(), [40000, 40009]);
+  for (const s of npSocks) s.resetAndDestroy();
+  await sleep(100);
+  noPort = { counts, view, divergences: np.divergences, leaks: np.openCounts() };
+}
 for (const s of servers) s.close();
 await sleep(50);
 
@@ -139,6 +157,7 @@ emit({
   bindView,
   bindStats,
   bindLeaks: bs.openCounts(),
+  noPort,
   kernelAfter: kernelView(SOURCES).filter((l) => !l.endsWith('TIME_WAIT')),
   fdsLeaked: openFds() - fds0,
 });

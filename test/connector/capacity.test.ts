@@ -41,10 +41,18 @@ interface CapacityRun {
   bindView: Views;
   bindLeaks: { tracked: number; modelSockets: number; poolInUse: number };
   kernelAfter: string[];
+  noPort:
+    | { skipped: string }
+    | {
+        counts: Record<string, { count: number; bySource: Record<string, number>; error: Refusal | null }>;
+        view: Views;
+        divergences: number;
+        leaks: { tracked: number; modelSockets: number; poolInUse: number };
+      };
   fdsLeaked: number;
 }
 
-test('connector capacity: 2 sources x 5 ports per destination (userspace), 2 x 10 in total (bind, R23)', async (t) => {
+test('connector capacity: 2 sources x 5 ports per destination (userspace), 2 x 10 in total (bind, R23), 2 x 10 per destination (no-port, R22)', async (t) => {
   const r = await inNetns<CapacityRun>(t, './capacity-worker.ts', {});
   if (r === null) return;
   // userspace: every destination gets 2 x 5, balanced across the sources, then the model's reason.
@@ -109,6 +117,23 @@ test('connector capacity: 2 sources x 5 ports per destination (userspace), 2 x 1
   assert.equal(r.bind.divergences, 0);
   assert.deepEqual(r.bindView.kernel, r.bindView.model);
   assert.deepEqual(r.bindLeaks, { tracked: 0, modelSockets: 0, poolInUse: 0 });
+  // no-port (R22): the kernel picks per destination: 2 sources x 10 ports to EACH destination.
+  if ('skipped' in r.noPort) {
+    t.diagnostic(`no-port part skipped: ${r.noPort.skipped}`);
+    console.log(`no-port part skipped: ${r.noPort.skipped}`);
+  } else {
+    const counts = r.noPort.counts;
+    for (const d of ['10.1.1.1:5000', '10.1.1.1:6000', '10.1.1.2:5000']) {
+      const c: (typeof counts)[string] | undefined = counts[d];
+      assert.deepEqual([c?.count, c?.bySource], [20, { '10.0.0.1': 10, '10.0.0.2': 10 }], d);
+      assert.equal(c?.error?.code, 'PORTSPACE_PORTS_EXHAUSTED');
+      assert.equal(c?.error?.rule, 'R22');
+    }
+    assert.equal(r.noPort.view.model.length, 60);
+    assert.deepEqual(r.noPort.view.kernel, r.noPort.view.model);
+    assert.equal(r.noPort.divergences, 0);
+    assert.deepEqual(r.noPort.leaks, { tracked: 0, modelSockets: 0, poolInUse: 0 });
+  }
   assert.deepEqual(r.kernelAfter, []);
   assert.equal(r.fdsLeaked, 0);
 });

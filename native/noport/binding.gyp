@@ -1,0 +1,1 @@
+{ "targets": [ { "target_name": "noport", "sources": [ "noport.c" ], "cflags": [ "-O2", "-Wall" ] } ] }
