@@ -1,5 +1,6 @@
 /**
- * `npm run bench:connector [-- --json] [-- --connections N]`: 50,000 connections to one
+ * `npm run bench:connector-50k [-- --json] [-- --connections N]` (also the second half of
+ * `npm run bench:connector`, after the connector's own costs in bench/connector.ts): 50,000 connections to one
  * destination (127.0.0.1:9000 in a private namespace, ip_local_port_range 1024-65535, one
  * source address 127.0.0.2), three ways side by side in one run, each in a fresh namespace with
  * the same process split (src/load: client workers, cluster server workers):
