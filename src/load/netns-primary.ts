@@ -29,7 +29,8 @@ import type {
   StrategyRun,
 } from './types.js';
 
-const START_MS = 30_000;
+/** Worker start-up: 8 Node processes took more than 30 s to listen on the loaded 2-core machine. */
+const START_MS = 180_000;
 const CLOSE_MS = 60_000;
 /**
  * After an abort, everything must be gone within this time, or the workers are killed. Closing
