@@ -22,8 +22,12 @@ export class LoadRunError extends Error {
   readonly code = 'PORTSPACE_LOAD_FAILED';
 }
 
-/** Time allowed beyond the connect phase, the hold and the close, before the primary is stopped. */
-const SLACK_MS = 120_000;
+/**
+ * Time allowed beyond the connect phase and the hold before the primary is stopped: the workers'
+ * start (up to 180 s), the /proc count and the close (up to 180 s), and some to spare. A run that
+ * only hit --timeout must not be stopped (and reported interrupted) while it closes.
+ */
+const SLACK_MS = 480_000;
 /** After a stop, time to be gone before SIGKILL (beyond the primary's own 240 s grace). */
 const KILL_AFTER_MS = 300_000;
 
