@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { diffCommand } from './commands/diff.js';
 import { doctorCommand } from './commands/doctor.js';
 import { explainCommand } from './commands/explain.js';
+import { loadCommand } from './commands/load.js';
 import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
 import { spreadCommand } from './commands/spread.js';
@@ -44,6 +45,7 @@ const COMMANDS: readonly Command[] = [
   planCommand,
   spreadCommand,
   doctorCommand,
+  loadCommand,
   demoCommand,
 ];
 

@@ -1,0 +1,46 @@
+/**
+ * The kernel's own count, for checking ours: the entries of this namespace's /proc/net/tcp and
+ * tcp6 (read through procnet, the same parser the doctor uses) that involve the destination.
+ * Client ends have the destination as their remote end; server ends (accepted sockets) have it
+ * as their local end. Must run inside the load's namespace: /proc/net is per namespace.
+ */
+
+import { type Snapshot, ST } from '../procnet/index.js';
+import { readProcSnapshot } from '../procnet/reader.js';
+import type { Destination } from './types.js';
+
+export interface ProcCount {
+  /** ESTABLISHED client ends towards the destination. */
+  readonly clientEstablished: number;
+  /** ESTABLISHED server ends on the destination. */
+  readonly serverEstablished: number;
+  /** Entries of either end in a state other than ESTABLISHED, TIME_WAIT or LISTEN (closing). */
+  readonly closing: number;
+  readonly timeWait: number;
+}
+
+export function countInSnapshot(snap: Snapshot, to: Destination): ProcCount {
+  const t = snap.tcp;
+  let clientEstablished = 0;
+  let serverEstablished = 0;
+  let closing = 0;
+  let timeWait = 0;
+  for (let i = 0; i < t.count; i++) {
+    const remote = t.rport[i] === to.port && snap.addrs.infos[t.raddr[i] ?? -1]?.text === to.addr;
+    const local = t.lport[i] === to.port && snap.addrs.infos[t.laddr[i] ?? -1]?.text === to.addr;
+    if (!remote && !local) continue;
+    const st = t.state[i];
+    if (st === ST.LISTEN) continue;
+    if (st === ST.TIME_WAIT) timeWait++;
+    else if (st === ST.ESTABLISHED) {
+      if (remote) clientEstablished++;
+      else serverEstablished++;
+    } else closing++;
+  }
+  return { clientEstablished, serverEstablished, closing, timeWait };
+}
+
+/** Reads /proc/net/tcp{,6} of the calling process's namespace and counts. */
+export function countInProc(to: Destination, proc = '/proc'): ProcCount {
+  return countInSnapshot(readProcSnapshot(proc, { files: ['tcp', 'tcp6'] }), to);
+}
