@@ -13,6 +13,7 @@ import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
 import { spreadCommand } from './commands/spread.js';
 import { tourCommand } from './commands/tour.js';
+import { webCommand } from './commands/web.js';
 import type { Command } from './common.js';
 import { runDemo } from './demo.js';
 import { CliError, EXIT, errorJson } from './errors.js';
@@ -44,6 +45,7 @@ const COMMANDS: readonly Command[] = [
   planCommand,
   spreadCommand,
   doctorCommand,
+  webCommand,
   demoCommand,
 ];
 
