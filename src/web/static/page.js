@@ -414,7 +414,7 @@ function renderLive() {
             el('span', { class: 'code', text: `${w.code}` }),
             ` (${w.rule}): ${w.message}`,
             ...w.fixes.map((f) =>
-              el('div', { class: 'fix', text: `fix: ${f.fix}: +${fmt(f.gain)} connections per ${f.per}` }),
+              el('div', { class: 'fix', text: `fix: ${f.fix}: +${fmt(f.gain)} connection${f.gain === 1 ? '' : 's'} ${f.per}` }),
             ),
           ),
         )),
