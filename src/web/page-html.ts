@@ -98,7 +98,8 @@ main { padding: 10px 16px 24px; }
 .grid .counts { color: var(--muted); font-size: 13px; }
 .grid .halves { display: flex; font-size: 12px; color: var(--muted); }
 .grid canvas { display: block; image-rendering: pixelated; cursor: crosshair; }
-.bars .bar { display: grid; grid-template-columns: 330px 1fr; gap: 8px; align-items: center; margin: 3px 0; }
+.bars .bar { display: grid; grid-template-columns: 330px 1fr; gap: 2px 8px; align-items: center; margin: 3px 0; }
+.bars .bar button { text-align: left; background: none; border: none; padding: 0; font: inherit; color: #1f6fb4; cursor: pointer; }
 .bars .track { height: 16px; background: #eef1f4; position: relative; border: 1px solid var(--line); }
 .bars .fill { height: 100%; }
 .bars .fill.ok { background: #5cb85c; } .bars .fill.low { background: #f0ad4e; } .bars .fill.critical { background: #d9534f; }

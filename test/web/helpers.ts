@@ -49,7 +49,11 @@ export async function fixtureServer(proc = captured, refreshMs = 60_000): Promis
     title: 'fixtures',
     refreshMs,
     sources: {
-      live: new LiveSource({ read: () => readProcSnapshot(proc), clock: () => performance.now(), minIntervalMs: 0 }),
+      live: new LiveSource({
+        read: () => readProcSnapshot(proc),
+        clock: () => performance.now(),
+        minIntervalMs: 0,
+      }),
       script: stepped,
       plan: planView(plan, false),
     },

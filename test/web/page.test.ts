@@ -28,9 +28,9 @@ after(async () => {
   console.log(`screenshots: ${shots}`);
 });
 
-async function screenshot(page: Page, name: string): Promise<void> {
+async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
   const file = join(shots, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage });
   const keep = process.env.PORTSPACE_SCREENSHOTS;
   if (keep) {
     mkdirSync(keep, { recursive: true });
@@ -40,12 +40,22 @@ async function screenshot(page: Page, name: string): Promise<void> {
 
 async function palette(page: Page): Promise<Record<string, string>> {
   return page.evaluate(() => {
-    const w = window as unknown as { portspace: { palette: Record<string, string>; marks: Record<string, string> } };
-    return { ...w.portspace.palette, ...Object.fromEntries(Object.entries(w.portspace.marks).map(([k, v]) => [`mark.${k}`, v])) };
+    const w = window as unknown as {
+      portspace: { palette: Record<string, string>; marks: Record<string, string> };
+    };
+    return {
+      ...w.portspace.palette,
+      ...Object.fromEntries(Object.entries(w.portspace.marks).map(([k, v]) => [`mark.${k}`, v])),
+    };
   });
 }
 
-async function cellColour(page: Page, view: 'live' | 'script', source: string, port: number): Promise<string> {
+async function cellColour(
+  page: Page,
+  view: 'live' | 'script',
+  source: string,
+  port: number,
+): Promise<string> {
   const c = await cellCenter(page, view, source, port);
   return pixel(page, `#view-${view} canvas[data-source="${source}"]`, c.x, c.y);
 }
@@ -106,7 +116,7 @@ test('live view: the table holds the doctor numbers; the grid agrees with them (
   assert.equal(one[col('blocked: bind-owned')], '1'); // 40007, bound first by 127.0.0.2 (R12)
   assert.equal(two[col('free')], '8');
   assert.equal(two[col('in use to this destination')], '1');
-  await screenshot(page, 'table');
+  await screenshot(page, 'table', false);
 });
 
 test('live view: canvas pixels at known ports, parity split, hover names sockets and rule', async (t) => {
@@ -114,15 +124,23 @@ test('live view: canvas pixels at known ports, parity split, hover names sockets
   if (page === null) return;
   const pal = await palette(page);
   const src = '127.0.0.1';
-  assert.equal(await page.$eval('#live-dest', (s) => (s as unknown as { value: string }).value), '127.0.0.1:5000');
+  assert.equal(
+    await page.$eval('#live-dest', (s) => (s as unknown as { value: string }).value),
+    '127.0.0.1:5000',
+  );
   assert.equal(await cellColour(page, 'live', src, 40000), pal.twBlock);
   assert.equal(await cellColour(page, 'live', src, 40002), pal.inUse);
   assert.equal(await cellColour(page, 'live', src, 40007), pal.bindOwned);
   assert.equal(await cellColour(page, 'live', src, 40001), pal.free);
-  assert.equal(await cellColour(page, 'live', src, 40006), pal.free, "127.0.0.2's port is free for 127.0.0.1");
+  assert.equal(
+    await cellColour(page, 'live', src, 40006),
+    pal.free,
+    "127.0.0.2's port is free for 127.0.0.1",
+  );
   assert.equal(await cellColour(page, 'live', '127.0.0.2', 40006), pal.inUse);
   // The even/odd split: every even port (connect() first, R11) left of every odd one (bind(ip, 0), R40).
-  const xs = async (ports: number[]) => Promise.all(ports.map(async (p) => (await cellCenter(page, 'live', src, p)).x));
+  const xs = async (ports: number[]) =>
+    Promise.all(ports.map(async (p) => (await cellCenter(page, 'live', src, p)).x));
   const even = await xs([40000, 40002, 40004, 40006, 40008]);
   const odd = await xs([40001, 40003, 40005, 40007, 40009]);
   assert.ok(Math.max(...even) < Math.min(...odd), `even ${even} odd ${odd}`);
@@ -145,7 +163,10 @@ test('live view: canvas pixels at known ports, parity split, hover names sockets
   const bound = await hover(src, 40007);
   assert.match(bound, /bind-owned .*\(R12\)/);
   assert.match(bound, /tcp 127\.0\.0\.2:40007 -> 127\.0\.0\.1:5000 ESTABLISHED/);
-  assert.match(await hover(src, 40004), /free: connect\(\) to 127\.0\.0\.1:5000 may take it \(R12\)\n.*connect\(\) tries it first \(R11\)/);
+  assert.match(
+    await hover(src, 40004),
+    /free: connect\(\) to 127\.0\.0\.1:5000 may take it \(R12\)\n.*connect\(\) tries it first \(R11\)/,
+  );
   await page.mouse.move(0, 0);
 
   // Headroom bars, tightest first, and the doctor's fixes with what each buys.
@@ -178,7 +199,10 @@ test('script view: step through walk.pst and watch connect() walk the grid (R11,
   await page.waitForSelector('body[data-walk="done"]');
   assert.equal(await page.textContent('#step-pos'), `step ${bindStep + 1} of ${steps.length}`);
   const bindPort = steps[bindStep]?.search?.took;
-  assert.ok(bindPort !== undefined && bindPort !== null && bindPort % 2 === 1, 'bind(ip, 0) takes an odd port (R40)');
+  assert.ok(
+    bindPort !== undefined && bindPort !== null && bindPort % 2 === 1,
+    'bind(ip, 0) takes an odd port (R40)',
+  );
   assert.match((await page.textContent('#step-detail')) ?? '', /bind\(b, 127\.0\.0\.1:0\)/);
   assert.equal(await cellColour(page, 'script', '127.0.0.1', bindPort), pal['mark.take']);
 
@@ -189,31 +213,62 @@ test('script view: step through walk.pst and watch connect() walk the grid (R11,
   await page.evaluate(() => {
     const box = document.getElementById('walk-status');
     if (!box) return;
-    new MutationObserver(() => (window as unknown as { noteWalk(s: string): void }).noteWalk(box.textContent ?? '')).observe(box, {
+    new MutationObserver(() =>
+      (window as unknown as { noteWalk(s: string): void }).noteWalk(box.textContent ?? ''),
+    ).observe(box, {
       childList: true,
       characterData: true,
       subtree: true,
     });
   });
   await page.click(`#script-steps li[data-index="${loop}"]`);
-  await page.waitForFunction(() => document.body.dataset.walk === 'done' && /none taken/.test(document.getElementById('walk-status')?.textContent ?? ''));
+  await page.waitForFunction(
+    () =>
+      document.body.dataset.walk === 'done' &&
+      /none taken/.test(document.getElementById('walk-status')?.textContent ?? ''),
+  );
   const status = (await page.textContent('#walk-status')) ?? '';
   // 16 ports: 14 held by 4-tuples to :5000, 1 TIME_WAIT (tcp_tw_reuse = 0), 1 bind-owned.
   assert.equal(status, 'search: 16 of 16 ports passed over, none taken');
-  const counts = seen.map((s) => Number(/search: (\d+) of/.exec(s)?.[1] ?? Number.NaN)).filter((n) => !Number.isNaN(n));
-  assert.ok(counts.some((n) => n > 0 && n < 16), `the walk was drawn step by step: ${counts.join(',')}`);
-  for (let i = 1; i < counts.length; i++) assert.ok((counts[i] ?? 0) >= (counts[i - 1] ?? 0), 'the walk only moves forward');
-  for (const p of [40000, 40007, bindPort, 40015]) assert.equal(await cellColour(page, 'script', '127.0.0.1', p), pal['mark.skip'], `port ${p}`);
+  const counts = seen
+    .map((s) => Number(/search: (\d+) of/.exec(s)?.[1] ?? Number.NaN))
+    .filter((n) => !Number.isNaN(n));
+  assert.ok(
+    counts.some((n) => n > 0 && n < 16),
+    `the walk was drawn step by step: ${counts.join(',')}`,
+  );
+  for (let i = 1; i < counts.length; i++)
+    assert.ok((counts[i] ?? 0) >= (counts[i - 1] ?? 0), 'the walk only moves forward');
+  for (const p of [40000, 40007, bindPort, 40015])
+    assert.equal(await cellColour(page, 'script', '127.0.0.1', p), pal['mark.skip'], `port ${p}`);
   const runs = await page.$$eval('#search-runs li', (ls) => ls.map((l) => l.textContent ?? ''));
-  assert.ok(runs.some((r) => /passed over .*owned by bind\(\)\/listen\(\) users.*\(R12\)/.test(r)), runs.join('\n'));
-  assert.ok(runs.some((r) => /passed over .*held by (a )?4-tuples? towards 127\.0\.0\.1:5000 \(R14\)/.test(r)), runs.join('\n'));
-  assert.ok(runs.some((r) => /pass 2 starts at/.test(r)), 'both parity passes are listed (R11)');
+  assert.ok(
+    runs.some((r) => /passed over .*owned by bind\(\)\/listen\(\) users.*\(R12\)/.test(r)),
+    runs.join('\n'),
+  );
+  assert.ok(
+    runs.some((r) => /passed over .*held by (a )?4-tuples? towards 127\.0\.0\.1:5000 \(R14\)/.test(r)),
+    runs.join('\n'),
+  );
+  assert.ok(
+    runs.some((r) => /pass 2 starts at/.test(r)),
+    'both parity passes are listed (R11)',
+  );
   assert.match((await page.textContent('#step-detail')) ?? '', /EADDRNOTAVAIL by rule R14/);
   await screenshot(page, 'script');
   // After the loop the grid (without marks, another destination) shows the state: all held towards :5000.
   await page.keyboard.press('ArrowRight');
   await page.waitForSelector('body[data-walk="none"]');
-  assert.equal(await cellColour(page, 'script', '127.0.0.1', 40001 === bindPort ? 40003 : 40001), pal.inUse);
+  const twPort = steps.find((st) => st.call.startsWith('connect(t'))?.search?.took;
+  assert.ok(typeof twPort === 'number' && twPort % 2 === 0, 'connect() takes an even port (R11)');
+  assert.equal(
+    await cellColour(page, 'script', '127.0.0.1', twPort),
+    pal.twBlock,
+    'TIME_WAIT, tcp_tw_reuse = 0 (R62)',
+  );
+  assert.equal(await cellColour(page, 'script', '127.0.0.1', bindPort), pal.bindOwned, 'R12, R23');
+  const other = [40000, 40002].find((p) => p !== twPort) ?? 40004;
+  assert.equal(await cellColour(page, 'script', '127.0.0.1', other), pal.inUse);
 });
 
 test('plan view: ports in use and TIME_WAIT over time, and the same numbers in the table (R14, R60)', async (t) => {
@@ -228,11 +283,27 @@ test('plan view: ports in use and TIME_WAIT over time, and the same numbers in t
   const rows = await tableRows(page, 'table-plan-strategies');
   // 4,500 attempts; the 2,000 of 20-60 s fail, those of 60-80 s take the ports whose TIME_WAIT
   // ended, those of 80-90 s (500) fail again: 2,500.
-  assert.deepEqual(rows[0]?.slice(0, 8), ['connect', '4,500', '2,500', '20', 'EADDRNOTAVAIL', '1,000', '1,000', '1,000']);
+  assert.deepEqual(rows[0]?.slice(0, 8), [
+    'connect',
+    '4,500',
+    '2,500',
+    '20',
+    'EADDRNOTAVAIL',
+    '1,000',
+    '1,000',
+    '1,000',
+  ]);
   const series = await tableRows(page, 'table-plan-series');
   assert.ok(series.length > 10);
-  assert.ok(series.some((r) => r[1] === '1,000'), 'the unit fills up');
-  assert.equal(Math.max(...series.map((r) => Number((r[2] ?? '').replaceAll(',', '')))), 1000, 'peak TIME_WAIT');
+  assert.ok(
+    series.some((r) => r[1] === '1,000'),
+    'the unit fills up',
+  );
+  assert.equal(
+    Math.max(...series.map((r) => Number((r[2] ?? '').replaceAll(',', '')))),
+    1000,
+    'peak TIME_WAIT',
+  );
 });
 
 test('no console errors, no failed request, nothing fetched from elsewhere', async (t) => {

@@ -76,7 +76,10 @@ test('request paths never reach files: traversal attempts are 404 and show no fi
 });
 
 test('GET and HEAD only, no request bodies, bounded request target and headers', async () => {
-  assert.equal((await raw(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 0\r\n\r\n`)).status, 405);
+  assert.equal(
+    (await raw(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 0\r\n\r\n`)).status,
+    405,
+  );
   assert.equal((await raw(`DELETE /api/live HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`)).status, 405);
   const withBody = await raw(
     `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`,
@@ -117,7 +120,8 @@ test('listenHost: loopback by default, anything else only when allowed', () => {
   for (const h of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.2', '2001:db8::1']) {
     assert.throws(
       () => listenHost(h, false),
-      (e) => e instanceof WebError && e.code === 'PORTSPACE_LISTEN_REFUSED' && /--allow-remote/.test(e.message),
+      (e) =>
+        e instanceof WebError && e.code === 'PORTSPACE_LISTEN_REFUSED' && /--allow-remote/.test(e.message),
       h,
     );
     assert.equal(listenHost(h, true), h.replace(/^\[|\]$/g, ''));

@@ -292,13 +292,13 @@ function renderGrids(box, space, dest, layout, marksFor) {
     const head = el('div', { class: 'head', text: `source ${source} \u2192 ${d}` });
     const low = ix.lo % 2 === 0 ? 'even' : 'odd';
     const high = ix.lo % 2 === 0 ? 'odd' : 'even';
-    const halves = el('div', { class: 'halves' });
-    if (layout === 'split') {
-      const left = el('span', { text: `${low} ports: connect() takes these first (R11)` });
-      left.style.width = `${GUTTER + g.half * g.cell + g.gap}px`;
-      left.style.paddingLeft = `${GUTTER}px`;
-      halves.append(left, el('span', { text: `${high} ports: bind(ip, 0) takes these first (R40)` }));
-    }
+    const halves = el('div', {
+      class: 'halves',
+      text:
+        layout === 'split'
+          ? `left: ${low} ports, connect() takes these first (R11) \u00b7 right: ${high} ports, bind(ip, 0) takes these first (R40)`
+          : `in port order: ${low} ports (connect() first, R11) and ${high} ports (bind(ip, 0) first, R40) alternate`,
+    });
     children.push(
       el(
         'div',
@@ -346,6 +346,13 @@ function duration(sec) {
   return `${(sec / 3600).toFixed(1)} h`;
 }
 
+/** `headroom steady`, `losing 3.0 ports/s: exhausted in 2.3 min`, `gaining 1.0 ports/s`. */
+function exhaustionText(ex) {
+  if (Math.abs(ex.lossPerSec) < 0.005) return 'headroom steady';
+  if (ex.lossPerSec < 0) return `headroom gaining ${(-ex.lossPerSec).toFixed(2)} ports/s`;
+  return `headroom losing ${ex.lossPerSec.toFixed(2)} ports/s: exhausted in ${duration(ex.secondsLeft)}`;
+}
+
 function exhaustionOf(d, source, destination) {
   return d.exhaustion.find((e) => e.source === source && e.destination === destination) ?? null;
 }
@@ -375,10 +382,7 @@ function renderLive() {
     ];
     if (row.bindHeld > 0) bits.push(`bind-held ${fmt(row.bindHeld)}`);
     if (rate) bits.push(`${rate.timeWaitPerSec.toFixed(1)} TIME_WAIT/s`);
-    if (ex)
-      bits.push(
-        `headroom ${ex.lossPerSec >= 0 ? '-' : '+'}${Math.abs(ex.lossPerSec).toFixed(1)}/s, exhausted in ${duration(ex.secondsLeft)}`,
-      );
+    if (ex) bits.push(exhaustionText(ex));
     const label = el('button', {
       type: 'button',
       class: 'l',
@@ -414,12 +418,17 @@ function renderLive() {
             el('span', { class: 'code', text: `${w.code}` }),
             ` (${w.rule}): ${w.message}`,
             ...w.fixes.map((f) =>
-              el('div', { class: 'fix', text: `fix: ${f.fix}: +${fmt(f.gain)} connection${f.gain === 1 ? '' : 's'} ${f.per}` }),
+              el('div', {
+                class: 'fix',
+                text: `fix: ${f.fix}: +${fmt(f.gain)} connection${f.gain === 1 ? '' : 's'} ${f.per}`,
+              }),
             ),
           ),
         )),
   );
-  $('live-notes').replaceChildren(...[...r.notes, ...d.space.notes].map((n) => el('li', { text: n })));
+  $('live-notes').replaceChildren(
+    ...[...new Set([...r.notes, ...d.space.notes])].map((n) => el('li', { text: n })),
+  );
   if (currentView === 'table') renderTables();
 }
 
@@ -643,7 +652,7 @@ function planChart(p) {
   const W = 980;
   const H = 360;
   const L = 64;
-  const R = 190;
+  const R = 250;
   const T = 16;
   const B = 40;
   const pw = W - L - R;
@@ -688,10 +697,11 @@ function planChart(p) {
     {
       key: 'unitInUse',
       colour: '#1f6fb4',
-      name: `ports in use, fullest ${main.capacityUnit === 'source' ? 'source' : '(source, destination)'}`,
+      name: `ports in use, fullest ${main.capacityUnit === 'source' ? 'source' : 'pair'}`,
+      width: 5,
     },
-    { key: 'timeWait', colour: '#e8590c', name: 'TIME_WAIT entries (all)' },
-    { key: 'open', colour: '#2b8a3e', name: 'open connections (all)' },
+    { key: 'timeWait', colour: '#e8590c', name: 'TIME_WAIT entries (all)', width: 2 },
+    { key: 'open', colour: '#2b8a3e', name: 'open connections (all)', width: 2 },
   ];
   const step = dur / Math.max(1, main.series.length);
   for (const l of lines) {
@@ -701,7 +711,8 @@ function planChart(p) {
           `${x(i * step).toFixed(1)},${y(b[l.key]).toFixed(1)} ${x((i + 1) * step).toFixed(1)},${y(b[l.key]).toFixed(1)}`,
       )
       .join(' ');
-    root.append(svg('polyline', { points: pts, fill: 'none', stroke: l.colour, 'stroke-width': 2 }));
+    // The fullest unit's line is wide and drawn first: where TIME_WAIT equals it, both show.
+    root.append(svg('polyline', { points: pts, fill: 'none', stroke: l.colour, 'stroke-width': l.width }));
   }
   main.series.forEach((b, i) => {
     if (b.failed > 0)
@@ -719,9 +730,9 @@ function planChart(p) {
     ...lines,
     {
       colour: '#d62728',
-      name: `capacity ${fmt(main.capacity)}${main.capacityMax > main.capacity ? `-${fmt(main.capacityMax)}` : ''}`,
+      name: `capacity ${fmt(main.capacity)}${main.capacityMax > main.capacity ? `-${fmt(main.capacityMax)}` : ''} (dashed)`,
     },
-    { colour: '#d62728', name: 'slices with failures (bottom ticks)' },
+    { colour: '#d62728', name: 'failed attempts (ticks at 0)' },
   ];
   legendItems.forEach((l, k) => {
     root.append(svg('rect', { x: L + pw + 12, y: T + 6 + k * 20, width: 12, height: 12, fill: l.colour }));
@@ -774,7 +785,9 @@ function table(caption, head, rows, id) {
               i === 0 ? 'th' : 'td',
               i === 0
                 ? { scope: 'row', text: String(c) }
-                : { text: typeof c === 'number' ? fmt(c) : String(c) },
+                : typeof c === 'number'
+                  ? { text: fmt(c) }
+                  : { class: /^[-\d.,]+$/.test(String(c)) ? undefined : 'l', text: String(c) },
             ),
           ),
         ),
