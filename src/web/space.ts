@@ -189,9 +189,9 @@ export function spaceFromAggregate(agg: Aggregate, params: HeadroomParams): Spac
       recyclable: recyclable(agg, i, params),
     });
   }
+  // The doctor's report already says that bound-only sockets are not in /proc/net/tcp.
   const notes = [
     'bind-before-connect ports are inferred from their parity (R11 vs R40), as portspace doctor does',
-    'sockets that are only bound (no listen, no connect) are not in /proc/net/tcp: their ports look free',
   ];
   return finish(
     [lo, hi],

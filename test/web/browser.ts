@@ -11,6 +11,14 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 
 export const CHROMIUM = '/usr/bin/chromium';
 
+/**
+ * The page's globals, for functions that run in the browser (page.evaluate). Declared here, in
+ * this module only: the tests themselves run in Node, whose types have no DOM.
+ */
+declare const window: {
+  portspace: { cellCenter(view: string, source: string, port: number): { x: number; y: number } | null };
+};
+
 const ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -84,7 +92,12 @@ export async function pixel(page: Page, selector: string, x: number, y: number):
   return page.$eval(
     selector,
     (c, [px, py]) => {
-      const d = (c as HTMLCanvasElement).getContext('2d')?.getImageData(px ?? 0, py ?? 0, 1, 1).data;
+      const canvas = c as unknown as {
+        getContext(
+          kind: '2d',
+        ): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+      };
+      const d = canvas.getContext('2d')?.getImageData(px ?? 0, py ?? 0, 1, 1).data;
       if (!d) return 'none';
       return `#${[d[0], d[1], d[2]].map((v) => (v ?? 0).toString(16).padStart(2, '0')).join('')}`;
     },
@@ -100,12 +113,7 @@ export async function cellCenter(
   port: number,
 ): Promise<{ x: number; y: number }> {
   const c = await page.evaluate(
-    ([v, s, p]) =>
-      (
-        window as unknown as {
-          portspace: { cellCenter(v: string, s: string, p: number): { x: number; y: number } | null };
-        }
-      ).portspace.cellCenter(v as string, s as string, p as number),
+    ([v, s, p]) => window.portspace.cellCenter(v as string, s as string, p as number),
     [view, source, port] as const,
   );
   if (c === null) throw new Error(`no grid for ${source} in the ${view} view`);

@@ -15,6 +15,25 @@ import { readProcSnapshot } from '../../src/procnet/reader.js';
 import { cellCenter, launch, type Page, pixel, type Session } from './browser.js';
 import { captured, type FixtureServer, fixtureServer } from './helpers.js';
 
+/** Browser globals used by the functions that run in the page (this module only; Node has no DOM). */
+interface PageNode {
+  readonly textContent: string | null;
+  readonly children: Iterable<PageNode>;
+}
+declare const window: {
+  portspace: { palette: Record<string, string>; marks: Record<string, string> };
+  noteWalk(s: string): void;
+};
+declare const document: {
+  body: { dataset: Record<string, string | undefined> };
+  getElementById(id: string): PageNode | null;
+  querySelectorAll(selector: string): Iterable<PageNode>;
+};
+declare class MutationObserver {
+  constructor(callback: () => void);
+  observe(target: PageNode, options: { childList: boolean; characterData: boolean; subtree: boolean }): void;
+}
+
 const shots = mkdtempSync(join(tmpdir(), 'portspace-web-shots-'));
 let fx: FixtureServer;
 let session: Session | null = null;
@@ -40,9 +59,7 @@ async function screenshot(page: Page, name: string, fullPage = true): Promise<vo
 
 async function palette(page: Page): Promise<Record<string, string>> {
   return page.evaluate(() => {
-    const w = window as unknown as {
-      portspace: { palette: Record<string, string>; marks: Record<string, string> };
-    };
+    const w = window;
     return {
       ...w.portspace.palette,
       ...Object.fromEntries(Object.entries(w.portspace.marks).map(([k, v]) => [`mark.${k}`, v])),
@@ -213,9 +230,7 @@ test('script view: step through walk.pst and watch connect() walk the grid (R11,
   await page.evaluate(() => {
     const box = document.getElementById('walk-status');
     if (!box) return;
-    new MutationObserver(() =>
-      (window as unknown as { noteWalk(s: string): void }).noteWalk(box.textContent ?? ''),
-    ).observe(box, {
+    new MutationObserver(() => window.noteWalk(box.textContent ?? '')).observe(box, {
       childList: true,
       characterData: true,
       subtree: true,
