@@ -108,7 +108,7 @@ main { padding: 10px 16px 24px; }
 .warning.critical .code { color: #c92a2a; } .warning.warning .code { color: #b35c00; }
 .fix { margin-left: 18px; font-family: ui-monospace, monospace; font-size: 12px; }
 .notes { color: var(--muted); font-size: 12px; }
-.script-columns { display: grid; grid-template-columns: minmax(220px, 320px) 1fr; gap: 14px; }
+.script-columns { display: grid; grid-template-columns: minmax(200px, 300px) minmax(0, 1fr); gap: 14px; }
 .steps { margin: 0; padding-left: 28px; font-family: ui-monospace, monospace; font-size: 12px; max-height: 560px; overflow: auto; }
 .steps li { cursor: pointer; padding: 1px 2px; }
 .steps li.current { background: #fff3bf; }

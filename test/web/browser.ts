@@ -18,6 +18,7 @@ export const CHROMIUM = '/usr/bin/chromium';
 declare const window: {
   portspace: { cellCenter(view: string, source: string, port: number): { x: number; y: number } | null };
 };
+declare const document: { body: { dataset: Record<string, string | undefined> } };
 
 const ARGS = [
   '--no-sandbox',
@@ -59,6 +60,8 @@ export async function launch(t: TestContext): Promise<Session | null> {
     deviceScaleFactor: 1,
     timeout: 60_000,
   });
+  // The machine is shared: under load a page may take long; every wait polls on a timer.
+  context.setDefaultTimeout(90_000);
   const page = context.pages()[0] ?? (await context.newPage());
   const problems: string[] = [];
   const requests: string[] = [];
@@ -118,4 +121,11 @@ export async function cellCenter(
   );
   if (c === null) throw new Error(`no grid for ${source} in the ${view} view`);
   return c;
+}
+
+/** Waits until `document.body.dataset[key]` is `value` (the page sets ready, view, walk). */
+export async function waitForBody(page: Page, key: string, value: string): Promise<void> {
+  await page.waitForFunction(([k, v]) => document.body.dataset[k as string] === v, [key, value] as const, {
+    polling: 100,
+  });
 }

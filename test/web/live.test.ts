@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { kernelAvailability } from '../../src/kernel/availability.js';
 import { readProcSnapshot } from '../../src/procnet/reader.js';
 import { LiveSource, startWebServer } from '../../src/web/index.js';
-import { cellCenter, launch, pixel } from './browser.js';
+import { cellCenter, launch, pixel, waitForBody } from './browser.js';
 
 /** Browser globals used by the functions that run in the page (this module only; Node has no DOM). */
 interface PageNode {
@@ -78,7 +78,8 @@ test('live namespace: its loopback connections appear, and new ones with their c
   }
   const dir = mkdtempSync(join(tmpdir(), 'portspace-web-live-'));
   const child = spawn('unshare', ['-n', 'python3', worker, dir], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  // Generous: on a loaded shared machine the browser steps below can take minutes.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 600_000);
   const session = await launch(t).catch((e: unknown) => {
     child.kill('SIGKILL');
     throw e;
@@ -92,7 +93,7 @@ test('live namespace: its loopback connections appear, and new ones with their c
     symlinkSync(`/proc/${child.pid}/net`, join(dir, 'net'));
     server = await startWebServer({
       title: 'live namespace',
-      refreshMs: 500,
+      refreshMs: 1000,
       sources: {
         live: new LiveSource({
           read: () => readProcSnapshot(dir),
@@ -103,7 +104,7 @@ test('live namespace: its loopback connections appear, and new ones with their c
     });
     const page = session.page;
     await page.goto(`${server.url}?view=table`);
-    await page.waitForSelector('body[data-ready="yes"]');
+    await waitForBody(page, 'ready', 'yes');
     const row = () =>
       page.$$eval('#table-live-headroom tbody tr', (rows) =>
         rows.map((r) => [...r.children].map((c) => (c.textContent ?? '').trim())),
@@ -142,7 +143,7 @@ test('live namespace: its loopback connections appear, and new ones with their c
         );
       },
       undefined,
-      { timeout: 30_000, polling: 50 },
+      { timeout: 90_000, polling: 50 },
     );
     const after = (await row()).find((r) => r[1] === '127.0.0.1:5000');
     assert.ok(after && Number(after[9]) > 0, `headroom lost/s: ${after?.[9]}`);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildReport } from '../../src/doctor/index.js';
 import { readProcSnapshot } from '../../src/procnet/reader.js';
-import { cellCenter, launch, type Page, pixel, type Session } from './browser.js';
+import { cellCenter, launch, type Page, pixel, type Session, waitForBody } from './browser.js';
 import { captured, type FixtureServer, fixtureServer } from './helpers.js';
 
 /** Browser globals used by the functions that run in the page (this module only; Node has no DOM). */
@@ -89,7 +89,7 @@ async function open(t: Parameters<typeof launch>[0], view: string): Promise<Page
   if (session === null) return null;
   const page = session.page;
   await page.goto(`${fx.server.url}?view=${view}`);
-  await page.waitForSelector('body[data-ready="yes"]', { timeout: 30_000 });
+  await waitForBody(page, 'ready', 'yes');
   return page;
 }
 
@@ -170,7 +170,7 @@ test('live view: canvas pixels at known ports, parity split, hover names sockets
     });
     const c = await cellCenter(page, 'live', source, port);
     await page.mouse.move(box.x + c.x, box.y + c.y);
-    await page.waitForSelector('#tooltip:not([hidden])');
+    await page.waitForSelector('#tooltip:not([hidden])', { timeout: 30_000 });
     return (await page.textContent('#tooltip')) ?? '';
   };
   const tw = await hover(src, 40000);
@@ -213,7 +213,7 @@ test('script view: step through walk.pst and watch connect() walk the grid (R11,
   // Next, next... with the keyboard: to bind(b, 127.0.0.1:0), the first search.
   const bindStep = steps.findIndex((s) => s.call.startsWith('bind(b'));
   for (let i = 0; i < bindStep; i++) await page.keyboard.press('ArrowRight');
-  await page.waitForSelector('body[data-walk="done"]');
+  await waitForBody(page, 'walk', 'done');
   assert.equal(await page.textContent('#step-pos'), `step ${bindStep + 1} of ${steps.length}`);
   const bindPort = steps[bindStep]?.search?.took;
   assert.ok(
@@ -241,6 +241,8 @@ test('script view: step through walk.pst and watch connect() walk the grid (R11,
     () =>
       document.body.dataset.walk === 'done' &&
       /none taken/.test(document.getElementById('walk-status')?.textContent ?? ''),
+    undefined,
+    { polling: 100 },
   );
   const status = (await page.textContent('#walk-status')) ?? '';
   // 16 ports: 14 held by 4-tuples to :5000, 1 TIME_WAIT (tcp_tw_reuse = 0), 1 bind-owned.
@@ -273,7 +275,7 @@ test('script view: step through walk.pst and watch connect() walk the grid (R11,
   await screenshot(page, 'script');
   // After the loop the grid (without marks, another destination) shows the state: all held towards :5000.
   await page.keyboard.press('ArrowRight');
-  await page.waitForSelector('body[data-walk="none"]');
+  await waitForBody(page, 'walk', 'none');
   const twPort = steps.find((st) => st.call.startsWith('connect(t'))?.search?.took;
   assert.ok(typeof twPort === 'number' && twPort % 2 === 0, 'connect() takes an even port (R11)');
   assert.equal(

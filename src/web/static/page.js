@@ -133,43 +133,47 @@ function classify(ix, source, dest) {
   return { cats, counts };
 }
 
-/** Where each port's cell is: 256 ports a row; `split` puts the low end's parity left, the other right. */
-function geometry(ix, layout) {
+/**
+ * Where each port's cell is: 256 ports a row (fewer for a small range); `split` puts the low
+ * end's parity in the left half, the other parity in the right one. Cells are as wide as
+ * `avail` (CSS px) allows, 2 to 28 px; a grid of few rows gets taller cells so it stays visible.
+ */
+function geometry(ix, layout, avail) {
   const cols = Math.min(256, ix.size + (ix.size % 2));
-  const cell = Math.max(4, Math.min(28, Math.floor(1024 / cols)));
-  const rows = Math.ceil(ix.size / cols);
   const gap = layout === 'split' ? 8 : 0;
+  const cw = Math.max(2, Math.min(28, Math.floor((avail - GUTTER - gap) / cols)));
+  const rows = Math.ceil(ix.size / cols);
+  const ch = rows <= 40 ? Math.max(cw, Math.min(28, Math.floor(200 / rows))) : cw;
   const half = cols / 2;
-  const line = cell >= 8 ? 1 : 0;
-  const width = GUTTER + cols * cell + gap;
-  const height = rows * cell;
+  const line = cw >= 8 ? 1 : 0;
+  const width = GUTTER + cols * cw + gap;
+  const height = rows * ch;
   const xy = (port) => {
     const off = port - ix.lo;
     const r = Math.floor(off / cols);
     const c = off % cols;
-    const x = layout === 'split' ? (c & 1) * (half * cell + gap) + (c >> 1) * cell : c * cell;
-    return { x: GUTTER + x, y: r * cell };
+    const x = layout === 'split' ? (c & 1) * (half * cw + gap) + (c >> 1) * cw : c * cw;
+    return { x: GUTTER + x, y: r * ch };
   };
   const portAt = (x, y) => {
-    const r = Math.floor(y / cell);
+    const r = Math.floor(y / ch);
     const gx = x - GUTTER;
     if (r < 0 || r >= rows || gx < 0) return null;
     let c;
     if (layout === 'split') {
-      if (gx < half * cell) c = 2 * Math.floor(gx / cell);
-      else if (gx >= half * cell + gap) c = 2 * Math.floor((gx - half * cell - gap) / cell) + 1;
+      if (gx < half * cw) c = 2 * Math.floor(gx / cw);
+      else if (gx >= half * cw + gap) c = 2 * Math.floor((gx - half * cw - gap) / cw) + 1;
       else return null;
-    } else c = Math.floor(gx / cell);
+    } else c = Math.floor(gx / cw);
     if (c < 0 || c >= cols) return null;
     const p = ix.lo + r * cols + c;
     return p <= ix.hi ? p : null;
   };
   const center = (port) => {
     const { x, y } = xy(port);
-    const m = Math.floor((cell - line) / 2);
-    return { x: x + m, y: y + m };
+    return { x: x + Math.floor((cw - line) / 2), y: y + Math.floor((ch - line) / 2) };
   };
-  return { cols, cell, rows, gap, half, line, width, height, xy, portAt, center };
+  return { cols, cw, ch, rows, gap, half, line, width, height, xy, portAt, center };
 }
 
 /**
@@ -183,38 +187,42 @@ function drawGrid(canvas, g, ix, cats, marks) {
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   const colours = CATS.map((c) => PALETTE[c.id]);
-  const s = g.cell - g.line;
+  const w = g.cw - g.line;
+  const h = g.ch - g.line;
   for (let p = ix.lo; p <= ix.hi; p++) {
     const { x, y } = g.xy(p);
     ctx.fillStyle = colours[cats[p - ix.lo]];
-    ctx.fillRect(x, y, s, s);
+    ctx.fillRect(x, y, w, h);
   }
   ctx.fillStyle = '#5f6b76';
   ctx.font = '10px system-ui, sans-serif';
   ctx.textBaseline = 'top';
-  const every = Math.max(1, Math.ceil(12 / g.cell));
-  for (let r = 0; r < g.rows; r += every) ctx.fillText(String(ix.lo + r * g.cols), 0, r * g.cell);
+  const every = Math.max(1, Math.ceil(12 / g.ch));
+  for (let r = 0; r < g.rows; r += every) ctx.fillText(String(ix.lo + r * g.cols), 0, r * g.ch);
   if (marks) drawMarks(ctx, g, marks);
 }
 
 function drawMarks(ctx, g, marks) {
-  const inset = Math.max(1, Math.floor(g.cell / 4));
-  const inner = g.cell - g.line - 2 * inset;
+  // An inner square (a dot on small cells) over the cell's colour.
+  const ix = Math.max(g.cw >= 4 ? 1 : 0, Math.floor(g.cw / 4));
+  const iy = Math.max(g.ch >= 4 ? 1 : 0, Math.floor(g.ch / 4));
+  const iw = Math.max(1, g.cw - g.line - 2 * ix);
+  const ih = Math.max(1, g.ch - g.line - 2 * iy);
   ctx.fillStyle = MARKS.skip;
   for (const p of marks.skipped.keys()) {
     const { x, y } = g.xy(p);
-    ctx.fillRect(x + inset, y + inset, inner, inner);
+    ctx.fillRect(x + ix, y + iy, iw, ih);
   }
   if (marks.taken !== null) {
     const { x, y } = g.xy(marks.taken);
     ctx.fillStyle = MARKS.take;
-    ctx.fillRect(x + inset, y + inset, inner, inner);
+    ctx.fillRect(x + ix, y + iy, iw, ih);
   }
   ctx.strokeStyle = MARKS.start;
   ctx.lineWidth = 1;
   for (const p of marks.starts) {
     const { x, y } = g.xy(p);
-    ctx.strokeRect(x + 0.5, y + 0.5, g.cell - g.line - 1, g.cell - g.line - 1);
+    ctx.strokeRect(x + 0.5, y + 0.5, g.cw - g.line - 1, g.ch - g.line - 1);
   }
 }
 
@@ -278,7 +286,8 @@ function attachHover(canvas, state) {
 function renderGrids(box, space, dest, layout, marksFor) {
   const ix = indexSpace(space);
   const sources = space.sources.length > 0 ? space.sources : ['(any source)'];
-  const g = geometry(ix, layout);
+  // A hidden view has no width yet: it is drawn again when shown (select).
+  const g = geometry(ix, layout, box.clientWidth || document.documentElement.clientWidth - 40);
   const states = [];
   const children = [];
   for (const source of sources) {
@@ -932,6 +941,9 @@ function select(view) {
   for (const b of $('tabs').children) b.setAttribute('aria-selected', String(b.dataset.view === view));
   for (const s of document.querySelectorAll('section.view')) s.hidden = s.id !== `view-${view}`;
   if (view === 'table') renderTables();
+  // Grids fit the width of their view, which a hidden view does not have: draw them now.
+  if (view === 'live' && live.data) renderLive();
+  if (view === 'script' && script.data && script.spaces.has(script.index)) animateWalk();
   document.body.dataset.view = view;
 }
 
