@@ -104,6 +104,7 @@ main { padding: 10px 16px 24px; }
 .bars .fill { height: 100%; }
 .bars .fill.ok { background: #5cb85c; } .bars .fill.low { background: #f0ad4e; } .bars .fill.critical { background: #d9534f; }
 .bars .text { font-size: 12px; color: var(--muted); grid-column: 2; }
+.bars .bar-fix { font-family: ui-monospace, monospace; color: #2b6a3e; }
 .warning { margin: 6px 0; } .warning .code { font-weight: 600; }
 .warning.critical .code { color: #c92a2a; } .warning.warning .code { color: #b35c00; }
 .fix { margin-left: 18px; font-family: ui-monospace, monospace; font-size: 12px; }

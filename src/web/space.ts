@@ -51,7 +51,7 @@ export interface SpaceJson {
 }
 
 /** Holders shown at most; a bigger table is cut (the counts say so). */
-export const MAX_HOLDERS = 200_000;
+export const MAX_HOLDERS = 100_000;
 
 function endpointText(addr: string, port: number): string {
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;

@@ -196,6 +196,14 @@ test('live view: canvas pixels at known ports, parity split, hover names sockets
     ),
     fixes.join('\n'),
   );
+  const barFixes = await page.$$eval(
+    '#live-headroom .bar[data-pair="127.0.0.1 127.0.0.1:5000"] .bar-fix',
+    (fs) => fs.map((f) => f.textContent ?? ''),
+  );
+  assert.ok(
+    barFixes.includes('RANGE_SMALL: sysctl -w net.ipv4.ip_local_port_range="1024 65535": +64,500 here'),
+    barFixes.join('\n'),
+  );
   await screenshot(page, 'live');
   // Another destination recolours without a request: for a new destination the TIME_WAIT and
   // the connection become "used only towards other destinations" (R14).

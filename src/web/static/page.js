@@ -408,6 +408,14 @@ function renderLive() {
       label,
       el('div', { class: 'track', role: 'img', 'aria-label': `headroom ${row.headroom}` }, fill),
       el('div', { class: 'text', text: bits.join(' \u00b7 ') }),
+      // The doctor's fixes measured on this pair (each names the pair it gains on).
+      ...r.warnings.flatMap((w) =>
+        w.fixes
+          .filter((f) => f.per.includes(`(${row.source} -> ${row.destination})`))
+          .map((f) =>
+            el('div', { class: 'text bar-fix', text: `${w.code}: ${f.fix}: +${fmt(f.gain)} here` }),
+          ),
+      ),
     );
   });
   if (bars.length === 0)
