@@ -124,10 +124,11 @@ function router(opts: WebOptions, assets: PageAssets) {
   const exact = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>([
     ['/', (req, res) => send(req, res, 200, 'text/html; charset=utf-8', assets.html)],
     ['/index.html', (req, res) => send(req, res, 200, 'text/html; charset=utf-8', assets.html)],
-    ['/page.js', (req, res) => send(req, res, 200, 'text/javascript; charset=utf-8', assets.js)],
     ['/page.css', (req, res) => send(req, res, 200, 'text/css; charset=utf-8', assets.css)],
     ['/api/meta', (req, res) => sendJson(req, res, meta)],
   ]);
+  for (const [name, text] of assets.scripts)
+    exact.set(`/${name}`, (req, res) => send(req, res, 200, 'text/javascript; charset=utf-8', text));
   if (live)
     exact.set('/api/live', (req, res) => {
       let body: string;

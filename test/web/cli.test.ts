@@ -33,6 +33,9 @@ test('web --json prints the URL on loopback, serves the page and its JSON, and s
     const js = await (await fetch(new URL('page.js', url))).text();
     assert.match(js, /portspace page/);
     assert.doesNotMatch(js, /sourceMappingURL/);
+    const grid = await (await fetch(new URL('grid.js', url))).text();
+    assert.match(grid, /export function geometry/);
+    assert.doesNotMatch(grid, /sourceMappingURL/);
     const meta = (await (await fetch(new URL('api/meta', url))).json()) as { views: string[] };
     assert.deepEqual(meta.views, ['live', 'script']);
     const live = (await (await fetch(new URL('api/live', url))).json()) as {

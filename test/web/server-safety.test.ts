@@ -72,6 +72,8 @@ test('request paths never reach files: traversal attempts are 404 and show no fi
   assert.equal((await get('/')).status, 200);
   assert.equal((await get('/?file=../../etc/passwd')).status, 200);
   assert.match((await get('/page.js')).text, /portspace page/);
+  for (const m of ['common.js', 'grid.js', 'live.js', 'script.js', 'plan.js', 'tables.js'])
+    assert.match((await get(`/${m}`)).text, /content-type: text\/javascript/i, m);
   assert.match((await get('/api/script/step/0')).text, /"range":\[40000,40015\]/);
 });
 
@@ -108,7 +110,8 @@ test('responses carry a CSP that allows nothing from elsewhere, nosniff and no c
   assert.match(r.text, /cache-control: no-store/i);
   // The page itself names no other origin.
   assert.doesNotMatch(r.text, /https?:\/\/(?!www\.w3\.org)/);
-  assert.doesNotMatch((await get('/page.js')).text, /https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+  for (const m of ['page.js', 'common.js', 'grid.js', 'live.js', 'script.js', 'plan.js', 'tables.js'])
+    assert.doesNotMatch((await get(`/${m}`)).text, /https?:\/\/(?!www\.w3\.org\/2000\/svg)/, m);
 });
 
 test('listenHost: loopback by default, anything else only when allowed', () => {
