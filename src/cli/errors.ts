@@ -43,6 +43,8 @@ export type CliErrorCode =
   | 'PORTSPACE_FILE_UNWRITABLE'
   /** doctor: the /proc directory (or --proc copy) cannot be read. */
   | 'PORTSPACE_PROC_UNREADABLE'
+  /** web --listen: an address that is not loopback, without --allow-remote. */
+  | 'PORTSPACE_LISTEN_REFUSED'
   /** doctor --listen: the metrics server cannot listen on the address given. */
   | 'PORTSPACE_LISTEN_FAILED'
   /** A bug. */

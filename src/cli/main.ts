@@ -14,6 +14,7 @@ import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
 import { spreadCommand } from './commands/spread.js';
 import { tourCommand } from './commands/tour.js';
+import { webCommand } from './commands/web.js';
 import type { Command } from './common.js';
 import { runDemo } from './demo.js';
 import { CliError, EXIT, errorJson } from './errors.js';
@@ -46,6 +47,7 @@ const COMMANDS: readonly Command[] = [
   spreadCommand,
   doctorCommand,
   loadCommand,
+  webCommand,
   demoCommand,
 ];
 

@@ -79,7 +79,7 @@ function parseEndpoint(opt: string, v: string, minPort: 0 | 1): { addr: string; 
   return { addr, port };
 }
 
-function readSnapshot(proc: string): Snapshot {
+export function readSnapshot(proc: string): Snapshot {
   let isDir = false;
   try {
     isDir = statSync(proc).isDirectory();

@@ -1,0 +1,28 @@
+/**
+ * The plan view's data: the workload run once on the planner's fast engine (proven equal to the
+ * full model for even-sized ranges), one strategy or all four, with the advice the planner
+ * computes (each tweak re-simulated). The page draws ports in use and TIME_WAIT over time from
+ * the series, and tabulates the same numbers.
+ */
+import { type Advice, advise } from '../planner/advice.js';
+import { type PlanConfig, runFast, STRATEGIES, type StrategyResult } from '../planner/index.js';
+
+export interface PlanViewJson {
+  readonly plan: PlanConfig;
+  readonly engine: 'fast';
+  readonly strategies: readonly StrategyResult[];
+  readonly advice: readonly Pick<Advice, 'id' | 'tweak' | 'helps' | 'text'>[];
+}
+
+export function planView(cfg: PlanConfig, compare: boolean): PlanViewJson {
+  const configs = compare ? STRATEGIES.map((strategy) => ({ ...cfg, strategy })) : [cfg];
+  const strategies = configs.map((c) => runFast(c));
+  const main = strategies.find((r) => r.name === cfg.strategy) ?? strategies[0];
+  const advice = main === undefined ? [] : advise(cfg, main);
+  return {
+    plan: cfg,
+    engine: 'fast',
+    strategies,
+    advice: advice.map(({ id, tweak, helps, text }) => ({ id, tweak, helps, text })),
+  };
+}
