@@ -33,7 +33,7 @@ import { autobindPhases } from './tcp-autobind.js';
 import { bindTcp, checkBindArgs, listenTcp, planBind, viewAs } from './tcp-bind.js';
 import { acceptTcp, closeTcp } from './tcp-close.js';
 import { connectTcp, planConnect } from './tcp-connect.js';
-import { disconnectTcp, listenOnceConnected, listenOnceConnectedPhases } from './tcp-disconnect.js';
+import { disconnectTcp } from './tcp-disconnect.js';
 import { udpAutobindPhases } from './udp-autobind.js';
 import { bindUdp, closeUdp, udpView } from './udp-bind.js';
 import { connectUdp, disconnectUdp, sendtoUdp } from './udp-connect.js';
@@ -280,8 +280,6 @@ export class Netns {
     if (!s?.userOpen) return badf(sock);
     if (s.proto === 'udp') return notStream();
     const chooser = this.chooser(opts);
-    if (s.onceConnected && s.state === 'CLOSE')
-      return withTrace(listenOnceConnected(this.core, s, chooser.pick), chooser.trace);
     const r = listenTcp(this.core, s, chooser.pick);
     if ('ok' in r) return withTrace(r, chooser.trace);
     return { ok: true, addr: s.laddr.text, port: r.port, ...traced(chooser.trace) };
@@ -512,7 +510,6 @@ export class Netns {
       return 'kind' in plan && plan.kind === 'auto' ? plan.phases : null;
     }
     if (call.op === 'listen') {
-      if (s.onceConnected && s.state === 'CLOSE') return listenOnceConnectedPhases(this.core, s);
       if (s.state !== 'CLOSE' || s.raddr || s.wasReset || s.lport !== 0) return null;
       return autobindPhases(this.core, viewAs(s, s.laddr, s.v6only, true), s.lpr);
     }

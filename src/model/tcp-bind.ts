@@ -214,9 +214,11 @@ export function listenTcp(core: Core, s: Socket, pick?: Picker): Failure | { por
       return f;
     }
   }
-  if (s.synSent && core.profile !== 'linux-4.1') {
-    // R52: a socket whose connect() sent a SYN (refused or timed out) has done all of listen()'s
-    // work above, an autobind or the R51 re-check with their errors, but does not listen: it
+  if ((s.synSent || s.onceConnected) && core.profile !== 'linux-4.1') {
+    // R52: a socket whose connect() sent a SYN (refused or timed out), or that was connected and
+    // then disconnected by connect(AF_UNSPEC) (an accepted socket too: tcp-disconnect.ts), has
+    // done all of listen()'s work above, an autobind or the R51 re-check with their errors, but
+    // does not listen: it
     // stays in CLOSE, keeps the port (not locked: a later refused connect gives it back, R61)
     // and the call returns EINVAL. Measured on the build 6.18.44-fc-v1045 only; the earlier
     // 6.18 build listened, and nothing says linux-4.1 did otherwise, so that profile listens.

@@ -21,9 +21,6 @@ import { ANY4, ANY6 } from './addr.js';
 import type { Core } from './core.js';
 import type { Socket } from './entities.js';
 import { type Failure, fail } from './result.js';
-import type { Phase } from './search.js';
-import { autobindPhases } from './tcp-autobind.js';
-import { autobind, type Picker, viewAs } from './tcp-bind.js';
 import { resetPeer } from './tcp-close.js';
 
 export function disconnectTcp(core: Core, s: Socket): void {
@@ -78,25 +75,6 @@ function forgetSource(core: Core, s: Socket): void {
       s.laddr = any;
     });
   else s.laddr = any;
-}
-
-/** listen() on a socket that was once connected: always EINVAL, after a bind(0) search when portless. */
-export function listenOnceConnected(core: Core, s: Socket, pick?: Picker): Failure {
-  if (s.state === 'CLOSE' && s.lport === 0) {
-    const r = autobind(core, s, viewAs(s, s.laddr, s.v6only, false), pick);
-    if (typeof r !== 'number') return r;
-  }
-  return fail(
-    'EINVAL',
-    'R51',
-    'a TCP socket that was once connected cannot listen, even after connect(AF_UNSPEC) (measured, not in the spec)',
-  );
-}
-
-/** The random choice that listen() on a once-connected socket makes, if any (for follow mode). */
-export function listenOnceConnectedPhases(core: Core, s: Socket): Phase[] | null {
-  if (s.state !== 'CLOSE' || s.lport !== 0) return null;
-  return autobindPhases(core, viewAs(s, s.laddr, s.v6only, false), s.lpr);
 }
 
 /**
