@@ -379,7 +379,7 @@ describe('errors name file:line:col', () => {
     ],
     [
       'c = socket(tcp4)\ngetsockopt(c, SO_REUSEADR) = 1',
-      't.pst:2:15: unknown socket option SO_REUSEADR (did you mean SO_REUSEADDR?) (getsockopt knows: SO_REUSEADDR, SO_REUSEPORT, IP_BIND_ADDRESS_NO_PORT, IPV6_V6ONLY, IP_LOCAL_PORT_RANGE)',
+      't.pst:2:15: unknown socket option SO_REUSEADR (did you mean SO_REUSEADDR?) (getsockopt knows: SO_REUSEADDR, SO_REUSEPORT, IP_BIND_ADDRESS_NO_PORT, IPV6_V6ONLY, IP_LOCAL_PORT_RANGE, IP_FREEBIND, IPV6_FREEBIND)',
     ],
     ['c = socket(tcp4)\ngetsockopt(c, SO_REUSEADDR) = 2', 't.pst:2:31: value 2 is out of range 0..1'],
     [
