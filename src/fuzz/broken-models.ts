@@ -10,8 +10,8 @@
  *    (R81/R82 say: a secret hash picks any member), so its eligible set is that one socket.
  */
 import type { ChoiceOptions, Outcomes, Result } from '../model/index.js';
-import type { Call, Outcome } from './calls.js';
-import { type ExecOptions, ModelBackend } from './model-backend.js';
+import type { Call, Outcome } from '../run/calls.js';
+import { type ExecOptions, ModelBackend } from '../run/model-backend.js';
 
 export class FirstMemberOnlyModel extends ModelBackend {
   override execSync(call: Call, opts: ExecOptions = {}): Outcome & { readonly detail?: Result<object> } {

@@ -1,0 +1,220 @@
+/**
+ * A call's decision shaped for people (pure data; the CLI prints it, the page draws it): for a
+ * port search (bind(0), listen autobind, connect autoselection) the window, where the scan
+ * started, every port passed over grouped into runs with the reason and rule, and the port taken
+ * or why none was; for a failure the rule, the reason and the sockets in the way.
+ *
+ * Inside repeat loops calls run untraced (tracing every round of a capacity loop would be
+ * quadratic). The search that ended a loop is the interesting one, so it is re-walked exactly:
+ * the calls so far are replayed on a second model with the same seed (the model is
+ * deterministic), and that twin traces the failing call. The script's own model never makes an
+ * extra call, so its random choices stay those of `portspace run`.
+ */
+
+import type { OwnerRef, Profile, Result, TraceEvent } from '../model/index.js';
+import type { Call, Outcome } from '../run/calls.js';
+import { ModelBackend } from '../run/model-backend.js';
+import { type RunReport, runScript, type StepRecord } from '../run/runner.js';
+
+export type Detail = Result<object> & { readonly trace?: readonly TraceEvent[] };
+
+/** Consecutive ports passed over for the same reason (and, for 4-tuples, the same destination). */
+export interface SkipRun {
+  readonly from: number;
+  readonly to: number;
+  readonly step: 1 | 2;
+  readonly count: number;
+  readonly reason: string;
+  readonly rule: string;
+  /** The destination of the 4-tuples / TIME_WAIT entries in the way, when there is one. */
+  readonly towards: string | null;
+  /** The first socket (or TIME_WAIT entry) in the way, as the model labels it. */
+  readonly example: string | null;
+}
+
+export interface PassJson {
+  readonly pass: number;
+  readonly offset: number;
+  readonly startPort: number;
+  readonly skipped: SkipRun[];
+  /** Set while grouping. */
+  took: number | null;
+}
+
+export interface PhaseJson {
+  readonly label: string;
+  readonly lo: number;
+  readonly hi: number;
+  readonly step: 1 | 2;
+  readonly passes: PassJson[];
+}
+
+export interface SearchJson {
+  readonly phases: PhaseJson[];
+  readonly took: number | null;
+  /** Every phase ran out of ports. */
+  readonly exhausted: boolean;
+  /** Ports passed over in all. */
+  readonly skipped: number;
+}
+
+export interface FailureJson {
+  readonly errno: string;
+  readonly rule: string;
+  readonly reason: string;
+  readonly blocking: readonly string[];
+}
+
+function towardsOf(label: string | null): string | null {
+  if (label === null) return null;
+  const m = / -> (\S+)/.exec(label);
+  return m?.[1] ?? null;
+}
+
+/** Groups a trace into phases, passes and runs of skipped ports. */
+export function groupTrace(trace: readonly TraceEvent[]): SearchJson {
+  const phases: PhaseJson[] = [];
+  let phase: PhaseJson | null = null;
+  let pass: PassJson | null = null;
+  let took: number | null = null;
+  let exhausted = false;
+  let skipped = 0;
+  for (const e of trace) {
+    switch (e.kind) {
+      case 'phase':
+        phase = { label: e.label, lo: e.lo, hi: e.hi, step: e.step, passes: [] };
+        phases.push(phase);
+        pass = null;
+        break;
+      case 'pass':
+        pass = { pass: e.pass, offset: e.offset, startPort: e.startPort, skipped: [], took: null };
+        phase?.passes.push(pass);
+        break;
+      case 'skip': {
+        skipped++;
+        if (pass === null) break;
+        const step = phase?.step ?? 1;
+        const towards = e.reason === '4-tuple' || e.reason === 'time-wait-too-young' ? towardsOf(e.by) : null;
+        const last = pass.skipped[pass.skipped.length - 1];
+        if (
+          last !== undefined &&
+          last.to + step === e.port &&
+          last.reason === e.reason &&
+          last.rule === e.rule &&
+          last.towards === towards
+        ) {
+          pass.skipped[pass.skipped.length - 1] = { ...last, to: e.port, count: last.count + 1 };
+        } else {
+          pass.skipped.push({
+            from: e.port,
+            to: e.port,
+            step,
+            count: 1,
+            reason: e.reason,
+            rule: e.rule,
+            towards,
+            example: e.by,
+          });
+        }
+        break;
+      }
+      case 'take':
+        took = e.port;
+        if (pass !== null) pass.took = e.port;
+        break;
+      case 'exhausted':
+        exhausted = true;
+        break;
+    }
+  }
+  return { phases, took, exhausted, skipped };
+}
+
+function reasonText(run: SkipRun): string {
+  const many = run.count > 1;
+  const to = run.towards === null ? '' : ` towards ${run.towards}`;
+  switch (run.reason) {
+    case 'reserved':
+      return `reserved (net.ipv4.ip_local_reserved_ports)`;
+    case 'bind-owned':
+      return `owned by bind()/listen() users, which connect() never shares`;
+    case '4-tuple':
+      return run.rule === 'R62'
+        ? `held by TIME_WAIT entr${many ? 'ies' : 'y'}${to} that cannot be recycled`
+        : `held by ${many ? '4-tuples' : 'a 4-tuple'}${to}`;
+    case 'time-wait-too-young':
+      return `held by TIME_WAIT entr${many ? 'ies' : 'y'}${to}, too young to reuse`;
+    case 'more-owners':
+      return `shareable, but another shareable port has fewer owners (Linux 4.1 bind(0))`;
+    case 'conflict':
+      return `in use by ${many ? 'sockets that conflict' : 'a socket that conflicts'} with this bind`;
+    default:
+      return run.reason;
+  }
+}
+
+/** `40000-40998 even: 500 ports held by 4-tuples towards 127.0.0.1:5000 (R14)`. */
+export function runText(run: SkipRun): string {
+  const parity = run.step === 2 ? (run.from % 2 === 0 ? ' even' : ' odd') : '';
+  const ports = run.count === 1 ? `${run.from}` : `${run.from}-${run.to}${parity}`;
+  const head =
+    run.count === 1 ? `${ports}: ${reasonText(run)}` : `${ports}: ${run.count} ports ${reasonText(run)}`;
+  const example = run.example === null ? '' : run.count === 1 ? `: ${run.example}` : `, e.g. ${run.example}`;
+  return `${head} (${run.rule})${example}`;
+}
+
+export function failureOf(d: Detail | undefined): FailureJson | null {
+  if (d === undefined || d.ok) return null;
+  return {
+    errno: d.errno,
+    rule: d.rule,
+    reason: d.reason,
+    blocking: d.conflictsWith.map((o: OwnerRef) => o.label),
+  };
+}
+
+export interface Explained {
+  readonly record: StepRecord;
+  readonly search: SearchJson | null;
+  readonly failure: FailureJson | null;
+  /** For a loop: the search of the call that ended it was re-walked on a replayed twin. */
+  readonly replayed: boolean;
+}
+
+const SEARCH_OPS = new Set(['bind', 'listen', 'connect', 'sendto']);
+
+export async function explainScript(
+  script: Parameters<typeof runScript>[0],
+  profile: Profile = 'linux-6.18',
+): Promise<{ report: RunReport; steps: Explained[] }> {
+  const model = new ModelBackend({ profile });
+  /** Every call as executed, for replays. */
+  const executed: Call[] = [];
+  /** Loop-ending search failures, keyed by the index of the failing call in `executed`. */
+  const loopTraces = new Map<Outcome, Detail>();
+
+  const report = await runScript(script, model, {
+    execCall: async (call, ctx) => {
+      const traced = ctx.round === null;
+      const o = model.execSync(call, traced ? { trace: true } : {});
+      executed.push(call);
+      if (!traced && !o.ok && SEARCH_OPS.has(call.op)) {
+        // Ends the loop: re-walk this search on a twin that replays every call before it.
+        const twin = new ModelBackend({ profile });
+        for (const c of executed.slice(0, -1)) twin.execSync(c);
+        const again = twin.execSync(call, { trace: true });
+        if (!again.ok && again.errno === o.errno && again.detail) loopTraces.set(o, again.detail as Detail);
+      }
+      return o;
+    },
+  });
+
+  const steps: Explained[] = report.records.map((record) => {
+    const o = record.outcome as (Outcome & { detail?: Detail }) | null;
+    const detail = o === null ? undefined : (loopTraces.get(o) ?? o.detail);
+    const trace = detail?.trace;
+    const search = trace !== undefined && trace.length > 0 ? groupTrace(trace) : null;
+    return { record, search, failure: failureOf(detail), replayed: o !== null && loopTraces.has(o) };
+  });
+  return { report, steps };
+}
