@@ -13,6 +13,7 @@
  * Test-generation code (src/fuzz/) is deliberately not exported: it needs fast-check.
  */
 
+export type { Call, CallOp, ErrnoName, Outcome, SockOptName, SockOptValue } from './calls/index.js';
 // /proc snapshots and headroom (the doctor).
 export {
   type Aggregate,
@@ -43,7 +44,6 @@ export {
 export { type ReadOptions, readProcSnapshot } from './procnet/reader.js';
 // Running a script on the model.
 export type { Backend } from './run/backend.js';
-export type { Call, CallOp, ErrnoName, Outcome, SockOptName, SockOptValue } from './run/calls.js';
 export { type ExecOptions, ModelBackend } from './run/model-backend.js';
 export {
   type CallRecord,

@@ -11,8 +11,8 @@
  * extra call, so its random choices stay those of `portspace run`.
  */
 
+import type { Call, Outcome } from '../calls/index.js';
 import type { OwnerRef, Profile, Result, TraceEvent } from '../model/index.js';
-import type { Call, Outcome } from '../run/calls.js';
 import { ModelBackend } from '../run/model-backend.js';
 import { type RunReport, runScript, type StepRecord } from '../run/runner.js';
 

@@ -36,7 +36,7 @@
  *    on PERTURB anyway: the model's candidate set covers every start offset.
  */
 import type fc from 'fast-check';
-import type { Call, SocketKind, SockOptValue } from '../run/calls.js';
+import type { Call, SocketKind, SockOptValue } from '../calls/index.js';
 import type { Script } from '../script/ast.js';
 import { parseScript } from '../script/parse.js';
 import { printCall, printScript } from '../script/print.js';

@@ -9,6 +9,8 @@
  *    (see `outcomes`) and adopts it. This is how differential runs stay exact.
  *  - `trace`: the search is walked port by port and every port passed over is explained.
  */
+
+import type { Endpoint, SocketKind, SockOpt } from '../calls/index.js';
 import { type Addr, parseAddr, parseCidr } from './addr.js';
 import { Core } from './core.js';
 import { findReceiver, noteUdpReceived, probeBlocked } from './delivery.js';
@@ -35,14 +37,8 @@ import { udpAutobindPhases } from './udp-autobind.js';
 import { bindUdp, closeUdp, udpView } from './udp-bind.js';
 import { connectUdp, disconnectUdp, sendtoUdp } from './udp-connect.js';
 
-export type SocketKind = 'tcp4' | 'tcp6' | 'udp4' | 'udp6';
-export type SockOpt =
-  | 'SO_REUSEADDR'
-  | 'SO_REUSEPORT'
-  | 'IP_BIND_ADDRESS_NO_PORT'
-  | 'IP_LOCAL_PORT_RANGE'
-  | 'IPV6_V6ONLY'
-  | 'SO_LINGER';
+/** The model's API speaks the call vocabulary's socket kinds, options and endpoints. */
+export type { Endpoint, SocketKind, SockOpt };
 
 export interface ChoiceOptions {
   /** The port the real kernel chose, or 'fail' when it failed: adopt it (it must be a possible outcome). */
@@ -61,11 +57,6 @@ export interface NetnsOptions {
    * see profile.ts for exactly what it changes.
    */
   readonly profile?: Profile;
-}
-
-export interface Endpoint {
-  readonly addr: string;
-  readonly port: number;
 }
 
 /** A choice-making call, for `outcomes`. */

@@ -4,10 +4,11 @@
  * the kernel's answer to every call. Both sides record every call with its outcome, and a
  * claim-specific summarizer turns that record into one line.
  */
+
+import type { Call, Outcome } from '../../calls/index.js';
 import { KernelBackend } from '../../kernel/kernel-backend.js';
 import type { Profile } from '../../model/index.js';
 import type { Backend } from '../../run/backend.js';
-import type { Call, Outcome } from '../../run/calls.js';
 import { diffScript } from '../../run/differential.js';
 import { ModelBackend } from '../../run/model-backend.js';
 import { type RunReport, runScript } from '../../run/runner.js';
