@@ -406,6 +406,22 @@ export class Netns {
   }
 
   /**
+   * Ports held from `source` towards `destination`:`port` (R14): its live 4-tuples plus its
+   * TIME_WAIT entries (R60). 0 when either is not an IP address. What a capacity planner counts.
+   */
+  heldTowards(source: string, destination: string, port: number): number {
+    const s = parseAddr(source);
+    const d = parseAddr(destination);
+    const slot = s && d ? this.core.ports.tuples.get(s, d, port) : undefined;
+    return slot ? slot.live.size + slot.tw.size : 0;
+  }
+
+  /** TIME_WAIT entries in the namespace now (R60; tcp_max_tw_buckets caps them, R6). */
+  get timeWaitCount(): number {
+    return this.core.timewaits.size;
+  }
+
+  /**
    * An owner that clears SO_REUSEADDR after taking its port: the kernel then re-reads the owners'
    * option, so the bucket's summary no longer vouches for sharing (R38). Found by the random
    * differential run: RA cleared on a bound socket, then an RA bind of its port is EADDRINUSE.

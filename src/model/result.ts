@@ -3,7 +3,7 @@
  * it, and the sockets (or TIME_WAIT entries) that stood in the way, so every "no" can be explained.
  */
 
-import type { Errno } from '../calls/errno.js';
+import type { Errno } from '../calls/index.js';
 
 export type { Errno };
 
