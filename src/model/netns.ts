@@ -11,7 +11,7 @@
  */
 
 import type { Endpoint, SocketKind, SockOpt } from '../calls/index.js';
-import { type Addr, parseAddr, parseCidr } from './addr.js';
+import type { Addr } from './addr.js';
 import { Core } from './core.js';
 import { findReceiver, noteUdpReceived, probeBlocked } from './delivery.js';
 import { describeOwner, type Socket, type SockId } from './entities.js';
@@ -133,7 +133,7 @@ export class Netns {
 
   /** Adds a local address (`10.0.0.1/24`): it becomes local, the rest of its prefix is remote hosts that accept. */
   addAddress(cidr: string): Result {
-    const p = parseCidr(cidr);
+    const p = this.core.addrs.parseCidr(cidr);
     if (!p) return fail('EINVAL', 'R7', `not an address with prefix length: ${cidr}`);
     if (this.core.isLocal(p.addr)) return fail('EEXIST', 'R7', `${p.addr.text} is already local`);
     this.core.addPrefix(p);
@@ -231,7 +231,7 @@ export class Netns {
   ): Result<Endpoint & { trace?: TraceEvent[] }> {
     const s = this.core.socket(sock);
     if (!s?.userOpen) return badf(sock);
-    const a = parseAddr(addr);
+    const a = this.core.addrs.parse(addr);
     if (!a) return fail('EINVAL', 'R10', `not an IP address: ${addr}`);
     if (!validPort(port)) return fail('EINVAL', 'R10', `port out of range: ${port}`);
     if (s.proto === 'udp') return this.udpCall(s, connectUdp, a, port, opts);
@@ -313,8 +313,8 @@ export class Netns {
     to: Endpoint,
     opts: { follow?: SockId } = {},
   ): Result<DeliveryResult> {
-    const sa = parseAddr(from.addr);
-    const da = parseAddr(to.addr);
+    const sa = this.core.addrs.parse(from.addr);
+    const da = this.core.addrs.parse(to.addr);
     if (!sa || !da || !validPort(from.port) || !validPort(to.port) || from.port === 0)
       return fail('EINVAL', 'R80', 'deliver needs two addresses with ports (the source port not 0)');
     if ((sa.family === 4 || sa.mapped) !== (da.family === 4 || da.mapped))
@@ -410,8 +410,8 @@ export class Netns {
    * TIME_WAIT entries (R60). 0 when either is not an IP address. What a capacity planner counts.
    */
   heldTowards(source: string, destination: string, port: number): number {
-    const s = parseAddr(source);
-    const d = parseAddr(destination);
+    const s = this.core.addrs.parse(source);
+    const d = this.core.addrs.parse(destination);
     const slot = s && d ? this.core.ports.tuples.get(s, d, port) : undefined;
     return slot ? slot.live.size + slot.tw.size : 0;
   }
@@ -437,7 +437,7 @@ export class Netns {
     if (s.proto === 'udp') return this.udpPhases(s, call);
     if (call.op === 'sendto') return null;
     if (call.op === 'connect') {
-      const a = parseAddr(call.addr);
+      const a = this.core.addrs.parse(call.addr);
       if (!a) return null;
       const plan = planConnect(this.core, s, a, call.port);
       return 'kind' in plan && plan.kind === 'auto' ? plan.phases : null;
@@ -446,7 +446,7 @@ export class Netns {
       if (s.state !== 'CLOSE' || s.raddr || s.wasReset || s.lport !== 0) return null;
       return autobindPhases(this.core, viewAs(s, s.laddr, s.v6only, true), s.lpr);
     }
-    const a = parseAddr(call.addr);
+    const a = this.core.addrs.parse(call.addr);
     if (!a) return null;
     const plan = planBind(this.core, s, a, call.port);
     return 'kind' in plan && plan.kind === 'auto' ? autobindPhases(this.core, plan.view, s.lpr) : null;
@@ -456,7 +456,7 @@ export class Netns {
   private target(sock: SockId, addr: string, port: number, rule: RuleId): Failure | { s: Socket; a: Addr } {
     const s = this.core.socket(sock);
     if (!s?.userOpen) return badf(sock);
-    const a = parseAddr(addr);
+    const a = this.core.addrs.parse(addr);
     if (!a) return fail('EINVAL', rule, `not an IP address: ${addr}`);
     if (!validPort(port)) return fail('EINVAL', rule, `port out of range: ${port}`);
     return { s, a };
@@ -466,12 +466,12 @@ export class Netns {
   private udpPhases(s: Socket, call: ChoiceCall): Phase[] | null {
     if (call.op === 'listen') return null;
     if (call.op === 'bind') {
-      const a = parseAddr(call.addr);
+      const a = this.core.addrs.parse(call.addr);
       if (!a || call.port !== 0 || s.noPort) return null;
       const args = checkBindArgs(this.core, s, a, 0);
       return 'ok' in args ? null : udpAutobindPhases(this.core, udpView(s, a, args.v6only), s.lpr);
     }
-    if (s.lport !== 0 || !parseAddr(call.addr) || !validPort(call.port)) return null;
+    if (s.lport !== 0 || !this.core.addrs.parse(call.addr) || !validPort(call.port)) return null;
     return udpAutobindPhases(this.core, udpView(s), s.lpr);
   }
 
