@@ -8,7 +8,8 @@
  * - running a script on the model (`runScript` with a `ModelBackend`);
  * - the planner: capacity and churn plans on virtual time;
  * - /proc: read a snapshot, compute per-destination headroom (the doctor's report);
- * - explanations: a call's decision shaped as data.
+ * - explanations: a call's decision shaped as data;
+ * - the tour: the article's claims as data (`articleClaims`, `runTour`).
  *
  * Test-generation code (src/fuzz/) is deliberately not exported: it needs fast-check.
  */
@@ -56,3 +57,5 @@ export {
   type StepRecord,
 } from './run/runner.js';
 export * from './script/index.js';
+// The article's claims as data (the CLI renders them; a page can too).
+export * from './tour/index.js';
