@@ -4,10 +4,12 @@
  * its file:line:col), and the kernel availability check.
  */
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { Outcome } from '../calls/index.js';
 import { kernelAvailability } from '../kernel/availability.js';
 import { DEFAULT_PROFILE, isProfile, PROFILES, type Profile } from '../model/index.js';
-import type { Outcome } from '../run/calls.js';
 import { canonicalAddr, endpointText } from '../script/addr.js';
 import type { Script } from '../script/ast.js';
 import { parseScript } from '../script/parse.js';
@@ -103,6 +105,17 @@ export function profileOption(command: string, v: string | undefined): Profile {
   return v;
 }
 
+/**
+ * A file shipped with the package (docs/, examples/), as a hint names it: relative when the user
+ * runs from the package's own folder (a clone), absolute otherwise (an installed copy lives in
+ * node_modules/portspace/). The package root is two levels above src/cli/ and dist/cli/.
+ */
+export function packagePath(path: string): string {
+  const abs = fileURLToPath(new URL(`../../${path}`, import.meta.url));
+  const rel = relative(process.cwd(), abs);
+  return rel.startsWith('..') || rel === '' ? abs : `${rel}${path.endsWith('/') ? '/' : ''}`;
+}
+
 function readScriptText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
@@ -111,7 +124,7 @@ function readScriptText(file: string): string {
     if (code === 'ENOENT') {
       throw new CliError(
         'PORTSPACE_FILE_NOT_FOUND',
-        `cannot read '${file}': no such file. Check the path (scripts end in .pst; docs/examples/ has some).`,
+        `cannot read '${file}': no such file. Check the path (scripts end in .pst; ${packagePath('docs/examples/')} has some).`,
         EXIT.usage,
         { file },
       );
@@ -145,7 +158,7 @@ export function loadScripts(files: readonly string[]): Script[] {
     const n = errors.length;
     throw new CliError(
       'PORTSPACE_SCRIPT_PARSE',
-      `${errors.map((e) => e.text).join('\n')}\n${n} error${n === 1 ? '' : 's'}; fix the script${files.length === 1 ? '' : 's'} (docs/script-language.md describes the language).`,
+      `${errors.map((e) => e.text).join('\n')}\n${n} error${n === 1 ? '' : 's'}; fix the script${files.length === 1 ? '' : 's'} (${packagePath('docs/script-language.md')} describes the language).`,
       EXIT.usage,
       { errors: errors.map(({ text: _t, ...rest }) => rest) },
     );

@@ -47,6 +47,8 @@ export type CliErrorCode =
   | 'PORTSPACE_LISTEN_REFUSED'
   /** doctor --listen: the metrics server cannot listen on the address given. */
   | 'PORTSPACE_LISTEN_FAILED'
+  /** An optional dependency a command needs is not installed (e.g. fast-check for diff --random). */
+  | 'PORTSPACE_DEPENDENCY_MISSING'
   /** A bug. */
   | 'PORTSPACE_INTERNAL';
 

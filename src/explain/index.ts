@@ -1,10 +1,14 @@
-/** explain: the model's decisions shaped for people (pure data the CLI prints and the page draws). */
+/** explain: a call's decision shaped for people (data the CLI prints and the page draws). */
 export {
+  type Detail,
+  type Explained,
+  explainScript,
   type FailureJson,
+  failureOf,
   groupTrace,
   type PassJson,
   type PhaseJson,
   runText,
   type SearchJson,
   type SkipRun,
-} from './search-runs.js';
+} from './explain.js';

@@ -4,8 +4,9 @@
  * and executes one Call per request line. Kernel failures come back as Outcomes with the errno
  * name; harness failures are KernelErrors (errors.ts).
  */
+
+import type { Call, Outcome } from '../calls/index.js';
 import type { Backend } from '../run/backend.js';
-import type { Call, Outcome } from '../run/calls.js';
 import { isKernelError, KernelError } from './errors.js';
 import { ensureHelperBuilt } from './helper-build.js';
 import { HelperProcess, type HelperTimeouts } from './helper-process.js';

@@ -3,7 +3,7 @@
  * (tokens separated by spaces; the sysctl value is the rest of the line), and one JSON response
  * line becomes an Outcome. The grammar is documented at the top of native/portspace-helper.c.
  */
-import type { Call, Outcome, SockOptValue } from '../run/calls.js';
+import { type Call, isErrnoName, type Outcome, type SockOptValue } from '../calls/index.js';
 import { KernelError } from './errors.js';
 
 /** Per-backend knobs that change request lines. */
@@ -215,7 +215,7 @@ export function decodeOutcome(requestLine: string, line: string): Outcome {
         `kernel helper refused "${requestLine}": ${w.fault}`,
       );
     }
-    if (w.errno === undefined || !/^E[A-Z0-9]+$/.test(w.errno)) protocol(line, 'failure without an errno');
+    if (w.errno === undefined || !isErrnoName(w.errno)) protocol(line, 'failure without an errno');
     return { ok: false, errno: w.errno };
   }
   // Build only the fields present: exactOptionalPropertyTypes forbids explicit undefined.

@@ -5,7 +5,7 @@
  * helper's delivery probe with the member that got it; then a sample of the flows is sent again
  * to see each reach the same member. Nothing leaves the namespace.
  */
-import type { Call } from '../run/calls.js';
+import type { Call } from '../calls/index.js';
 import { MIN_MEMBERS, type SpreadReport, spreadReport } from '../run/spread-stats.js';
 import { KernelBackend, type KernelBackendOptions } from './kernel-backend.js';
 

@@ -1,6 +1,9 @@
 /**
- * IP addresses as the model sees them. Parsed once and interned, so sockets compare addresses by
- * reference and index them by `key`.
+ * IP addresses as the model sees them. Inside a namespace every address is interned by that
+ * namespace's AddrTable, so sockets compare addresses by reference and index them by `key` and
+ * `id`. The table belongs to the namespace (no module-level state: a long-running process that
+ * makes and drops namespaces keeps nothing). `parseAddr` alone returns a fresh, uninterned value
+ * (id 0), for callers outside the model that only read an address.
  *
  * `key` is the identity used for port sub-buckets and 4-tuples: an IPv4 address and its
  * v4-mapped IPv6 form (::ffff:a.b.c.d) share one key, because the kernel files them together
@@ -27,15 +30,16 @@ export interface Addr {
   readonly linkLocal: boolean;
   /** 16 bytes for IPv6 (v4-mapped included), 4 for IPv4. */
   readonly bytes: readonly number[];
-  /** The interned address whose text is `key` (the IPv4 form of a v4-mapped address; else itself). */
+  /** The address whose text is `key` (the IPv4 form of a v4-mapped address; else itself). */
   readonly canon: Addr;
-  /** A small number unique to this interned address (a cheap map key). */
+  /** The IPv6 view: the v4-mapped form of an IPv4 address; else itself. */
+  readonly asV6: Addr;
+  /** A small number unique to this address in its namespace's table (a cheap map key); 0 outside one. */
   readonly id: number;
 }
 
-let nextId = 1;
-
-const interned = new Map<string, Addr>();
+/** An Addr under construction: its links and id are set once, right after parsing. */
+type Building = { -readonly [K in keyof Addr]: Addr[K] };
 
 export function v4Text(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
@@ -119,11 +123,9 @@ function v6Text(bytes: readonly number[], mapped: boolean): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
-/** Parses an IPv4 or IPv6 address (no brackets, no port). Returns null when it is not one. */
-export function parseAddr(input: string): Addr | null {
-  const hit = interned.get(input);
-  if (hit) return hit;
-  let addr: Addr | null = null;
+/** Parses one address into a new object, not yet linked to its twin (canon, asV6) nor numbered. */
+function fresh(input: string): Building | null {
+  let addr: Building | null = null;
   if (input.includes(':')) {
     const bytes = parseV6(input);
     if (bytes) {
@@ -149,6 +151,7 @@ export function parseAddr(input: string): Addr | null {
         linkLocal: bytes[0] === 0xfe && ((bytes[1] ?? 0) & 0xc0) === 0x80,
         bytes,
         canon: undefined as unknown as Addr,
+        asV6: undefined as unknown as Addr,
         id: 0,
       };
     }
@@ -168,44 +171,99 @@ export function parseAddr(input: string): Addr | null {
         linkLocal: false,
         bytes: [v4 >>> 24, (v4 >>> 16) & 255, (v4 >>> 8) & 255, v4 & 255],
         canon: undefined as unknown as Addr,
+        asV6: undefined as unknown as Addr,
         id: 0,
       };
     }
   }
-  if (addr) {
-    // Intern by canonical text too, so every spelling maps to the same object.
-    const canonical = interned.get(addr.text) ?? addr;
-    if (canonical === addr) {
-      const w = addr as { canon: Addr; id: number };
-      w.id = nextId++;
-      w.canon = addr.mapped ? mustAddr(v4Text(addr.v4)) : addr;
-    }
-    interned.set(addr.text, canonical);
-    interned.set(input, canonical);
-    return canonical;
-  }
-  return null;
+  return addr;
 }
 
-export function mustAddr(input: string): Addr {
-  const a = parseAddr(input);
-  if (!a) throw new Error(`not an IP address: ${input}`);
+/**
+ * Links an address to its twin (an IPv4 address and its v4-mapped form are made together, so
+ * `unmap` and `mapToV6` are field reads) and numbers both. Returns the twin made, if any.
+ */
+function link(a: Building, number: () => number): Building | null {
+  a.id = number();
+  if (a.family === 6 && !a.mapped) {
+    a.canon = a;
+    a.asV6 = a;
+    return null;
+  }
+  const twin = fresh(a.mapped ? v4Text(a.v4) : `::ffff:${a.text}`) as Building;
+  twin.id = number();
+  const [v4, v6] = a.mapped ? [twin, a] : [a, twin];
+  v4.canon = v4;
+  v4.asV6 = v6;
+  v6.canon = v4;
+  v6.asV6 = v6;
+  return twin;
+}
+
+/** Parses an IPv4 or IPv6 address (no brackets, no port): a fresh value (id 0), or null. */
+export function parseAddr(input: string): Addr | null {
+  const a = fresh(input);
+  if (a) link(a, () => 0);
   return a;
 }
 
-export const ANY4 = mustAddr('0.0.0.0');
-export const ANY6 = mustAddr('::');
-export const LOOP4 = mustAddr('127.0.0.1');
-export const LOOP6 = mustAddr('::1');
+/**
+ * The addresses the model names itself, shared by every namespace's table (immutable; ids 1-6
+ * are theirs in every table). The IPv4 ones come with their v4-mapped twins.
+ */
+function constant(text: string, firstId: number): Addr {
+  const a = fresh(text) as Building;
+  let id = firstId;
+  link(a, () => id++);
+  return a;
+}
+export const ANY4 = constant('0.0.0.0', 1); // and ::ffff:0.0.0.0, 2
+export const ANY6 = constant('::', 3);
+export const LOOP4 = constant('127.0.0.1', 4); // and ::ffff:127.0.0.1, 5
+export const LOOP6 = constant('::1', 6);
+const CONSTANTS: readonly Addr[] = [ANY4, ANY4.asV6, ANY6, LOOP4, LOOP4.asV6, LOOP6];
+
+/**
+ * One namespace's addresses, interned: the same text always gives the same object, so sockets
+ * compare addresses by reference. Lives and dies with its namespace.
+ */
+export class AddrTable {
+  private readonly byText = new Map<string, Addr>();
+  private nextId = CONSTANTS.length + 1;
+
+  constructor() {
+    for (const c of CONSTANTS) this.byText.set(c.text, c);
+  }
+
+  /** Parses and interns an address (any spelling); null when it is not one. */
+  parse(input: string): Addr | null {
+    const hit = this.byText.get(input);
+    if (hit) return hit;
+    const a = fresh(input);
+    if (!a) return null;
+    const known = this.byText.get(a.text);
+    if (known) return known;
+    // Twins are interned together, so a new address has a new twin.
+    const twin = link(a, () => this.nextId++);
+    this.byText.set(a.text, a);
+    if (twin) this.byText.set(twin.text, twin);
+    return a;
+  }
+
+  /** A prefix whose address is interned here. */
+  parseCidr(input: string): Prefix | null {
+    return parseCidr(input, (t) => this.parse(t));
+  }
+}
 
 /** The IPv4 view of a v4-mapped address (::ffff:a -> a). */
 export function unmap(a: Addr): Addr {
   return a.canon;
 }
 
-/** The v4-mapped IPv6 form of an IPv4 address. */
+/** The v4-mapped IPv6 form of an IPv4 address (itself for an IPv6 address). */
 export function mapToV6(a: Addr): Addr {
-  return a.family === 4 ? mustAddr(`::ffff:${a.text}`) : a;
+  return a.asV6;
 }
 
 /** A local prefix (address + length), as `ip addr add` takes it. */
@@ -214,9 +272,9 @@ export interface Prefix {
   readonly len: number;
 }
 
-export function parseCidr(input: string): Prefix | null {
+export function parseCidr(input: string, parse: (text: string) => Addr | null = parseAddr): Prefix | null {
   const slash = input.indexOf('/');
-  const a = parseAddr(slash < 0 ? input : input.slice(0, slash));
+  const a = parse(slash < 0 ? input : input.slice(0, slash));
   if (!a || a.mapped || a.wildcard || a.multicast) return null;
   const max = a.family === 4 ? 32 : 128;
   const lenText = slash < 0 ? String(max) : input.slice(slash + 1);
@@ -239,7 +297,7 @@ export function inPrefix(a: Addr, p: Prefix): boolean {
   return true;
 }
 
-/** The network address of a prefix (host bits cleared), interned. */
+/** The network address of a prefix (host bits cleared); not interned (compare by text). */
 export function networkOf(p: Prefix): Addr {
   const bytes = p.addr.bytes.slice(-(p.addr.family === 4 ? 4 : 16));
   let bits = p.len;
@@ -248,8 +306,10 @@ export function networkOf(p: Prefix): Addr {
     bits -= 8;
     return b & keep;
   });
-  if (p.addr.family === 4) return mustAddr(out.join('.'));
   const words: string[] = [];
   for (let i = 0; i < 16; i += 2) words.push((((out[i] ?? 0) << 8) | (out[i + 1] ?? 0)).toString(16));
-  return mustAddr(words.join(':'));
+  const net = parseAddr(p.addr.family === 4 ? out.join('.') : words.join(':'));
+  // Cleared bits of a parsed address always form an address again.
+  if (!net) throw new Error(`bug: no network address for ${p.addr.text}/${p.len}`);
+  return net;
 }

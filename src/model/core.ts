@@ -4,7 +4,7 @@
  * entry, resetting a peer, and letting time pass. Calls (bind, connect, ...) live in their own
  * files and use only these moves, so the indexes in TcpPorts stay consistent.
  */
-import { type Addr, inPrefix, type Prefix } from './addr.js';
+import { type Addr, AddrTable, inPrefix, type Prefix } from './addr.js';
 import { type Socket, type SockId, TcpSocket, type TimeWait, type TwSubstate } from './entities.js';
 import type { HostEntropy } from './entropy.js';
 import { type LocalRoute, localRouteFor } from './local-routes.js';
@@ -59,6 +59,8 @@ export class SocketTable {
 export const TIME_WAIT_MS = 60_000;
 
 export class Core {
+  /** This namespace's addresses, interned (sockets compare addresses by reference). */
+  readonly addrs = new AddrTable();
   readonly sysctl: Sysctls = defaultSysctls();
   readonly ports = new TcpPorts();
   /** UDP's own port space (R95). */

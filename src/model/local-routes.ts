@@ -14,7 +14,7 @@
  *  - `src` must be an address of the namespace (IPv4: local as IPv4 sees it, routes included;
  *    IPv6: a configured address or ::1), else EINVAL; the same prefix twice is EEXIST.
  */
-import { type Addr, inPrefix, LOOP4, LOOP6, mustAddr, type Prefix } from './addr.js';
+import { type Addr, inPrefix, LOOP4, LOOP6, type Prefix, parseAddr } from './addr.js';
 import type { Core } from './core.js';
 import { type Failure, fail } from './result.js';
 
@@ -98,6 +98,13 @@ export function v6SourceFor(core: Core, dest: Addr): Addr {
   return best;
 }
 
+/** The bytes of one address of the fixed table below (a typo there is a bug, not input). */
+function policyBytes(text: string): readonly number[] {
+  const a = parseAddr(text);
+  if (!a) throw new Error(`bug: bad address ${text} in the IPv6 policy table`);
+  return a.bytes;
+}
+
 /** RFC 6724's default policy table, the label column (longest prefix wins); ::/0 is label 1. */
 const POLICY: readonly { readonly net: readonly number[]; readonly len: number; readonly label: number }[] = [
   ['::1', 128, 0],
@@ -108,7 +115,7 @@ const POLICY: readonly { readonly net: readonly number[]; readonly len: number; 
   ['::', 96, 3],
   ['fec0::', 10, 11],
   ['3ffe::', 16, 12],
-].map(([net, len, label]) => ({ net: mustAddr(String(net)).bytes, len: Number(len), label: Number(label) }));
+].map(([net, len, label]) => ({ net: policyBytes(String(net)), len: Number(len), label: Number(label) }));
 
 function policyLabel(a: Addr): number {
   let label = 1;

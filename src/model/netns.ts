@@ -9,7 +9,9 @@
  *    (see `outcomes`) and adopts it. This is how differential runs stay exact.
  *  - `trace`: the search is walked port by port and every port passed over is explained.
  */
-import { type Addr, networkOf, parseAddr, parseCidr } from './addr.js';
+
+import type { Endpoint, SocketKind, SockOpt } from '../calls/index.js';
+import { type Addr, networkOf } from './addr.js';
 import { Core } from './core.js';
 import { findReceiver, noteUdpReceived, probeBlocked } from './delivery.js';
 import { describeOwner, type Socket, type SockId } from './entities.js';
@@ -38,16 +40,8 @@ import { udpAutobindPhases } from './udp-autobind.js';
 import { bindUdp, closeUdp, udpView } from './udp-bind.js';
 import { connectUdp, disconnectUdp, sendtoUdp } from './udp-connect.js';
 
-export type SocketKind = 'tcp4' | 'tcp6' | 'udp4' | 'udp6';
-export type SockOpt =
-  | 'SO_REUSEADDR'
-  | 'SO_REUSEPORT'
-  | 'IP_BIND_ADDRESS_NO_PORT'
-  | 'IP_LOCAL_PORT_RANGE'
-  | 'IPV6_V6ONLY'
-  | 'SO_LINGER'
-  | 'IP_FREEBIND'
-  | 'IPV6_FREEBIND';
+/** The model's API speaks the call vocabulary's socket kinds, options and endpoints. */
+export type { Endpoint, SocketKind, SockOpt };
 
 export interface ChoiceOptions {
   /** The port the real kernel chose, or 'fail' when it failed: adopt it (it must be a possible outcome). */
@@ -66,11 +60,6 @@ export interface NetnsOptions {
    * see profile.ts for exactly what it changes.
    */
   readonly profile?: Profile;
-}
-
-export interface Endpoint {
-  readonly addr: string;
-  readonly port: number;
 }
 
 /** A choice-making call, for `outcomes`. */
@@ -147,7 +136,7 @@ export class Netns {
 
   /** Adds a local address (`10.0.0.1/24`): it becomes local, the rest of its prefix is remote hosts that accept. */
   addAddress(cidr: string): Result {
-    const p = parseCidr(cidr);
+    const p = this.core.addrs.parseCidr(cidr);
     if (!p) return fail('EINVAL', 'R7', `not an address with prefix length: ${cidr}`);
     // An address inside a local route is not one yet: adding it works (only routes cover it).
     if (this.core.hasAddress(p.addr) || (p.addr.family === 4 ? p.addr.v4 >>> 24 === 127 : p.addr.loopback))
@@ -161,12 +150,12 @@ export class Netns {
    * prefix is this host, and SRC is the source connect() takes towards it (local-routes.ts).
    */
   addLocalRoute(cidr: string, src?: string): Result {
-    const p = parseCidr(cidr);
+    const p = this.core.addrs.parseCidr(cidr);
     if (!p) return fail('EINVAL', 'R10', `not a prefix: ${cidr}`);
-    if (networkOf(p) !== p.addr) return fail('EINVAL', 'R10', `${cidr} has host bits set`);
+    if (networkOf(p).text !== p.addr.text) return fail('EINVAL', 'R10', `${cidr} has host bits set`);
     let s: Addr | null = null;
     if (src !== undefined) {
-      s = parseAddr(src);
+      s = this.core.addrs.parse(src);
       if (!s) return fail('EINVAL', 'R10', `not an IP address: ${src}`);
     }
     const f = addLocalRoute(this.core, p, s);
@@ -293,7 +282,7 @@ export class Netns {
   ): Result<Endpoint & { trace?: TraceEvent[] }> {
     const s = this.core.socket(sock);
     if (!s?.userOpen) return badf(sock);
-    const a = parseAddr(addr);
+    const a = this.core.addrs.parse(addr);
     if (!a) return fail('EINVAL', 'R10', `not an IP address: ${addr}`);
     if (!validPort(port)) return fail('EINVAL', 'R10', `port out of range: ${port}`);
     if (s.proto === 'udp') return this.udpCall(s, connectUdp, a, port, opts);
@@ -396,8 +385,8 @@ export class Netns {
     to: Endpoint,
     opts: { follow?: SockId } = {},
   ): Result<DeliveryResult> {
-    const sa = parseAddr(from.addr);
-    const da = parseAddr(to.addr);
+    const sa = this.core.addrs.parse(from.addr);
+    const da = this.core.addrs.parse(to.addr);
     if (!sa || !da || !validPort(from.port) || !validPort(to.port) || from.port === 0)
       return fail('EINVAL', 'R80', 'deliver needs two addresses with ports (the source port not 0)');
     if ((sa.family === 4 || sa.mapped) !== (da.family === 4 || da.mapped))
@@ -489,6 +478,22 @@ export class Netns {
   }
 
   /**
+   * Ports held from `source` towards `destination`:`port` (R14): its live 4-tuples plus its
+   * TIME_WAIT entries (R60). 0 when either is not an IP address. What a capacity planner counts.
+   */
+  heldTowards(source: string, destination: string, port: number): number {
+    const s = this.core.addrs.parse(source);
+    const d = this.core.addrs.parse(destination);
+    const slot = s && d ? this.core.ports.tuples.get(s, d, port) : undefined;
+    return slot ? slot.live.size + slot.tw.size : 0;
+  }
+
+  /** TIME_WAIT entries in the namespace now (R60; tcp_max_tw_buckets caps them, R6). */
+  get timeWaitCount(): number {
+    return this.core.timewaits.size;
+  }
+
+  /**
    * An owner that clears SO_REUSEADDR after taking its port: the kernel then re-reads the owners'
    * option, so the bucket's summary no longer vouches for sharing (R38). Found by the random
    * differential run: RA cleared on a bound socket, then an RA bind of its port is EADDRINUSE.
@@ -504,7 +509,7 @@ export class Netns {
     if (s.proto === 'udp') return this.udpPhases(s, call);
     if (call.op === 'sendto') return null;
     if (call.op === 'connect') {
-      const a = parseAddr(call.addr);
+      const a = this.core.addrs.parse(call.addr);
       if (!a) return null;
       const plan = planConnect(this.core, s, a, call.port);
       return 'kind' in plan && plan.kind === 'auto' ? plan.phases : null;
@@ -513,7 +518,7 @@ export class Netns {
       if (s.state !== 'CLOSE' || s.raddr || s.wasReset || s.lport !== 0) return null;
       return autobindPhases(this.core, viewAs(s, s.laddr, s.v6only, true), s.lpr);
     }
-    const a = parseAddr(call.addr);
+    const a = this.core.addrs.parse(call.addr);
     if (!a) return null;
     const plan = planBind(this.core, s, a, call.port);
     return 'kind' in plan && plan.kind === 'auto' ? autobindPhases(this.core, plan.view, s.lpr) : null;
@@ -523,7 +528,7 @@ export class Netns {
   private target(sock: SockId, addr: string, port: number, rule: RuleId): Failure | { s: Socket; a: Addr } {
     const s = this.core.socket(sock);
     if (!s?.userOpen) return badf(sock);
-    const a = parseAddr(addr);
+    const a = this.core.addrs.parse(addr);
     if (!a) return fail('EINVAL', rule, `not an IP address: ${addr}`);
     if (!validPort(port)) return fail('EINVAL', rule, `port out of range: ${port}`);
     return { s, a };
@@ -533,12 +538,12 @@ export class Netns {
   private udpPhases(s: Socket, call: ChoiceCall): Phase[] | null {
     if (call.op === 'listen') return null;
     if (call.op === 'bind') {
-      const a = parseAddr(call.addr);
+      const a = this.core.addrs.parse(call.addr);
       if (!a || call.port !== 0 || s.noPort) return null;
       const args = checkBindArgs(this.core, s, a, 0);
       return 'ok' in args ? null : udpAutobindPhases(this.core, udpView(s, a, args.v6only), s.lpr);
     }
-    if (s.lport !== 0 || !parseAddr(call.addr) || !validPort(call.port)) return null;
+    if (s.lport !== 0 || !this.core.addrs.parse(call.addr) || !validPort(call.port)) return null;
     return udpAutobindPhases(this.core, udpView(s), s.lpr);
   }
 

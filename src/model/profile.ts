@@ -7,7 +7,7 @@
  * range, tcp_tw_reuse's default, and the knobs that did not exist yet (this file). Everything
  * else (conflict rules, bhash2's address awareness, TIME_WAIT timing) stays 6.18.
  */
-import type { SockOpt } from './netns.js';
+import type { SockOpt } from '../calls/index.js';
 import { type Failure, fail } from './result.js';
 import type { SysctlName, Sysctls } from './sysctl.js';
 

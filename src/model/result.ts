@@ -3,26 +3,9 @@
  * it, and the sockets (or TIME_WAIT entries) that stood in the way, so every "no" can be explained.
  */
 
-export type Errno =
-  | 'EADDRINUSE'
-  | 'EADDRNOTAVAIL'
-  | 'EACCES'
-  | 'EINVAL'
-  | 'EAFNOSUPPORT'
-  | 'EAGAIN'
-  | 'EBADF'
-  | 'ECONNREFUSED'
-  | 'ECONNRESET'
-  | 'EISCONN'
-  | 'ENETUNREACH'
-  | 'ENOPROTOOPT'
-  | 'ENOTCONN'
-  | 'EOPNOTSUPP'
-  | 'EPIPE'
-  | 'EPROTONOSUPPORT'
-  | 'ENOENT'
-  | 'ETIMEDOUT'
-  | 'EEXIST';
+import type { Errno } from '../calls/index.js';
+
+export type { Errno };
 
 /** A spec rule or definition id: 'R31', 'D5', ... */
 export type RuleId = `R${number}` | `D${number}`;

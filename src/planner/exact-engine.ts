@@ -11,10 +11,9 @@
  *    for 60 s (R60); the server closing first: the client's port is released when it closes
  *    (CLOSE_WAIT then LAST_ACK, R60), modelled as close() with SO_LINGER {1, 0}, which frees the
  *    port at once the same way (R61) since the model's remote hosts never close first;
- *  - the measured counts are read from the model's own tables (4-tuple slots, TIME_WAIT list).
+ *  - the measured counts are the model's own (Netns.heldTowards: 4-tuples and TIME_WAIT per path).
  */
-import { Netns, parseAddr, type SockId } from '../model/index.js';
-import { coreOf } from '../model/netns.js';
+import { Netns, type SockId } from '../model/index.js';
 import type { EngineOptions } from './fast-engine.js';
 import type { PlanConfig, StrategyResult } from './plan-types.js';
 import { Recorder } from './recorder.js';
@@ -34,7 +33,6 @@ export interface ExactOptions extends EngineOptions {
 
 export function runExact(cfg: PlanConfig, opts: ExactOptions = {}): StrategyResult {
   const ns = new Netns({ seed: opts.seed ?? 1 });
-  const core = coreOf(ns);
   const family = cfg.sources[0]?.includes(':') ? 6 : 4;
   const kind = family === 6 ? 'tcp6' : 'tcp4';
   const must = (r: { ok: boolean; reason?: string }, what: string) => {
@@ -48,8 +46,6 @@ export function runExact(cfg: PlanConfig, opts: ExactOptions = {}): StrategyResu
   for (const s of cfg.sources) must(ns.addAddress(`${s}/0`), `source ${s}`);
 
   const D = cfg.destinations.length;
-  const srcAddr = cfg.sources.map((s) => parseAddr(s));
-  const dstAddr = cfg.destinations.map((d) => parseAddr(d.addr));
   const rec = new Recorder(cfg, opts.bins);
   const ports = userspacePorts(cfg);
   // reuseaddr's userspace: a cursor per pair and the ports of its own open connections.
@@ -60,11 +56,9 @@ export function runExact(cfg: PlanConfig, opts: ExactOptions = {}): StrategyResu
   let open = 0;
 
   const pairHeld = (p: number) => {
-    const src = srcAddr[Math.floor(p / D)];
-    const dst = dstAddr[p % D];
-    const dport = cfg.destinations[p % D]?.port ?? 0;
-    const slot = src && dst ? core.ports.tuples.get(src, dst, dport) : undefined;
-    return slot ? slot.live.size + slot.tw.size : 0;
+    const src = cfg.sources[Math.floor(p / D)];
+    const dst = cfg.destinations[p % D];
+    return src !== undefined && dst !== undefined ? ns.heldTowards(src, dst.addr, dst.port) : 0;
   };
   const sourceHeld = (s: number) => {
     let n = 0;
@@ -78,7 +72,7 @@ export function runExact(cfg: PlanConfig, opts: ExactOptions = {}): StrategyResu
     must(r, 'close()');
     mine.get(c.pair)?.delete(c.port);
     open--;
-    rec.closed(c.due, open, core.timewaits.size);
+    rec.closed(c.due, open, ns.timeWaitCount);
   };
 
   const total = attemptCount(cfg);
@@ -94,7 +88,7 @@ export function runExact(cfg: PlanConfig, opts: ExactOptions = {}): StrategyResu
       qHead = 0;
     }
     ns.advance(t - ns.now);
-    rec.timeWaitNow(core.timewaits.size);
+    rec.timeWaitNow(ns.timeWaitCount);
     const s = sourceIndex(i, cfg);
     const d = destinationIndex(i, cfg);
     const p = s * D + d;
@@ -148,7 +142,7 @@ export function runExact(cfg: PlanConfig, opts: ExactOptions = {}): StrategyResu
       open++;
       mine.get(p)?.add(port);
       const held = pairHeld(p);
-      rec.connected(t, cfg.strategy === 'bind0' ? sourceHeld(s) : held, p, held, open, core.timewaits.size);
+      rec.connected(t, cfg.strategy === 'bind0' ? sourceHeld(s) : held, p, held, open, ns.timeWaitCount);
       const c: OpenConn = { sock: id, due: t + cfg.holdMs, pair: p, port };
       if (cfg.holdMs === 0) close(c);
       else queue.push(c);

@@ -11,8 +11,9 @@
  * never change a result. It skips the state views once a script holds many sockets (capacity
  * loops), where they would cost O(n) per call.
  */
+
+import type { Call, Outcome } from '../calls/index.js';
 import type { Netns, NetnsView, Result } from '../model/index.js';
-import type { Call, Outcome } from './calls.js';
 
 /** The TCP rules of the spec (R37, devices, is not modelled; R34 and R43 do not exist). */
 export const TCP_RULES: readonly string[] = [

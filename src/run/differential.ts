@@ -12,13 +12,14 @@
  * The first divergence ends the run (the states differ from then on). The script's own
  * expectations are checked on both sides too: a wrong expectation is a failure, not a divergence.
  */
+
+import type { Call, Outcome } from '../calls/index.js';
 import type { Netns, Outcomes, Result, TraceEvent } from '../model/index.js';
 import { canonicalAddr } from '../script/addr.js';
 import type { Pos, Script, Step } from '../script/ast.js';
 import { printCallStatement, printScript } from '../script/print.js';
 import { sameOptval } from '../script/sockopt-syntax.js';
 import type { Backend } from './backend.js';
-import type { Call, Outcome } from './calls.js';
 import { Coverage } from './coverage.js';
 import { matchExpect, printOutcome } from './match.js';
 import type { ExecOptions } from './model-backend.js';

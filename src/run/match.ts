@@ -4,11 +4,11 @@
  * `::FFFF:127.0.0.1` matches a script that wrote `[::ffff:127.0.0.1]`.
  */
 
+import type { Call, Outcome } from '../calls/index.js';
 import { canonicalAddr, endpointText } from '../script/addr.js';
 import type { Expect, PortExpect } from '../script/ast.js';
 import { printExpect } from '../script/print.js';
 import { printOptval, sameOptval } from '../script/sockopt-syntax.js';
-import type { Call, Outcome } from './calls.js';
 
 export interface Check {
   readonly pass: boolean;

@@ -4,6 +4,8 @@
  * (outcomesFor), and "do what the kernel did" (exec with `follow`; for deliver, `followMember`
  * names the reuseport member the kernel's secret hash picked).
  */
+
+import type { Call, Outcome } from '../calls/index.js';
 import {
   type ChoiceCall,
   type ChoiceOptions,
@@ -14,7 +16,6 @@ import {
   type SockId,
 } from '../model/index.js';
 import type { Backend } from './backend.js';
-import type { Call, Outcome } from './calls.js';
 
 export class ModelBackend implements Backend {
   readonly name = 'model' as const;

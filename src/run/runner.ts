@@ -7,10 +7,11 @@
  * the first time (`c1`); every later creation of the same name, and every creation inside a
  * repeat body, gets a suffix (`c#17`), so names never collide within a run.
  */
+
+import type { Call, Outcome } from '../calls/index.js';
 import type { Expect, PortExpect, Pos, RepeatStep, Script, Step } from '../script/ast.js';
 import { printCallStatement, printExpect, printRepeatEnd } from '../script/print.js';
 import type { Backend } from './backend.js';
-import type { Call, Outcome } from './calls.js';
 import { type Check, matchExpect, portMatches, printOutcome } from './match.js';
 
 export { formatReport } from './report.js';

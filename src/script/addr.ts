@@ -4,7 +4,7 @@
  * `[0:0::1]` and `[::1]` are the same address in the AST and in expectation checks. The parsing
  * itself is the model's (one address parser in the project).
  */
-import { parseAddr } from '../model/addr.js';
+import { parseAddr } from '../model/index.js';
 
 /** The canonical dotted quad, or null when `text` is not an IPv4 address. */
 export function canonicalV4(text: string): string | null {

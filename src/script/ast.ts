@@ -3,7 +3,7 @@
  * `Call` from src/run/calls.ts, so backends never see script syntax. Comments are kept (header,
  * leading and trailing) so the printer can reproduce a script a human wrote.
  */
-import type { Call, ErrnoName, SockOptValue } from '../run/calls.js';
+import type { Call, ErrnoName, SockOptValue } from '../calls/index.js';
 
 /** 1-based line and column of the first character of a statement. */
 export interface Pos {

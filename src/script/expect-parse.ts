@@ -3,6 +3,7 @@
  * counts of `} expect COUNT then ERRNO`.
  */
 
+import { type ErrnoName, isKnownErrno } from '../calls/index.js';
 import { canonicalV4, canonicalV6 } from './addr.js';
 import type { Expect, PortExpect } from './ast.js';
 import type { Cursor } from './cursor.js';
@@ -12,12 +13,12 @@ import { ERRNO_NAMES, suggest } from './vocab.js';
 export const MAX_PORT = 65535;
 
 /** An errno name such as EADDRINUSE, validated against ERRNO_NAMES. */
-export function parseErrno(c: Cursor, context: string): string {
+export function parseErrno(c: Cursor, context: string): ErrnoName {
   c.skipWs();
   const col = c.col;
   const name = c.word();
   if (name === '') c.fail(`expected an errno name ${context} (like EADDRINUSE), ${c.found()}`);
-  if (!ERRNO_NAMES.includes(name)) {
+  if (!isKnownErrno(name)) {
     const hint = suggest(name, ERRNO_NAMES);
     c.fail(`unknown errno ${name}${hint ? ` (did you mean ${hint}?)` : ''}`, col);
   }

@@ -3,7 +3,7 @@
  * every socket name exists when used, and collects errors (one per line; parsing resumes at the
  * next line so one run reports several mistakes).
  */
-import type { SocketKind } from '../run/calls.js';
+import type { SocketKind } from '../calls/index.js';
 import type { CallStep, Pos, RepeatStep, Script, Step } from './ast.js';
 import { rulesOf } from './ast.js';
 import { LineError } from './cursor.js';

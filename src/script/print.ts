@@ -2,7 +2,7 @@
  * The canonical text of a script: `parseScript(printScript(s))` gives back `s` (positions aside).
  * Also prints single calls and expectations, which the runner uses in its reports.
  */
-import type { Call } from '../run/calls.js';
+import type { Call } from '../calls/index.js';
 import { endpointText } from './addr.js';
 import type { Expect, PortExpect, Script, Step } from './ast.js';
 import { printOptval } from './sockopt-syntax.js';

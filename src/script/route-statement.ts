@@ -4,8 +4,9 @@
  * unicast address of the same family. Whether ADDR is an address of the namespace depends on
  * what the script added before, so that is the backends' answer (-1 EINVAL), not the parser's.
  */
+
+import type { Call } from '../calls/index.js';
 import { networkOf, parseAddr, parseCidr } from '../model/addr.js';
-import type { Call } from '../run/calls.js';
 import { canonicalAddr } from './addr.js';
 import type { Cursor } from './cursor.js';
 

@@ -4,8 +4,8 @@
  * them: one integer, or `LOW HIGH` for IP_LOCAL_PORT_RANGE.
  */
 
+import type { GetSockOptName, SockOptName, SockOptValue } from '../calls/index.js';
 import { MAX_OPTLEN, READABLE_OPTIONS } from '../model/index.js';
-import type { GetSockOptName, SockOptName, SockOptValue } from '../run/calls.js';
 import type { Expect } from './ast.js';
 import type { Cursor } from './cursor.js';
 import { MAX_PORT, parseErrno } from './expect-parse.js';

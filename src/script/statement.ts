@@ -3,7 +3,7 @@
  * `} expect ...` closer. Socket names are reported as uses/creations; the line driver in parse.ts
  * checks them against what exists.
  */
-import type { Call, SocketKind, SockOptName, SockOptValue } from '../run/calls.js';
+import type { Call, ErrnoName, SocketKind, SockOptName, SockOptValue } from '../calls/index.js';
 import { canonicalCidr, deliverEndProblem } from './addr.js';
 import type { Expect, PortExpect } from './ast.js';
 import { Cursor } from './cursor.js';
@@ -48,7 +48,7 @@ export type LineResult =
       closes: NameRef | null;
     }
   | { kind: 'open'; max: number; trailing: string | null }
-  | { kind: 'close'; expectCount: PortExpect | null; thenErrno: string | null; trailing: string | null };
+  | { kind: 'close'; expectCount: PortExpect | null; thenErrno: ErrnoName | null; trailing: string | null };
 
 const MAX_UID = 4294967294;
 
@@ -256,7 +256,7 @@ function parseSocketCall(
 
 function parseClose(c: Cursor): LineResult {
   let expectCount: PortExpect | null = null;
-  let thenErrno: string | null = null;
+  let thenErrno: ErrnoName | null = null;
   c.skipWs();
   const at = c.col;
   const w = c.word();

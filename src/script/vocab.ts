@@ -2,8 +2,7 @@
  * The fixed vocabulary of the language: sysctls, socket kinds, options, errno names, keywords.
  * Exported so the model, the kernel backend and the CLI can share one list.
  */
-import { SYSCTL_NAMES } from '../model/sysctl.js';
-import type { SocketKind, SockOptName } from '../run/calls.js';
+import { SYSCTL_NAMES } from '../model/index.js';
 
 /**
  * Every sysctl a script may write, by its full dotted name (spec section 2): the model's, plus
@@ -12,57 +11,8 @@ import type { SocketKind, SockOptName } from '../run/calls.js';
 export const SCRIPT_SYSCTLS = [...SYSCTL_NAMES, 'net.ipv4.udp_child_hash_entries'] as const;
 export type ScriptSysctl = (typeof SCRIPT_SYSCTLS)[number];
 
-export const SOCKET_KINDS: readonly SocketKind[] = ['tcp4', 'tcp6', 'udp4', 'udp6'];
-
-/** Options whose value is one integer. */
-export const FLAG_OPTIONS: readonly SockOptName[] = [
-  'SO_REUSEADDR',
-  'SO_REUSEPORT',
-  'IP_BIND_ADDRESS_NO_PORT',
-  'IPV6_V6ONLY',
-  'IP_FREEBIND',
-  'IPV6_FREEBIND',
-];
-/** Options whose value is a pair `a b`: IP_LOCAL_PORT_RANGE `lo hi`, SO_LINGER `onoff seconds`. */
-export const PAIR_OPTIONS: readonly SockOptName[] = ['IP_LOCAL_PORT_RANGE', 'SO_LINGER'];
-export const SOCKET_OPTIONS: readonly SockOptName[] = [...FLAG_OPTIONS, ...PAIR_OPTIONS];
-
-/** Errno names a script may expect (Linux spelling). */
-export const ERRNO_NAMES: readonly string[] = [
-  'EACCES',
-  'EADDRINUSE',
-  'EADDRNOTAVAIL',
-  'EAFNOSUPPORT',
-  'EAGAIN',
-  'EALREADY',
-  'EBADF',
-  'ECONNABORTED',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EDESTADDRREQ',
-  'EEXIST',
-  'EFAULT',
-  'EHOSTUNREACH',
-  'EINPROGRESS',
-  'EINTR',
-  'EINVAL',
-  'EISCONN',
-  'EMFILE',
-  'ENETUNREACH',
-  'ENFILE',
-  'ENOBUFS',
-  'ENOENT',
-  'ENOMEM',
-  'ENOPROTOOPT',
-  'ENOTCONN',
-  'ENOTSOCK',
-  'EOPNOTSUPP',
-  'EPERM',
-  'EPIPE',
-  'EPROTONOSUPPORT',
-  'ERANGE',
-  'ETIMEDOUT',
-];
+/** Socket kinds, options and errno names are the call vocabulary's (src/calls/). */
+export { ERRNO_NAMES, FLAG_OPTIONS, PAIR_OPTIONS, SOCKET_KINDS, SOCKET_OPTIONS } from '../calls/index.js';
 
 /** Call operations written `op(args)`. */
 export const CALL_OPS = [

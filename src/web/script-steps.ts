@@ -6,9 +6,10 @@
  * `portspace explain`: calls inside loops run untraced, and the search that ended a loop is
  * re-walked on a twin that replays every call before it.
  */
+
+import type { Call, Outcome } from '../calls/index.js';
 import { type FailureJson, groupTrace, runText, type SearchJson } from '../explain/index.js';
 import type { OwnerRef, Profile, Result, TraceEvent } from '../model/index.js';
-import type { Call, Outcome } from '../run/calls.js';
 import { ModelBackend } from '../run/model-backend.js';
 import { runScript, type StepRecord } from '../run/runner.js';
 import type { Script, Step } from '../script/ast.js';

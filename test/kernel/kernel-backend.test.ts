@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import type { Call, Outcome } from '../../src/calls/index.js';
 import { kernelAvailability } from '../../src/kernel/availability.js';
 import { isKernelError } from '../../src/kernel/errors.js';
 import { KernelBackend } from '../../src/kernel/kernel-backend.js';
-import type { Call, Outcome } from '../../src/run/calls.js';
 
 const availability = await kernelAvailability();
 

@@ -10,10 +10,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Call } from '../../src/calls/index.js';
 import { kernelAvailability } from '../../src/kernel/availability.js';
 import { KernelBackend } from '../../src/kernel/kernel-backend.js';
 import { openGroup } from '../../src/kernel/reuseport-spread.js';
-import type { Call } from '../../src/run/calls.js';
 
 const availability = await kernelAvailability();
 const FLOWS = 80;

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Call, ErrnoName, Outcome } from '../../src/calls/index.js';
 import type { Backend } from '../../src/run/backend.js';
-import type { Call, Outcome } from '../../src/run/calls.js';
 import { type CallEvent, formatReport, type RunReport, runScript } from '../../src/run/runner.js';
 import { parseScriptOrThrow } from '../../src/script/index.js';
 
@@ -20,7 +20,7 @@ class FakeBackend implements Backend {
   private connects = 0;
   constructor(
     private readonly capacity = Number.POSITIVE_INFINITY,
-    private readonly exhausted = 'EADDRNOTAVAIL',
+    private readonly exhausted: ErrnoName = 'EADDRNOTAVAIL',
     private readonly peer = { addr: '::FFFF:127.0.0.1', port: 40000 },
   ) {}
 

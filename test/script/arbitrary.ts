@@ -4,7 +4,7 @@
  * (a comment right under the header would join the header).
  */
 import fc from 'fast-check';
-import type { Call, SocketKind, SockOptName } from '../../src/run/calls.js';
+import type { Call, ErrnoName, SocketKind, SockOptName } from '../../src/calls/index.js';
 import type { Expect, PortExpect, RepeatStep, Script, Step } from '../../src/script/index.js';
 import {
   canonicalV4,
@@ -157,7 +157,7 @@ interface RepeatSeed {
   max: number;
   body: Seed[];
   count: PortExpect | null;
-  thenErrno: string | null;
+  thenErrno: ErrnoName | null;
   trivia: Trivia;
   footer: string[];
   endTrailing: string | null;
@@ -177,7 +177,7 @@ const repeatSeed = (body: fc.Arbitrary<Seed>): fc.Arbitrary<Seed> =>
     max: fc.integer({ min: 1, max: 10_000 }),
     body: fc.array(body, { minLength: 1, maxLength: 4 }),
     count: fc.option<PortExpect>(portExpect(0)),
-    thenErrno: fc.option<string>(errno),
+    thenErrno: fc.option<ErrnoName>(errno),
     trivia,
     footer: fc.array(commentText, { maxLength: 2 }),
     endTrailing: fc.option<string>(commentText),

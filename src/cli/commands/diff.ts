@@ -8,6 +8,7 @@
  * 2 bad input; 3 kernel unavailable (the JSON then has "kernel": null and the reason).
  */
 
+import type { RandomDiffSummary } from '../../fuzz/random-diff.js';
 import { kernelAvailability } from '../../kernel/availability.js';
 import { formatKernelIdentity, kernelIdentity } from '../../kernel/identity.js';
 import { KernelBackend } from '../../kernel/kernel-backend.js';
@@ -21,7 +22,6 @@ import {
   formatDivergence,
 } from '../../run/differential.js';
 import { ModelBackend } from '../../run/model-backend.js';
-import { dateSeed, type RandomDiffSummary, randomDiff } from '../../run/random-diff.js';
 import { type Command, intOption, loadScripts, parseCommandArgs, plural } from '../common.js';
 import { CliError, EXIT, errorJson, usageError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -55,7 +55,7 @@ exit codes: 0 no divergence, 1 a divergence (or a failed expectation, or a harne
 2 bad input, 3 kernel unavailable
 
 examples:
-  portspace diff test/scripts/rules/connect/*.pst
+  portspace diff docs/examples/*.pst
   portspace diff --random 2000 --seed 7 --json`;
 
 /** Counts scripts finished by the differential runner: it closes its model once per script. */
@@ -74,6 +74,27 @@ function countingModel(onClose: () => void): () => DiffModel {
       },
     };
   };
+}
+
+/**
+ * The random-script generator (src/fuzz/) is loaded only here: it needs fast-check, a
+ * development dependency that an installed copy of portspace may not have (README: dependencies).
+ */
+async function loadRandomDiff(): Promise<typeof import('../../fuzz/random-diff.js')> {
+  try {
+    return await import('../../fuzz/random-diff.js');
+  } catch (e) {
+    const missing =
+      (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && /fast-check/.test(String(e));
+    if (!missing) throw e;
+    throw new CliError(
+      'PORTSPACE_DEPENDENCY_MISSING',
+      "diff --random generates scripts with fast-check, which is not installed here (it is a development dependency of portspace). Install it next to portspace: 'npm install fast-check@4', or run from a clone of the repository after 'npm ci'.",
+      EXIT.unavailable,
+      { dependency: 'fast-check' },
+      { cause: e },
+    );
+  }
 }
 
 function sortRules(rules: Iterable<string>): string[] {
@@ -115,6 +136,7 @@ export const diffCommand: Command = {
         if (v !== undefined) throw usageError(`${flag} only applies to --random N.`);
     }
     const scripts = count === undefined ? loadScripts(positionals) : [];
+    const fuzz = count === undefined ? null : await loadRandomDiff();
 
     const json = values.json === true;
     /** Log lines: stdout for people, stderr when stdout carries JSON. */
@@ -148,8 +170,8 @@ export const diffCommand: Command = {
     const makeKernel = () => KernelBackend.start({ acceptWaitMs: 20 });
     const judge = kernelIdentity();
     const judgeLine = `kernel: ${formatKernelIdentity(judge)}`;
-    if (count !== undefined) {
-      const theSeed = seed ?? dateSeed();
+    if (count !== undefined && fuzz !== null) {
+      const theSeed = seed ?? fuzz.dateSeed();
       let done = 0;
       const progress = new Progress({
         stream: out.stderr,
@@ -158,7 +180,7 @@ export const diffCommand: Command = {
         paint: out.paintErr,
       });
       let shrinking = false;
-      const s: RandomDiffSummary = await randomDiff({
+      const s: RandomDiffSummary = await fuzz.randomDiff({
         makeModel: countingModel(() => {
           done++;
           if (!shrinking) progress.update(done);

@@ -1,22 +1,9 @@
 /**
  * `portspace explain FILE [--json]`: runs one script on the model and shows, for every call, the
- * model's reasoning: for a port search (bind(0), listen autobind, connect autoselection) the
- * window, where the scan started, every port passed over grouped into runs with the reason and
- * rule, and the port taken or why none was; for a failure the rule, the reason and the sockets in
- * the way.
- *
- * Inside repeat loops calls run untraced (tracing every round of a capacity loop would be
- * quadratic). The search that ended a loop is the interesting one, so it is re-walked exactly:
- * the calls so far are replayed on a second model with the same seed (the model is
- * deterministic), and that twin traces the failing call. The script's own model never makes an
- * extra call, so its random choices stay those of `portspace run`.
+ * model's reasoning (shaped by src/explain/explain.ts; this file parses arguments and renders).
  */
 
-import { type FailureJson, groupTrace, runText, type SearchJson } from '../../explain/search-runs.js';
-import type { OwnerRef, Profile, Result, TraceEvent } from '../../model/index.js';
-import type { Call, Outcome } from '../../run/calls.js';
-import { ModelBackend } from '../../run/model-backend.js';
-import { type RunReport, runScript, type StepRecord } from '../../run/runner.js';
+import { explainScript, type FailureJson, runText, type SearchJson } from '../../explain/explain.js';
 import { type Command, loadScripts, parseCommandArgs, plural, profileOption } from '../common.js';
 import { EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -43,19 +30,6 @@ example:
 /** Blocking sockets listed per failure (the rest are counted). */
 const MAX_BLOCKERS = 8;
 
-// The search shaping moved to src/explain/search-runs.ts (the page uses it too); re-exported here.
-export {
-  type FailureJson,
-  groupTrace,
-  type PassJson,
-  type PhaseJson,
-  runText,
-  type SearchJson,
-  type SkipRun,
-} from '../../explain/search-runs.js';
-
-type Detail = Result<object> & { readonly trace?: readonly TraceEvent[] };
-
 export function searchLines(s: SearchJson, out: Output): string[] {
   const p = out.paint;
   const lines: string[] = [];
@@ -74,68 +48,12 @@ export function searchLines(s: SearchJson, out: Output): string[] {
   return lines;
 }
 
-function failureOf(d: Detail | undefined): FailureJson | null {
-  if (d === undefined || d.ok) return null;
-  return {
-    errno: d.errno,
-    rule: d.rule,
-    reason: d.reason,
-    blocking: d.conflictsWith.map((o: OwnerRef) => o.label),
-  };
-}
-
 export function failureLines(f: FailureJson, out: Output): string[] {
   const lines = [`${out.paint('red', f.errno)} by rule ${out.paint('bold', f.rule)}: ${f.reason}`];
   for (const b of f.blocking.slice(0, MAX_BLOCKERS)) lines.push(`  in the way: ${b}`);
   if (f.blocking.length > MAX_BLOCKERS)
     lines.push(`  ... and ${f.blocking.length - MAX_BLOCKERS} more in the way`);
   return lines;
-}
-
-interface Explained {
-  readonly record: StepRecord;
-  readonly search: SearchJson | null;
-  readonly failure: FailureJson | null;
-  /** For a loop: the search of the call that ended it was re-walked on a replayed twin. */
-  readonly replayed: boolean;
-}
-
-const SEARCH_OPS = new Set(['bind', 'listen', 'connect', 'sendto']);
-
-export async function explainScript(
-  script: Parameters<typeof runScript>[0],
-  profile: Profile = 'linux-6.18',
-): Promise<{ report: RunReport; steps: Explained[] }> {
-  const model = new ModelBackend({ profile });
-  /** Every call as executed, for replays. */
-  const executed: Call[] = [];
-  /** Loop-ending search failures, keyed by the index of the failing call in `executed`. */
-  const loopTraces = new Map<Outcome, Detail>();
-
-  const report = await runScript(script, model, {
-    execCall: async (call, ctx) => {
-      const traced = ctx.round === null;
-      const o = model.execSync(call, traced ? { trace: true } : {});
-      executed.push(call);
-      if (!traced && !o.ok && SEARCH_OPS.has(call.op)) {
-        // Ends the loop: re-walk this search on a twin that replays every call before it.
-        const twin = new ModelBackend({ profile });
-        for (const c of executed.slice(0, -1)) twin.execSync(c);
-        const again = twin.execSync(call, { trace: true });
-        if (!again.ok && again.errno === o.errno && again.detail) loopTraces.set(o, again.detail as Detail);
-      }
-      return o;
-    },
-  });
-
-  const steps: Explained[] = report.records.map((record) => {
-    const o = record.outcome as (Outcome & { detail?: Detail }) | null;
-    const detail = o === null ? undefined : (loopTraces.get(o) ?? o.detail);
-    const trace = detail?.trace;
-    const search = trace !== undefined && trace.length > 0 ? groupTrace(trace) : null;
-    return { record, search, failure: failureOf(detail), replayed: o !== null && loopTraces.has(o) };
-  });
-  return { report, steps };
 }
 
 export const explainCommand: Command = {

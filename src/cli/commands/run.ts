@@ -40,7 +40,7 @@ parse error at file:line:col), 3 kernel unavailable or the kernel harness failed
 
 examples:
   portspace run docs/examples/r11-two-port-range.pst
-  portspace run --target kernel test/scripts/rules/connect/*.pst
+  portspace run --target kernel docs/examples/*.pst
   portspace run --profile linux-4.1 examples/article/a07-port-search-order.pst`;
 
 export interface StepJson {

@@ -7,12 +7,11 @@
  */
 import { kernelAvailability } from '../../kernel/availability.js';
 import { PROFILES } from '../../model/index.js';
+import { articleClaims, CLAIM_IDS, type Claim, type ClaimResult, runTour } from '../../tour/index.js';
 import { type Command, parseCommandArgs, profileOption } from '../common.js';
 import { EXIT, usageError } from '../errors.js';
 import { Progress } from '../progress.js';
-import { articleClaims, CLAIM_IDS, type Claim } from '../tour/claims.js';
-import { renderTour } from '../tour/render.js';
-import { type ClaimResult, runTour } from '../tour/run-tour.js';
+import { renderTour } from '../tour-render.js';
 
 const HELP = `usage: portspace tour [--full] [--profile linux-6.18|linux-4.1] [--claim ID]... [--no-kernel] [--json]
 

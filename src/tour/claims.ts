@@ -6,9 +6,10 @@
  * and its measurements: scripts under examples/article/ with a summarizer each, or any other
  * Measurement (A6's spread over a real SO_REUSEPORT group).
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadScripts } from '../common.js';
+import { parseScriptOrThrow } from '../script/index.js';
 import type { Measurement } from './measurement.js';
 import { type Summarize, scriptMeasurement } from './script-measurement.js';
 import { spreadMeasurement } from './spread-measurement.js';
@@ -28,8 +29,8 @@ export interface Claim {
   readonly measurements: readonly Measurement[];
 }
 
-/** examples/article/ of this package (two levels above src/cli/tour or dist/cli/tour). */
-export const ARTICLE_DIR = fileURLToPath(new URL('../../../examples/article/', import.meta.url));
+/** examples/article/ of this package (two levels above src/tour or dist/tour). */
+export const ARTICLE_DIR = fileURLToPath(new URL('../../examples/article/', import.meta.url));
 
 interface ScriptSpec {
   readonly file: string;
@@ -211,8 +212,9 @@ export function articleClaims(opts: { readonly full: boolean; readonly only?: re
   return chosen.map(({ scripts, spread, ...claim }) => {
     const measurements = scripts.map((s) => {
       const full = opts.full && s.full !== undefined;
-      const [script] = loadScripts([join(ARTICLE_DIR, full ? (s.full ?? s.file) : s.file)]);
-      if (!script) throw new Error(`bug: no script loaded for ${s.file}`);
+      // The article's scripts ship with the package: one that is missing or does not parse is a bug.
+      const file = join(ARTICLE_DIR, full ? (s.full ?? s.file) : s.file);
+      const script = parseScriptOrThrow(readFileSync(file, 'utf8'), file);
       return scriptMeasurement(script, full ? (s.summarizeFull ?? s.summarize) : s.summarize);
     });
     const extra: Measurement[] = spread ? [spreadMeasurement(2, opts.full ? 10_000 : 1_000)] : [];

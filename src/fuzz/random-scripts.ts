@@ -37,10 +37,10 @@
  *    covers every start offset.
  */
 import type fc from 'fast-check';
+import type { Call, SocketKind, SockOptValue } from '../calls/index.js';
 import type { Script } from '../script/ast.js';
 import { parseScript } from '../script/parse.js';
 import { printCall, printScript } from '../script/print.js';
-import type { Call, SocketKind, SockOptValue } from './calls.js';
 import { callsActionToCall } from './random-calls.js';
 import {
   BIND4,

@@ -3,8 +3,8 @@
  * result of one named socket's call, and how a repeat loop ended. They never throw: a run that
  * stopped early (a divergence, a harness error) shows `?` where a result is missing.
  */
-import type { CallOp } from '../../run/calls.js';
-import type { RepeatRecord } from '../../run/runner.js';
+import type { CallOp } from '../calls/index.js';
+import type { RepeatRecord } from '../run/runner.js';
 import type { ScriptTrace } from './script-measurement.js';
 
 /** The result of `op` on socket `sock` (the n-th such call, 0-based): a port, `0`, or the errno. */

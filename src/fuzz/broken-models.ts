@@ -9,9 +9,10 @@
  *  - FirstMemberOnlyModel: believes a SO_REUSEPORT group always hands a flow to its first member
  *    (R81/R82 say: a secret hash picks any member), so its eligible set is that one socket.
  */
+
+import type { Call, Outcome } from '../calls/index.js';
 import type { ChoiceOptions, Outcomes, Result } from '../model/index.js';
-import type { Call, Outcome } from './calls.js';
-import { type ExecOptions, ModelBackend } from './model-backend.js';
+import { type ExecOptions, ModelBackend } from '../run/model-backend.js';
 
 export class FirstMemberOnlyModel extends ModelBackend {
   override execSync(call: Call, opts: ExecOptions = {}): Outcome & { readonly detail?: Result<object> } {

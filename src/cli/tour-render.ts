@@ -3,10 +3,10 @@
  * the article-era model did, and why), then the table of verdicts and agreement. Colour comes
  * from Output.paint (only on a terminal, never with NO_COLOR).
  */
-import type { Profile } from '../../model/index.js';
-import type { Output, Style } from '../output.js';
-import type { Verdict } from './claims.js';
-import type { ClaimResult } from './run-tour.js';
+import type { Profile } from '../model/index.js';
+import type { Verdict } from '../tour/claims.js';
+import type { ClaimResult } from '../tour/run-tour.js';
+import type { Output, Style } from './output.js';
 
 const VERDICT: Readonly<Record<Verdict, { text: string; style: Style }>> = {
   holds: { text: 'still holds', style: 'green' },

@@ -4,14 +4,15 @@
  * the kernel's answer to every call. Both sides record every call with its outcome, and a
  * claim-specific summarizer turns that record into one line.
  */
-import { KernelBackend } from '../../kernel/kernel-backend.js';
-import type { Profile } from '../../model/index.js';
-import type { Backend } from '../../run/backend.js';
-import type { Call, Outcome } from '../../run/calls.js';
-import { diffScript } from '../../run/differential.js';
-import { ModelBackend } from '../../run/model-backend.js';
-import { type RunReport, runScript } from '../../run/runner.js';
-import type { Script } from '../../script/ast.js';
+
+import type { Call, Outcome } from '../calls/index.js';
+import { KernelBackend } from '../kernel/kernel-backend.js';
+import type { Profile } from '../model/index.js';
+import type { Backend } from '../run/backend.js';
+import { diffScript } from '../run/differential.js';
+import { ModelBackend } from '../run/model-backend.js';
+import { type RunReport, runScript } from '../run/runner.js';
+import type { Script } from '../script/ast.js';
 import type { KernelObservation, Measurement, MeasureOptions, Observation } from './measurement.js';
 
 /** One executed call (backend socket names: `c1`, or `c#7` inside loops) and its outcome. */

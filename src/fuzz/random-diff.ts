@@ -13,15 +13,15 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import type { Script } from '../script/ast.js';
-import { TCP_RULES } from './coverage.js';
+import { TCP_RULES } from '../run/coverage.js';
 import {
   type DiffOptions,
   type DiffReport,
   type Divergence,
   diffScript,
   formatDivergence,
-} from './differential.js';
+} from '../run/differential.js';
+import type { Script } from '../script/ast.js';
 import { planArb, planToScript, planToText } from './random-scripts.js';
 
 export interface RandomDiffOptions extends Omit<DiffOptions, 'budgetMs'> {

@@ -1,10 +1,22 @@
 /**
- * A port search shaped for people (pure): the model's trace (every port a bind(0), listen()
- * autobind or connect() search passed over, and why) grouped into phases, passes and runs of
- * consecutive ports skipped for the same reason, with one line of text per run. The CLI's
- * `explain` prints these; the page (src/web) draws them on the port grid.
+ * A call's decision shaped for people (pure data; the CLI prints it, the page draws it): for a
+ * port search (bind(0), listen autobind, connect autoselection) the window, where the scan
+ * started, every port passed over grouped into runs with the reason and rule, and the port taken
+ * or why none was; for a failure the rule, the reason and the sockets in the way.
+ *
+ * Inside repeat loops calls run untraced (tracing every round of a capacity loop would be
+ * quadratic). The search that ended a loop is the interesting one, so it is re-walked exactly:
+ * the calls so far are replayed on a second model with the same seed (the model is
+ * deterministic), and that twin traces the failing call. The script's own model never makes an
+ * extra call, so its random choices stay those of `portspace run`.
  */
-import type { TraceEvent } from '../model/index.js';
+
+import type { Call, Outcome } from '../calls/index.js';
+import type { OwnerRef, Profile, Result, TraceEvent } from '../model/index.js';
+import { ModelBackend } from '../run/model-backend.js';
+import { type RunReport, runScript, type StepRecord } from '../run/runner.js';
+
+export type Detail = Result<object> & { readonly trace?: readonly TraceEvent[] };
 
 /** Consecutive ports passed over for the same reason (and, for 4-tuples, the same destination). */
 export interface SkipRun {
@@ -149,4 +161,60 @@ export function runText(run: SkipRun): string {
     run.count === 1 ? `${ports}: ${reasonText(run)}` : `${ports}: ${run.count} ports ${reasonText(run)}`;
   const example = run.example === null ? '' : run.count === 1 ? `: ${run.example}` : `, e.g. ${run.example}`;
   return `${head} (${run.rule})${example}`;
+}
+
+export function failureOf(d: Detail | undefined): FailureJson | null {
+  if (d === undefined || d.ok) return null;
+  return {
+    errno: d.errno,
+    rule: d.rule,
+    reason: d.reason,
+    blocking: d.conflictsWith.map((o: OwnerRef) => o.label),
+  };
+}
+
+export interface Explained {
+  readonly record: StepRecord;
+  readonly search: SearchJson | null;
+  readonly failure: FailureJson | null;
+  /** For a loop: the search of the call that ended it was re-walked on a replayed twin. */
+  readonly replayed: boolean;
+}
+
+const SEARCH_OPS = new Set(['bind', 'listen', 'connect', 'sendto']);
+
+export async function explainScript(
+  script: Parameters<typeof runScript>[0],
+  profile: Profile = 'linux-6.18',
+): Promise<{ report: RunReport; steps: Explained[] }> {
+  const model = new ModelBackend({ profile });
+  /** Every call as executed, for replays. */
+  const executed: Call[] = [];
+  /** Loop-ending search failures, keyed by the index of the failing call in `executed`. */
+  const loopTraces = new Map<Outcome, Detail>();
+
+  const report = await runScript(script, model, {
+    execCall: async (call, ctx) => {
+      const traced = ctx.round === null;
+      const o = model.execSync(call, traced ? { trace: true } : {});
+      executed.push(call);
+      if (!traced && !o.ok && SEARCH_OPS.has(call.op)) {
+        // Ends the loop: re-walk this search on a twin that replays every call before it.
+        const twin = new ModelBackend({ profile });
+        for (const c of executed.slice(0, -1)) twin.execSync(c);
+        const again = twin.execSync(call, { trace: true });
+        if (!again.ok && again.errno === o.errno && again.detail) loopTraces.set(o, again.detail as Detail);
+      }
+      return o;
+    },
+  });
+
+  const steps: Explained[] = report.records.map((record) => {
+    const o = record.outcome as (Outcome & { detail?: Detail }) | null;
+    const detail = o === null ? undefined : (loopTraces.get(o) ?? o.detail);
+    const trace = detail?.trace;
+    const search = trace !== undefined && trace.length > 0 ? groupTrace(trace) : null;
+    return { record, search, failure: failureOf(detail), replayed: o !== null && loopTraces.has(o) };
+  });
+  return { report, steps };
 }

@@ -13,18 +13,18 @@ import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { kernelAvailability } from '../../src/kernel/availability.js';
-import { KernelBackend } from '../../src/kernel/kernel-backend.js';
 import {
   FirstMemberOnlyModel,
   ParitySwappedModel,
   ReuseAddrIgnoresListenModel,
-} from '../../src/run/broken-models.js';
+} from '../../src/fuzz/broken-models.js';
+import { type RandomDiffSummary, randomDiff } from '../../src/fuzz/random-diff.js';
+import { KNOWN_MODEL_BUGS, planArb, planToScript, planToText } from '../../src/fuzz/random-scripts.js';
+import { kernelAvailability } from '../../src/kernel/availability.js';
+import { KernelBackend } from '../../src/kernel/kernel-backend.js';
 import { TCP_RULES } from '../../src/run/coverage.js';
 import { diffScript, formatDivergence } from '../../src/run/differential.js';
 import { ModelBackend } from '../../src/run/model-backend.js';
-import { type RandomDiffSummary, randomDiff } from '../../src/run/random-diff.js';
-import { KNOWN_MODEL_BUGS, planArb, planToScript, planToText } from '../../src/run/random-scripts.js';
 import { parseScript, printScript } from '../../src/script/index.js';
 
 const availability = await kernelAvailability();

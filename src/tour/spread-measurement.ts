@@ -7,9 +7,9 @@
  * so its side checks what it can know: every listener of the group is eligible for every flow,
  * and one 4-tuple keeps reaching one listener while the group is unchanged.
  */
-import { measureSpread } from '../../kernel/reuseport-spread.js';
-import { Netns, type Profile, type SockId } from '../../model/index.js';
-import type { SpreadReport } from '../../run/spread-stats.js';
+import { measureSpread } from '../kernel/reuseport-spread.js';
+import { Netns, type Profile, type SockId } from '../model/index.js';
+import type { SpreadReport } from '../run/spread-stats.js';
 import type { KernelObservation, Measurement, MeasureOptions, Observation } from './measurement.js';
 
 const GROUP_PORT = 21440;

@@ -5,7 +5,7 @@
  * can be plugged in later). Each side yields an Observation: did it behave as Linux 6.18 should
  * (the script's expectations), and one short line saying what happened.
  */
-import type { Profile } from '../../model/index.js';
+import type { Profile } from '../model/index.js';
 
 export interface Observation {
   /** Did this side do what the measurement expects of Linux 6.18? */

@@ -6,8 +6,8 @@
  * calls with `callsActionToCall`.
  */
 import fc from 'fast-check';
+import type { Call, GetSockOptName, SocketKind } from '../calls/index.js';
 import { READABLE_OPTIONS } from '../model/index.js';
-import type { Call, GetSockOptName, SocketKind } from './calls.js';
 
 export type CallsAction =
   | { readonly t: 'getsockopt'; readonly s: number; readonly opt: number }

@@ -1,16 +1,42 @@
 /**
- * The vocabulary shared by every backend: one socket-level call with its arguments, and what it
- * returned. A script line becomes one Call; the model and the kernel helper both execute Calls.
- * Sockets are named by the script ("c1"), so backends keep their own name -> socket maps.
+ * The vocabulary shared by every backend (a leaf: imports nothing): one socket-level call with
+ * its arguments, and what it returned. A script line becomes one Call; the model and the kernel
+ * helper both execute Calls. Sockets are named by the script ("c1"), so backends keep their own
+ * name -> socket maps. The model's API takes the same socket kinds, options and endpoints.
  */
 
-import type { SocketKind, SockOpt } from '../model/index.js';
+import type { ErrnoName } from './errno.js';
 
-/** Socket kinds and option names are the model's (Linux names). */
-export type { SocketKind };
+/** Socket kinds (Linux: AF_INET/AF_INET6 x SOCK_STREAM/SOCK_DGRAM). */
+export type SocketKind = 'tcp4' | 'tcp6' | 'udp4' | 'udp6';
+export const SOCKET_KINDS: readonly SocketKind[] = ['tcp4', 'tcp6', 'udp4', 'udp6'];
+
+/** Socket options, by their Linux names. */
+export type SockOpt =
+  | 'SO_REUSEADDR'
+  | 'SO_REUSEPORT'
+  | 'IP_BIND_ADDRESS_NO_PORT'
+  | 'IP_LOCAL_PORT_RANGE'
+  | 'IPV6_V6ONLY'
+  | 'SO_LINGER'
+  | 'IP_FREEBIND'
+  | 'IPV6_FREEBIND';
 export type SockOptName = SockOpt;
 /** The options getsockopt can read: all but SO_LINGER (the model keeps only "linger 0 or not"). */
 export type GetSockOptName = Exclude<SockOpt, 'SO_LINGER'>;
+
+/** Options whose value is one integer. */
+export const FLAG_OPTIONS: readonly SockOpt[] = [
+  'SO_REUSEADDR',
+  'SO_REUSEPORT',
+  'IP_BIND_ADDRESS_NO_PORT',
+  'IPV6_V6ONLY',
+  'IP_FREEBIND',
+  'IPV6_FREEBIND',
+];
+/** Options whose value is a pair `a b`: IP_LOCAL_PORT_RANGE `lo hi`, SO_LINGER `onoff seconds`. */
+export const PAIR_OPTIONS: readonly SockOpt[] = ['IP_LOCAL_PORT_RANGE', 'SO_LINGER'];
+export const SOCKET_OPTIONS: readonly SockOpt[] = [...FLAG_OPTIONS, ...PAIR_OPTIONS];
 
 /**
  * Option values: a boolean-ish integer for flags; for IP_LOCAL_PORT_RANGE the pair [lo, hi]
@@ -62,9 +88,7 @@ export type Call =
 
 export type CallOp = Call['op'];
 
-/** Errno names as Linux spells them. */
-export type ErrnoName = string;
-
+/** An address and a port: a socket's local end, a peer, a destination. */
 export interface Endpoint {
   readonly addr: string;
   readonly port: number;

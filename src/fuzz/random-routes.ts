@@ -17,7 +17,7 @@
  *    only while an IPv6 route covers it, else ::1.
  */
 import fc from 'fast-check';
-import type { Call } from './calls.js';
+import type { Call } from '../calls/index.js';
 
 type ConnectCall = Extract<Call, { op: 'connect' }>;
 

@@ -6,7 +6,7 @@
  * same thing. Without the kernel, a claim agrees when the model does what its scripts (written
  * from and checked against the kernel) expect.
  */
-import type { Profile } from '../../model/index.js';
+import type { Profile } from '../model/index.js';
 import type { Claim, Verdict } from './claims.js';
 import type { KernelObservation, MeasureOptions, Observation } from './measurement.js';
 
