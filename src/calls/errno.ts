@@ -46,6 +46,7 @@ export const ERRNO_NAMES: readonly ErrnoName[] = [
   'ECONNREFUSED',
   'ECONNRESET',
   'EDESTADDRREQ',
+  'EEXIST',
   'EFAULT',
   'EHOSTUNREACH',
   'EINPROGRESS',

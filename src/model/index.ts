@@ -1,5 +1,5 @@
 /** portspace's model: Linux 6.18 local port allocation, pure and deterministic. */
-export { type Addr, parseAddr, parseCidr } from './addr.js';
+export { type Addr, networkOf, parseAddr, parseCidr } from './addr.js';
 export type { SockId } from './entities.js';
 export {
   type ConnectHash,

@@ -47,7 +47,12 @@ export const LAYERS: Readonly<Record<string, Layer>> = {
   procnet: { may: ['calls', 'model'], pure: true, edges: ['procnet/reader.ts'] },
   kernel: { may: ['calls', 'model', 'script', 'run'], pure: false },
   doctor: { may: ['calls', 'model', 'procnet', 'planner'], pure: false },
-  connector: { may: ['calls', 'model'], pure: false },
+  // The connector reads the host's /proc (ports others hold) and registers prom-client metrics;
+  // undici is the HTTP client it plugs into.
+  connector: { may: ['calls', 'model', 'procnet'], pure: false, packages: ['undici', 'prom-client'] },
+  // portspace load is the connector's proof: it drives the connector against the kernel's own
+  // strategies in a private namespace (a use case over one adapter, not an adapter of its own).
+  load: { may: ['calls', 'model', 'procnet', 'connector'], pure: false },
   web: { may: ['calls', 'model', 'script', 'run', 'explain', 'planner', 'procnet', 'doctor'], pure: false },
   cli: {
     may: [
@@ -63,6 +68,7 @@ export const LAYERS: Readonly<Record<string, Layer>> = {
       'kernel',
       'doctor',
       'connector',
+      'load',
       'web',
     ],
     pure: false,
