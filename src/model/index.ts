@@ -25,4 +25,5 @@ export {
 export { DEFAULT_PROFILE, isProfile, PROFILES, type Profile } from './profile.js';
 export type { Errno, Failure, OwnerRef, Result, RuleId } from './result.js';
 export type { Outcomes, SkipReason, TraceEvent } from './search.js';
+export type { OptValue, ReadableOpt } from './sockopt.js';
 export { SYSCTL_NAMES, type SysctlName } from './sysctl.js';
