@@ -103,8 +103,9 @@ const STATE_SHIFT = 14;
 
 /**
  * The attributes few sockets ever set: a local peer (connections inside the namespace), a
- * listener's queue, IP_LOCAL_PORT_RANGE, IP_FREEBIND. Kept out of the socket until first set, so the common
- * socket (a connect() to a remote host) is a smaller object for the garbage collector to move.
+ * listener's queue, IP_LOCAL_PORT_RANGE, IP_FREEBIND. Kept out of the socket until first set, so
+ * the common socket (a connect() to a remote host) is a smaller object for the garbage collector
+ * to move.
  */
 class SocketExtras {
   lpr = 0;
