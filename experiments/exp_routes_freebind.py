@@ -374,5 +374,39 @@ def _():
             obs["%s bound %s -> %s" % (kind, src, dst)] = [b] + r
     return {"observed": obs, "pass": True}
 
+
+@experiment("R7", "FREEBIND as getsockopt reads it, and setsockopt with short or long buffers")
+def _():
+    obs = {}
+    for fam, level, opt, nm in [(V4, socket.SOL_IP, IP_FREEBIND, "tcp4 IP_FREEBIND"),
+                                (V6, socket.SOL_IP, IP_FREEBIND, "tcp6 IP_FREEBIND"),
+                                (V6, SOL_IPV6, IPV6_FREEBIND, "tcp6 IPV6_FREEBIND")]:
+        s = tcp(fam=fam)
+        obs[nm + " get (fresh)"] = s.getsockopt(level, opt)
+        s.setsockopt(level, opt, 7)
+        obs[nm + " set 7, get"] = s.getsockopt(level, opt)
+        for n, buf in [(0, b""), (1, b"\x01"), (2, b"\x00\x01"), (8, struct.pack("Q", 1 << 32))]:
+            t = tcp(fam=fam)
+            try:
+                t.setsockopt(level, opt, buf)
+                obs["%s optlen %d (%s)" % (nm, n, buf.hex())] = ["OK", t.getsockopt(level, opt)]
+            except OSError as e:
+                obs["%s optlen %d (%s)" % (nm, n, buf.hex())] = [ename(e), t.getsockopt(level, opt)]
+    # the two names are one flag on an IPv6 socket
+    s = tcp(fam=V6)
+    s.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
+    obs["tcp6: set IP_FREEBIND, get IPV6_FREEBIND"] = s.getsockopt(SOL_IPV6, IPV6_FREEBIND)
+    s.setsockopt(SOL_IPV6, IPV6_FREEBIND, 0)
+    obs["tcp6: clear IPV6_FREEBIND, get IP_FREEBIND"] = s.getsockopt(socket.SOL_IP, IP_FREEBIND)
+    t = tcp()
+    try:
+        obs["tcp4 get IPV6_FREEBIND"] = t.getsockopt(SOL_IPV6, IPV6_FREEBIND)
+    except OSError as e:
+        obs["tcp4 get IPV6_FREEBIND"] = ename(e)
+    u = udp()
+    u.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
+    obs["udp4 set/get IP_FREEBIND"] = u.getsockopt(socket.SOL_IP, IP_FREEBIND)
+    return {"observed": obs, "pass": True}
+
 if __name__ == "__main__":
     main()

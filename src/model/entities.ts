@@ -107,12 +107,10 @@ enum Bit {
   Udp = 8192,
   /** The flags below sit above the three state bits (STATE_SHIFT). R52: connect() sent a SYN. */
   SynSent = 1 << 17,
-  /** IP_FREEBIND / IPV6_FREEBIND. */
-  Freebind = 1 << 18,
   /** Was connected, then connect(AF_UNSPEC) (tcp-disconnect.ts). */
-  OnceConnected = 1 << 19,
+  OnceConnected = 1 << 18,
   /** Was listening, then connect(AF_UNSPEC) (tcp-disconnect.ts). */
-  OnceListened = 1 << 20,
+  OnceListened = 1 << 19,
 }
 
 /** The TCP state is three bits of the bit field, above the flags: its index in STATES. */
@@ -121,11 +119,13 @@ const STATE_SHIFT = 14;
 
 /**
  * The attributes few sockets ever set: a local peer (connections inside the namespace), a
- * listener's queue, IP_LOCAL_PORT_RANGE. Kept out of the socket until first set, so the common
- * socket (a connect() to a remote host) is a smaller object for the garbage collector to move.
+ * listener's queue, IP_LOCAL_PORT_RANGE, IP_FREEBIND. Kept out of the socket until first set, so
+ * the common socket (a connect() to a remote host) is a smaller object for the garbage collector
+ * to move.
  */
 class SocketExtras {
   lpr = 0;
+  freebind = false;
   peer: Socket | null = null;
   peerEntry: TimeWait | null = null;
   queuedOn: Socket | null = null;
@@ -197,6 +197,13 @@ export class TcpSocket implements Socket {
     this.bits = v === 6 ? this.bits | Bit.Family6 : this.bits & ~Bit.Family6;
   }
 
+  /** IP_FREEBIND is rare: kept with the extras rather than in the bit field. */
+  get freebind(): boolean {
+    return this.extras === null ? false : this.extras.freebind;
+  }
+  set freebind(v: boolean) {
+    if (v || this.extras !== null) this.more().freebind = v;
+  }
   get lpr(): number {
     return this.extras === null ? 0 : this.extras.lpr;
   }
@@ -258,12 +265,6 @@ export class TcpSocket implements Socket {
   }
   set noPort(v: boolean) {
     this.bits = v ? this.bits | Bit.NoPort : this.bits & ~Bit.NoPort;
-  }
-  get freebind(): boolean {
-    return (this.bits & Bit.Freebind) !== 0;
-  }
-  set freebind(v: boolean) {
-    this.bits = v ? this.bits | Bit.Freebind : this.bits & ~Bit.Freebind;
   }
   get linger0(): boolean {
     return (this.bits & Bit.Linger0) !== 0;
