@@ -41,11 +41,14 @@ test('doctor table: no colour on a pipe, the tightest destination first, --to ve
   assert.equal(r.status, 0, r.stderr);
   assert.ok(!hasAnsi(r.stdout));
   const rows = r.stdout.split('\n').filter((l) => l.includes('127.0.0.1:5000') && !l.startsWith('connect'));
-  assert.match(rows[0] ?? '', /^127\.0\.0\.1 +127\.0\.0\.1:5000 +1 +1 +0 +0 +7$/);
+  // 7 sure; 8 if the port guessed bind-held (40003, by parity) is connect-owned after all.
+  assert.match(rows[0] ?? '', /^127\.0\.0\.1 +127\.0\.0\.1:5000 +1 +1 +0 +0 +7-8$/);
   assert.match(r.stdout, /connect\(\) to 127\.0\.0\.1:5000 from 127\.0\.0\.2: ok/);
+  // Issue 15: the bind-held port is a guess, said as one, and its fix only "if" the guess holds.
+  assert.match(r.stdout, /note BIND_BEFORE_CONNECT \(a guess\): 1 port may be held/);
   assert.match(
     r.stdout,
-    /fix: setsockopt\(IP_BIND_ADDRESS_NO_PORT, 1\) before bind\(ip, 0\): \+1 connection per destination/,
+    /fix: if they did bind before connect: setsockopt\(IP_BIND_ADDRESS_NO_PORT, 1\) before bind\(ip, 0\): \+1 connection per destination .*only if the guess is right/,
   );
 });
 

@@ -15,10 +15,11 @@ import {
   serveMetrics,
   toPrometheus,
 } from '../../doctor/index.js';
+import { fmt, plural } from '../../doctor/text.js';
 import { parseAddr } from '../../model/index.js';
 import type { Snapshot } from '../../procnet/index.js';
 import { readProcSnapshot } from '../../procnet/reader.js';
-import { type Command, intOption, parseCommandArgs, plural } from '../common.js';
+import { type Command, intOption, parseCommandArgs } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 
@@ -115,28 +116,24 @@ function readSnapshot(proc: string): Snapshot {
   }
 }
 
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
 function table(r: DoctorReport, out: Output, top: number, proc: string): string[] {
   const p = out.paint;
   const lines: string[] = [];
   lines.push(
-    `${p('bold', 'portspace doctor')} ${proc}: ip_local_port_range ${r.range[0]}-${r.range[1]} (${fmt(r.rangeSize)} ports; ${r.reservedInRange} reserved, ${r.listeningInRange} listening, ${r.bindHeldInRange} bind-held; ${fmt(r.candidatePorts)} candidates per destination), tcp_tw_reuse=${r.sysctls.twReuse}`,
+    `${p('bold', 'portspace doctor')} ${proc}: ip_local_port_range ${r.range[0]}-${r.range[1]} (${fmt(r.rangeSize)} ports; ${fmt(r.reservedInRange)} reserved, ${fmt(r.listeningInRange)} listening, ${r.bindHeldGuess === null ? '0 bind-held' : `${fmt(r.bindHeldInRange)} guessed bind-held`}; ${fmt(r.candidatePorts)}${r.freshHeadroomMax > r.candidatePorts ? `-${fmt(r.freshHeadroomMax)}` : ''} candidates per destination), tcp_tw_reuse=${r.sysctls.twReuse}`,
   );
   const states = Object.entries(r.tcp.states)
     .map(([k, v]) => `${k} ${fmt(v)}`)
     .join(', ');
   lines.push(
-    `tcp: ${plural(r.tcp.sockets, 'socket')}${states ? ` (${states})` : ''}, ${fmt(r.tcp.accepted)} accepted; udp: ${plural(r.udp.sockets, 'socket')} (${r.udp.connected} connected); ${plural(r.destinations.length, 'destination')}`,
+    `tcp: ${plural(r.tcp.sockets, 'socket')}${states ? ` (${states})` : ''}, ${fmt(r.tcp.accepted)} accepted; udp: ${plural(r.udp.sockets, 'socket')} (${fmt(r.udp.connected)} connected); ${plural(r.destinations.length, 'destination')}`,
   );
   if (r.sources.length > 0)
     lines.push(
       `sources: ${r.sources
         .map(
           (s) =>
-            `${s.source} (${plural(s.destinations, 'destination')}${s.bindHeld > 0 ? `, ${s.bindHeld} bind-held` : ''})`,
+            `${s.source} (${plural(s.destinations, 'destination')}${s.bindHeld > 0 ? `, ${fmt(s.bindHeld)} bind-held?` : ''})`,
         )
         .join(', ')}`,
     );
@@ -146,7 +143,16 @@ function table(r: DoctorReport, out: Output, top: number, proc: string): string[
       `no outgoing connections; a new destination has ${fmt(r.freshHeadroom)} connections of headroom`,
     );
   } else {
-    const head = ['source', 'destination', 'ESTAB', 'TIME_WAIT', 'other', 'bind-held', 'headroom'];
+    const guessed = r.bindHeldGuess !== null;
+    const head = [
+      'source',
+      'destination',
+      'ESTAB',
+      'TIME_WAIT',
+      'other',
+      guessed ? 'bind-held?' : 'bind-held',
+      'headroom',
+    ];
     const rows = r.destinations.slice(0, top).map((d) => {
       const other = Object.values(d.states).reduce((a, b) => a + b, 0) - d.established - d.timeWait;
       const hr = d.headroomMax > d.headroom ? `${fmt(d.headroom)}-${fmt(d.headroomMax)}` : fmt(d.headroom);
@@ -181,7 +187,7 @@ function table(r: DoctorReport, out: Output, top: number, proc: string): string[
           : w.severity === 'warning'
             ? p('yellow', 'warning')
             : 'note';
-      lines.push(`${mark} ${w.code}: ${w.message} (${w.rule})`);
+      lines.push(`${mark} ${w.code}${w.guess ? ' (a guess)' : ''}: ${w.message} (${w.rule})`);
       for (const f of w.fixes) {
         const gain = f.gain > 0 ? p('green', `+${fmt(f.gain)}`) : `+${fmt(f.gain)}`;
         lines.push(`    fix: ${f.fix}: ${gain} connection${f.gain === 1 ? '' : 's'} ${f.per}`);
