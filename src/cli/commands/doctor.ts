@@ -17,8 +17,8 @@ import {
 } from '../../doctor/index.js';
 import { fmt, plural } from '../../doctor/text.js';
 import { parseAddr } from '../../model/index.js';
-import type { Snapshot } from '../../procnet/index.js';
-import { readProcSnapshot } from '../../procnet/reader.js';
+import { copyProblems, PROC_COPY_COMMANDS, type Snapshot } from '../../procnet/index.js';
+import { ProcFileError, readProcSnapshot } from '../../procnet/reader.js';
 import { type Command, intOption, parseCommandArgs } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -41,8 +41,10 @@ options:
                       at least DIR/net/tcp or DIR/net/tcp6 must exist. To make one:
                         mkdir -p DIR/net DIR/sys/net/ipv4
                         for f in tcp tcp6 udp udp6; do cat /proc/net/$f > DIR/net/$f; done
-                        S=/proc/sys/net/ipv4; cp $S/ip_local_* $S/ip_unprivileged_port_start \\
-                          $S/tcp_tw_reuse* $S/tcp_timestamps $S/tcp_max_tw_buckets DIR/sys/net/ipv4/
+                        S=/proc/sys/net/ipv4; for f in ip_local_port_range ip_local_reserved_ports \\
+                          ip_unprivileged_port_start tcp_tw_reuse tcp_tw_reuse_delay tcp_timestamps \\
+                          tcp_max_tw_buckets; do cat $S/$f > DIR/sys/net/ipv4/$f; done
+                      (not tar or cp -r: files under /proc report size 0 and are copied empty)
   --to IP:PORT        what connect() to this destination would do now, from each source address
   --json              one JSON document (with --watch: one per line)
   --prometheus        Prometheus text exposition format
@@ -103,17 +105,35 @@ function readSnapshot(proc: string): Snapshot {
       EXIT.usage,
       { proc },
     );
+  let snap: Snapshot;
   try {
-    return readProcSnapshot(proc);
+    snap = readProcSnapshot(proc);
   } catch (e) {
+    // ProcFileError names the file and the problem (a directory, permissions, ...).
+    const what = e instanceof ProcFileError ? e.message : e instanceof Error ? e.message : String(e);
+    const todo =
+      e instanceof ProcFileError && (e.code === 'EACCES' || e.code === 'EPERM')
+        ? 'Check the permissions (reading /proc/net needs no privilege; a copy must be readable by you).'
+        : `--proc takes a directory laid out like /proc: ${COPY_HINT}.`;
     throw new CliError(
       'PORTSPACE_PROC_UNREADABLE',
-      `cannot read '${proc}': ${e instanceof Error ? e.message : String(e)}. Check the permissions.`,
+      `cannot read the /proc copy '${proc}': ${what}. ${todo}`,
       EXIT.usage,
-      { proc },
+      { proc, ...(e instanceof ProcFileError ? { file: e.path, errno: e.code } : {}) },
       { cause: e },
     );
   }
+  // A copy made by tar or cp -r (size-0 files) or of the wrong files would read as an empty,
+  // healthy host: refuse it and say how to copy /proc.
+  const problems = copyProblems(snap);
+  if (problems.length > 0)
+    throw new CliError(
+      'PORTSPACE_PROC_UNREADABLE',
+      `'${proc}' is not a usable copy of /proc: ${problems.join('; ')}. Copy each file with cat (files under /proc report size 0, so tar and cp -r copy them empty): ${PROC_COPY_COMMANDS}`,
+      EXIT.usage,
+      { proc, problems },
+    );
+  return snap;
 }
 
 function table(r: DoctorReport, out: Output, top: number, proc: string): string[] {
