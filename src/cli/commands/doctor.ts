@@ -48,7 +48,9 @@ options:
   --to IP:PORT        what connect() to this destination would do now, from each source address
   --json              one JSON document (with --watch: one per line)
   --prometheus        Prometheus text exposition format
-  --listen HOST:PORT  serve the Prometheus text at http://HOST:PORT/metrics until Ctrl-C
+  --listen HOST:PORT  serve the Prometheus text at http://HOST:PORT/metrics until Ctrl-C; one
+                      reading of /proc serves all scrapes for 1 s (longer when reading is slow:
+                      at most a fifth of a core), concurrent scrapes share it
   --watch [SECONDS]   refresh every SECONDS (0.1 to 3600, default 2; also --interval) with
                       TIME_WAIT and connection rates, --count N times (default: until Ctrl-C)
   --top N             destinations shown in the table (default 15; Prometheus: 1000)
