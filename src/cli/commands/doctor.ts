@@ -7,19 +7,17 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  buildReport,
-  type DoctorReport,
-  type MetricsServer,
-  measureRates,
-  serveMetrics,
-  toPrometheus,
-} from '../../doctor/index.js';
+// Direct module imports, not doctor/index.js: the metrics server (node:http) loads only for --listen.
+import type { MetricsServer } from '../../doctor/metrics-server.js';
+import { toPrometheus } from '../../doctor/prometheus.js';
+import { measureRates } from '../../doctor/rates.js';
+import { buildReport, type DoctorReport } from '../../doctor/report.js';
 import { fmt, plural } from '../../doctor/text.js';
 import { parseAddr } from '../../model/index.js';
 import { copyProblems, PROC_COPY_COMMANDS, type Snapshot } from '../../procnet/index.js';
 import { ProcFileError, readProcSnapshot } from '../../procnet/reader.js';
-import { type Command, intOption, parseCommandArgs } from '../common.js';
+import { intOption, parseCommandArgs } from '../args.js';
+import type { Command } from '../command.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 
@@ -316,6 +314,7 @@ export const doctorCommand: Command = {
 
     if (listen !== undefined) {
       readSnapshot(proc); // a bad --proc is a usage error now, not a 500 at the first scrape
+      const { serveMetrics } = await import('../../doctor/metrics-server.js');
       let server: MetricsServer;
       try {
         server = await serveMetrics(listen.addr, listen.port, () =>
