@@ -10,6 +10,7 @@
  * each matches its command's own.
  */
 import { readFileSync } from 'node:fs';
+import { visibleLines } from '../script/escape.js';
 import type { Command } from './command.js';
 import { CliError, EXIT, errorJson } from './errors.js';
 import { Output } from './output.js';
@@ -158,7 +159,8 @@ export async function main(argv: readonly string[], out: Output = Output.fromPro
   } catch (e) {
     if (e instanceof CliError) {
       if (wantsJson(argv)) out.json(errorJson(e));
-      else out.err(`portspace: ${e.message}`);
+      // The message may quote user input (a file name, an argument): never raw control characters.
+      else out.err(`portspace: ${visibleLines(e.message)}`);
       return e.exitCode;
     }
     const err = e instanceof Error ? e : new Error(String(e));

@@ -16,6 +16,7 @@ import { fmt, plural } from '../../doctor/text.js';
 import { parseAddr } from '../../model/index.js';
 import { copyProblems, PROC_COPY_COMMANDS, type Snapshot } from '../../procnet/index.js';
 import { ProcFileError, readProcSnapshot } from '../../procnet/reader.js';
+import { visible } from '../../script/escape.js';
 import { intOption, parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, EXIT, usageError } from '../errors.js';
@@ -218,7 +219,7 @@ function table(r: DoctorReport, out: Output, top: number, proc: string): string[
     lines.push('');
     lines.push(`${plural(r.unreadable.count, 'unreadable line')} (left out):`);
     for (const e of r.unreadable.examples)
-      lines.push(`  ${e.file}:${e.line}:${e.col}: ${e.reason}: ${e.text}`);
+      lines.push(visible(`  ${e.file}:${e.line}:${e.col}: ${e.reason}: ${e.text}`));
   }
   for (const n of r.notes) lines.push(p('dim', `note: ${n}`));
   return lines;

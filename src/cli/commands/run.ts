@@ -22,6 +22,7 @@ import {
 } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
+import { type RepeatProgress, repeatProgress } from '../repeat-progress.js';
 
 const HELP = `usage: portspace run FILE... [--target model|kernel] [--json] [--profile linux-6.18|linux-4.1]
 
@@ -119,6 +120,7 @@ export async function runOne(
   script: Script,
   target: 'model' | 'kernel',
   profile: Profile = 'linux-6.18',
+  progress: RepeatProgress | null = null,
 ): Promise<RunReport> {
   let backend: Backend;
   try {
@@ -133,8 +135,9 @@ export async function runOne(
     );
   }
   try {
-    return await runScript(script, backend);
+    return await runScript(script, backend, progress === null ? {} : { onRound: progress.onRound });
   } finally {
+    progress?.stop();
     await backend.close();
   }
 }
@@ -168,7 +171,7 @@ export const runCommand: Command = {
 
     const reports: RunReport[] = [];
     for (const script of scripts) {
-      const report = await runOne(script, target, profile);
+      const report = await runOne(script, target, profile, repeatProgress(out.stderr));
       reports.push(report);
       if (!values.json) {
         const rules = report.rules.length > 0 ? out.paint('dim', ` (${report.rules.join(', ')})`) : '';
