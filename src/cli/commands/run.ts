@@ -8,6 +8,7 @@ import { KernelBackend } from '../../kernel/kernel-backend.js';
 import type { Profile } from '../../model/index.js';
 import type { Backend } from '../../run/backend.js';
 import { ModelBackend } from '../../run/model-backend.js';
+import { verdictCounts } from '../../run/report.js';
 import { type RunReport, runScript, type StepRecord } from '../../run/runner.js';
 import type { Script } from '../../script/ast.js';
 import {
@@ -109,7 +110,7 @@ export function stepLine(file: string, r: StepRecord, out: Output): string {
 export function verdictLine(r: RunReport, out: Output): string {
   const p = out.paint;
   const verdict = r.ok ? p('green', 'PASS') : p('red', 'FAIL');
-  return `${verdict}: ${r.passed} passed, ${r.failed} failed; ${plural(r.calls, 'call')}, ${plural(r.checked, 'expectation')}, ${r.ms} ms`;
+  return `${verdict}: ${verdictCounts(r)}`;
 }
 
 async function makeBackend(target: 'model' | 'kernel', profile: Profile): Promise<Backend> {
