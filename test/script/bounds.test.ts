@@ -57,6 +57,7 @@ describe('control characters', () => {
     );
     assert.ok(!r.ok);
     const text = r.errors.map((e) => e.format()).join('\n');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for them
     assert.doesNotMatch(text, /[\u0000-\u0008\u000b-\u001f]/, 'no raw control character');
     assert.deepEqual(
       r.errors.map((e) => [e.line, e.col]),
