@@ -276,3 +276,19 @@ test('R41, R12 (issue 15): an other-parity port the same source uses towards two
     ['10.0.0.4:80', 1],
   ]);
 });
+
+test('issue 15: one number formatter: every count of 5+ digits in a message reads 20,001, never 20001', () => {
+  // Range 30000-50000: 20,001 ports (RANGE_SMALL), odd (RANGE_PARITY: 20,000 reached per attempt).
+  const snap = snapshotFromTexts({
+    net: { tcp: [HEADER, ...timeWaits(3, 3000)].join('\n') },
+    sys: { ip_local_port_range: '30000 50000', tcp_tw_reuse: '0' },
+  });
+  const r = buildReport(snap);
+  const texts = r.warnings.flatMap((w) => [w.message, ...w.fixes.map((f) => f.fix)]);
+  assert.ok(texts.some((t) => t.includes('20,001 ports')), texts.join('\n'));
+  for (const t of texts) {
+    // Port ranges (30000-50000, "1024 65535") are settings written as the sysctl takes them.
+    const bare = t.replace(/\d+-\d+|"\d+ \d+"/g, '').match(/\b\d{5,}\b/g);
+    assert.equal(bare, null, t);
+  }
+});
