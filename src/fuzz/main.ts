@@ -20,6 +20,7 @@ const { values } = parseArgs({
     from: { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
     child: { type: 'boolean', default: false },
+    'max-seconds': { type: 'string' },
   },
 });
 const count = Number(values.count);
@@ -32,7 +33,15 @@ if (![count, seed, from].every((n) => Number.isSafeInteger(n) && n >= 0)) {
 
 if (values.child) {
   // Heartbeat on fd 3 (sync: the parent must see it even if this process then hangs).
-  const report = await runFuzz({ seed, count, from, root, onInput: (i) => writeSync(3, `${i}\n`) });
+  const maxSeconds = values['max-seconds'] === undefined ? undefined : Number(values['max-seconds']);
+  const report = await runFuzz({
+    seed,
+    count,
+    from,
+    root,
+    onInput: (i) => writeSync(3, `${i}\n`),
+    ...(maxSeconds === undefined ? {} : { maxMs: maxSeconds * 1000 }),
+  });
   process.stdout.write(JSON.stringify(report));
   process.exit(0);
 }
@@ -55,6 +64,7 @@ function child(
         String(start),
         '--count',
         String(end - start),
+        ...(values['max-seconds'] === undefined ? [] : ['--max-seconds', values['max-seconds']]),
       ],
       { stdio: ['ignore', 'pipe', 'inherit', 'pipe'] },
     );
@@ -134,7 +144,7 @@ total.ms = performance.now() - t0;
 if (values.json) console.log(JSON.stringify(total, null, 2));
 else {
   console.log(
-    `fuzz: ${total.count.toLocaleString('en-US')} inputs (seed ${seed}) in ${(total.ms / 1000).toFixed(1)} s`,
+    `fuzz: ${total.count.toLocaleString('en-US')} inputs (seed ${seed}) in ${(total.ms / 1000).toFixed(1)} s${total.count < count ? ` (stopped by --max-seconds before ${count.toLocaleString('en-US')})` : ''}`,
   );
   for (const [k, v] of Object.entries(total.perTarget))
     console.log(

@@ -34,6 +34,8 @@ export interface FuzzOptions {
   readonly root: string;
   /** Called before each input (the watchdog's heartbeat). */
   readonly onInput?: (index: number) => void;
+  /** Stop after this much wall time (the report then says how many inputs ran). */
+  readonly maxMs?: number;
 }
 
 function pickTarget(rng: Rng, targets: readonly FuzzTarget[], total: number): FuzzTarget {
@@ -54,6 +56,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const byProblem = new Map<string, Finding>();
   const t0 = performance.now();
   for (let i = from; i < from + opts.count; i++) {
+    if (opts.maxMs !== undefined && (i - from) % 1000 === 0 && performance.now() - t0 > opts.maxMs) break;
     opts.onInput?.(i);
     const rng = new Rng(inputSeed(opts.seed, i));
     const target = pickTarget(rng, targets, total);

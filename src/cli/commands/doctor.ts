@@ -56,7 +56,8 @@ options:
   -h, --help          this text
 
 exit codes: 0 report made, 1 --to predicts EADDRNOTAVAIL, 2 bad input (option, missing
---proc directory or one without net/tcp and net/tcp6), 70 a bug
+--proc directory, one without net/tcp and net/tcp6, or a broken copy: size-0 files as tar
+gives, files that are not /proc tables), 70 a bug
 
 examples:
   portspace doctor
