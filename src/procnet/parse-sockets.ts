@@ -24,7 +24,11 @@ export interface UnreadableLine {
   /** 1-based column (bytes from the line's start) where the line stops being readable. */
   readonly col: number;
   readonly reason: string;
-  /** The line, cut to 120 characters (leading spaces kept, so `col` points into it). */
+  /**
+   * The line, cut to 120 characters (leading spaces kept, so `col` points into it). When `col`
+   * lies further in, the part of the line that ends 20 characters after it, marked by a leading
+   * '...' (found by the fuzzer: a long line's excerpt used to end before its column).
+   */
   readonly text: string;
 }
 
@@ -322,7 +326,9 @@ export class ProcNetParser {
     this.issues.unreadable++;
     if (this.issues.examples.length >= MAX_KEPT) return;
     let text = '';
-    for (let i = start; i < Math.min(end, start + 120); i++) text += String.fromCharCode(data[i] ?? 63);
+    const from = col > 120 ? start + col - 100 : start;
+    for (let i = from; i < Math.min(end, from + 120); i++) text += String.fromCharCode(data[i] ?? 63);
+    if (from > start) text = `...${text}`;
     this.issues.examples.push({ file: this.file, line: this.lineNo, col, reason, text: text.trimEnd() });
   }
 }
