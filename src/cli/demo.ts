@@ -22,8 +22,25 @@ function summarizeTrace(trace: readonly TraceEvent[] | undefined): string {
   return `passed over ${skips.length ? skips.join(', ') : 'nothing'}; ${take && take.kind === 'take' ? `took ${take.port}` : 'nothing left'}`;
 }
 
-export function runDemo(out: (line: string) => void): void {
-  out('portspace demo: Linux 6.18 local port allocation, modelled (seed 1)\n');
+/** One section of the demo, as `demo --json` gives it: its title and the lines under it. */
+export interface DemoSection {
+  readonly title: string;
+  readonly steps: string[];
+}
+
+/**
+ * Runs the demo, printing each line through `print`, and returns the same content as sections
+ * (section titles are the numbered lines, steps the indented ones under them).
+ */
+export function runDemo(print: (line: string) => void): DemoSection[] {
+  const sections: DemoSection[] = [];
+  const out = (line: string) => {
+    print(line);
+    const text = line.trim();
+    if (/^\d+\. /.test(text)) sections.push({ title: text, steps: [] });
+    else if (text !== '') sections.at(-1)?.steps.push(text);
+  };
+  print('portspace demo: Linux 6.18 local port allocation, modelled (seed 1)\n');
 
   out('1. connect() reuses ports per destination (R11, R14): range 40000-40001');
   let ns = new Netns({ seed: 1 });
@@ -74,4 +91,5 @@ export function runDemo(out: (line: string) => void): void {
   ns.advance(1100);
   const later = must(ns.socket('tcp4'), 'socket').sock;
   out(`   1.1 s later = ${show(ns.connect(later, '127.0.0.1', 5000))}`);
+  return sections;
 }

@@ -6,6 +6,7 @@
 import type { Profile } from '../model/index.js';
 import type { Verdict } from '../tour/claims.js';
 import type { ClaimResult } from '../tour/run-tour.js';
+import { plural } from './args.js';
 import type { Output, Style } from './output.js';
 
 const VERDICT: Readonly<Record<Verdict, { text: string; style: Style }>> = {
@@ -70,19 +71,19 @@ export function renderTour(
     );
   }
   const bad = results.filter((r) => !r.agree).length;
+  const n = results.length;
+  // "all 1 claims" reads wrong: one claim is "the claim", several are "all N claims".
+  const all = n === 1 ? 'the claim' : `all ${n} claims`;
   out.line();
   if (ctx.kernelReason === null) {
     out.line(
       bad === 0
-        ? p('green', `model ${short(ctx.profile)} and the kernel agree on all ${results.length} claims`)
-        : p(
-            'red',
-            `model ${short(ctx.profile)} and the kernel disagree on ${bad} of ${results.length} claims`,
-          ),
+        ? p('green', `model ${short(ctx.profile)} and the kernel agree on ${all}`)
+        : p('red', `model ${short(ctx.profile)} and the kernel disagree on ${bad} of ${plural(n, 'claim')}`),
     );
   } else {
     out.line(
-      `${bad === 0 ? p('green', `the model does what all ${results.length} claims' scripts expect`) : p('red', `the model fails the scripts of ${bad} claims`)}; the kernel was not run: ${ctx.kernelReason}`,
+      `${bad === 0 ? p('green', `the model does what ${n === 1 ? "the claim's script expects" : `all ${n} claims' scripts expect`}`) : p('red', `the model fails the scripts of ${plural(bad, 'claim')}`)}; the kernel was not run: ${ctx.kernelReason}`,
     );
   }
 }

@@ -8,9 +8,18 @@
  *   then skipped by every autoselecting connect towards every destination, R12). Connect's search
  *   takes ports of the parity of the range's low end first and only moves to the other parity
  *   once that class is used up for its triple (R11); bind(0) does the opposite (R40). So a client
- *   socket on an other-parity port, in a triple that still has first-parity ports to spare, got
- *   its port from bind(): it is counted as bind-held. (Sockets with a per-socket
- *   IP_LOCAL_PORT_RANGE take either parity, R71, and would be counted too.)
+ *   socket on an other-parity port, in a triple that still has first-parity ports to spare, *may*
+ *   have got its port from bind(): it is counted as bind-held, and this is a GUESS. The other
+ *   reading: connect() took it after the first-parity ports of its triple were used up, and the
+ *   sockets on those ports have since closed without leaving TIME_WAIT (a reset, or the peer
+ *   closed first), which the table cannot show. `missingFirst` is how many such sockets that
+ *   reading needs; the report shows both readings (headroom surely / at most), never one as fact.
+ *   (Sockets with a per-socket IP_LOCAL_PORT_RANGE take either parity, R71, and would be counted
+ *   too.)
+ *   What makes the guess rarer: a port that the same source address uses towards two or more
+ *   destinations is connect-owned. bind(ip, 0) never takes a port an overlapping socket holds
+ *   (R41), and connect() never takes a bind-owned one (R12); only connect() shares a port between
+ *   destinations. Such ports are never counted as bind-held (`clearedBySharing`).
  * - sockets that are only bound (state CLOSE) are not listed in /proc/net/tcp at all (the file
  *   walks the listening and established tables only), so their ports look free.
  * A connection whose local port is a listening port is the server side of an accepted
@@ -28,8 +37,13 @@ export interface Triple {
   readonly states: Uint32Array;
   /** Indexes into snapshot.tcp of the triple's sockets. */
   readonly sockets: number[];
-  /** Of them, on bind-held ports. */
+  /** Of them, on bind-held ports (a guess by parity, see the header). */
   bindHeld: number;
+  /**
+   * For the other reading of those ports (connect() took them): how many first-parity sockets of
+   * this triple must have closed without TIME_WAIT. 0 when nothing is guessed.
+   */
+  missingFirst: number;
 }
 
 export interface Aggregate {
@@ -40,6 +54,10 @@ export interface Aggregate {
   readonly bindHeld: Uint8Array;
   /** Bind-held sockets per source address id. */
   readonly bindHeldBySource: Map<number, number>;
+  /** Other-parity ports not guessed bind-held because their source shares them between destinations. */
+  clearedBySharing: number;
+  /** Distinct ports guessed bind-held (not listening ones). */
+  bindHeldPorts: number;
   readonly triples: Triple[];
   readonly bySource: Map<number, Map<number, Triple>>;
   /** Accepted (server-side) connections per listening port. */
@@ -89,7 +107,15 @@ export function aggregate(snap: Snapshot): Aggregate {
     const key = tripleKey(r, rp);
     let tr = m.get(key);
     if (tr === undefined) {
-      tr = { laddr: l, raddr: r, rport: rp, states: new Uint32Array(12), sockets: [], bindHeld: 0 };
+      tr = {
+        laddr: l,
+        raddr: r,
+        rport: rp,
+        states: new Uint32Array(12),
+        sockets: [],
+        bindHeld: 0,
+        missingFirst: 0,
+      };
       m.set(key, tr);
       triples.push(tr);
     }
@@ -101,6 +127,8 @@ export function aggregate(snap: Snapshot): Aggregate {
     listening,
     bindHeld: new Uint8Array(65536),
     bindHeldBySource: new Map(),
+    clearedBySharing: 0,
+    bindHeldPorts: 0,
     triples,
     bySource,
     serverSide,
@@ -125,6 +153,7 @@ function inferBindHeld(agg: Aggregate): void {
   if (size % 2 === 1) firstClass--;
   const parity = lo & 1;
   const t = snap.tcp;
+  let users: Map<number, number> | null = null;
   for (const tr of agg.triples) {
     let first = 0;
     let other = 0;
@@ -135,12 +164,35 @@ function inferBindHeld(agg: Aggregate): void {
       else other++;
     }
     if (other === 0 || first >= firstClass) continue;
+    users ??= portUsers(agg);
     for (const i of tr.sockets) {
       const p = t.lport[i] ?? 0;
       if (p < lo || p > hi || reserved[p] === 1 || (p & 1) === parity) continue;
+      // R41 + R12: a port this source uses towards another destination too is connect-owned.
+      if ((users.get(tr.laddr * 65536 + p) ?? 0) > 1) {
+        agg.clearedBySharing++;
+        continue;
+      }
+      if (agg.bindHeld[p] === 0) agg.bindHeldPorts++;
       agg.bindHeld[p] = 1;
       tr.bindHeld++;
       agg.bindHeldBySource.set(tr.laddr, (agg.bindHeldBySource.get(tr.laddr) ?? 0) + 1);
     }
+    if (tr.bindHeld > 0) tr.missingFirst = firstClass - first;
   }
+}
+
+/**
+ * Client sockets per (source address id, local port), built once and only when some triple has
+ * an other-parity socket to judge (most hosts have none: this costs nothing there).
+ */
+function portUsers(agg: Aggregate): Map<number, number> {
+  const m = new Map<number, number>();
+  const t = agg.snap.tcp;
+  for (const tr of agg.triples)
+    for (const i of tr.sockets) {
+      const key = tr.laddr * 65536 + (t.lport[i] ?? 0);
+      m.set(key, (m.get(key) ?? 0) + 1);
+    }
+  return m;
 }

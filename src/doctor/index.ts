@@ -19,6 +19,7 @@ export {
   paramsOf,
   type ReportOptions,
 } from './report.js';
+export { type ScrapeCache, type ScrapeCacheOptions, type ScrapeResult, scrapeCache } from './scrape-cache.js';
 export {
   type Fix,
   type Rates,

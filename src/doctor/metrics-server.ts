@@ -1,18 +1,28 @@
 /**
  * `--listen HOST:PORT`: serves the Prometheus text at /metrics (404 anywhere else, 405 for other
- * methods), building a fresh report for every scrape. It listens only where the user says; there
- * is no default address.
+ * methods). Scrapes are served from a ScrapeCache (scrape-cache.ts): concurrent scrapes share one
+ * reading of /proc, a reading is reused for a short interval, and the work per second is bounded.
+ * It listens only where the user says; there is no default address.
  */
 import { createServer, type Server } from 'node:http';
+import { type ScrapeCache, type ScrapeCacheOptions, scrapeCache } from './scrape-cache.js';
 
 export interface MetricsServer {
   readonly server: Server;
   /** The address actually bound (port 0 gives a free port). */
   readonly url: string;
+  /** The readings of /proc made so far, shared by the scrapes. */
+  readonly cache: ScrapeCache;
   close(): Promise<void>;
 }
 
-export function serveMetrics(host: string, port: number, render: () => string): Promise<MetricsServer> {
+export function serveMetrics(
+  host: string,
+  port: number,
+  render: () => string,
+  cacheOptions: ScrapeCacheOptions = {},
+): Promise<MetricsServer> {
+  const cache = scrapeCache(render, cacheOptions);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics') {
@@ -25,16 +35,14 @@ export function serveMetrics(host: string, port: number, render: () => string): 
       res.end();
       return;
     }
-    let body: string;
-    try {
-      body = render();
-    } catch (e) {
+    const r = cache.get();
+    if (!r.ok) {
       res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`portspace doctor could not read the host: ${e instanceof Error ? e.message : String(e)}\n`);
+      res.end(`portspace doctor could not read the host: ${r.body}\n`);
       return;
     }
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    res.end(req.method === 'HEAD' ? undefined : r.body);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -46,6 +54,7 @@ export function serveMetrics(host: string, port: number, render: () => string): 
       resolve({
         server,
         url: `http://${h}:${bound}/metrics`,
+        cache,
         close: () => new Promise((res) => server.close(() => res())),
       });
     });

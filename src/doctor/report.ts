@@ -7,6 +7,7 @@
 import { type Snapshot, ST, stateName, type UnreadableLine } from '../procnet/index.js';
 import { type Aggregate, aggregate, type Triple, tripleKey } from './aggregate.js';
 import { type Candidates, candidates, type HeadroomParams, headroomOf } from './headroom.js';
+import { fmt, plural } from './text.js';
 import { type Rates, rateKey, type Warning, warningsFor } from './warnings.js';
 
 export interface DestinationRow {
@@ -20,11 +21,17 @@ export interface DestinationRow {
   readonly held: number;
   /** TIME_WAIT entries a new connect may recycle now (R62). */
   readonly recyclableTimeWait: number;
-  /** Sockets of this destination on ports they bound before connect (R23). */
+  /**
+   * Sockets of this destination on ports guessed bound before connect (R23): a guess by parity
+   * (aggregate.ts), never a fact; `bindHeldGuess` in the report says what else it could be.
+   */
   readonly bindHeld: number;
-  /** More connect()s that will surely succeed (R14). */
+  /** More connect()s that will surely succeed (R14), whichever reading of the guess is true. */
   readonly headroom: number;
-  /** More than headroom only with an odd-sized range (R11). */
+  /**
+   * The most connect()s that may succeed: more than headroom with an odd-sized range (R11, with
+   * luck), or when the ports guessed bind-held were taken by connect() after all.
+   */
   readonly headroomMax: number;
   /** headroom / candidate ports: 0 = exhausted. */
   readonly headroomRatio: number;
@@ -47,12 +54,27 @@ export interface DoctorReport {
   readonly reservedInRange: number;
   /** Range ports some socket listens on (R12: no connect takes them). */
   readonly listeningInRange: number;
-  /** Range ports held by sockets that bound before connect (R23). */
+  /** Range ports guessed held by sockets that bound before connect (R23): see bindHeldGuess. */
   readonly bindHeldInRange: number;
+  /**
+   * How the bind-held ports were told, and the other reading: null when none is guessed.
+   * `needsClosed`: sockets of their destinations that must have closed without TIME_WAIT for the
+   * other reading (connect() took the ports) to be the true one.
+   */
+  readonly bindHeldGuess: {
+    readonly ports: number;
+    readonly basis: string;
+    readonly alternative: string;
+    readonly needsClosed: number;
+    /** Other-parity ports not counted because their source shares them between destinations. */
+    readonly clearedBySharing: number;
+  } | null;
   /** Ports an autoselecting connect can choose from, for a destination with no 4-tuple yet. */
   readonly candidatePorts: number;
   /** Headroom towards a destination nobody connects to yet (odd ranges: guaranteed). */
   readonly freshHeadroom: number;
+  /** The most a new destination may get (odd range with luck, or the bind-held guess wrong). */
+  readonly freshHeadroomMax: number;
   readonly sysctls: {
     readonly twReuse: number;
     readonly twReuseDelayMs: number;
@@ -113,8 +135,28 @@ function statesOf(counts: Uint32Array): Record<string, number> {
   return out;
 }
 
-export function destinationRow(agg: Aggregate, c: Candidates, tr: Triple): DestinationRow {
+/**
+ * Headroom under both readings of the bind-held guess: `headroom` is the sure number (the ports
+ * guessed bind-held are lost to connect), `headroomMax` the most (they are connect-owned, R12).
+ */
+function bothReadings(agg: Aggregate, c: Candidates, alt: Candidates | null, tr: Triple | null) {
   const h = headroomOf(agg, c, tr);
+  if (alt === null) return { ...h, guessMax: h.headroomMax };
+  const g = headroomOf(agg, alt, tr);
+  return {
+    ...h,
+    headroom: Math.min(h.headroom, g.headroom),
+    guessMax: Math.max(h.headroomMax, g.headroomMax),
+  };
+}
+
+export function destinationRow(
+  agg: Aggregate,
+  c: Candidates,
+  tr: Triple,
+  alt: Candidates | null = null,
+): DestinationRow {
+  const h = bothReadings(agg, c, alt, tr);
   return {
     source: agg.snap.addrs.text(tr.laddr),
     destination: agg.snap.addrs.endpoint(tr.raddr, tr.rport),
@@ -125,12 +167,17 @@ export function destinationRow(agg: Aggregate, c: Candidates, tr: Triple): Desti
     recyclableTimeWait: h.recyclableTimeWait,
     bindHeld: tr.bindHeld,
     headroom: h.headroom,
-    headroomMax: h.headroomMax,
+    headroomMax: h.guessMax,
     headroomRatio: c.count === 0 ? 0 : h.headroom / c.count,
   };
 }
 
-function predict(agg: Aggregate, c: Candidates, to: { addr: string; port: number }): ConnectPrediction[] {
+function predict(
+  agg: Aggregate,
+  c: Candidates,
+  alt: Candidates | null,
+  to: { addr: string; port: number },
+): ConnectPrediction[] {
   const addrs = agg.snap.addrs;
   const dst = addrs.idOfText(to.addr);
   if (dst === null) return [];
@@ -150,21 +197,29 @@ function predict(agg: Aggregate, c: Candidates, to: { addr: string; port: number
   const rows = sources.length > 0 ? sources : [null];
   return rows.map((s) => {
     const tr = s === null ? null : (agg.bySource.get(s)?.get(tripleKey(dst, to.port)) ?? null);
-    const h = headroomOf(agg, c, tr);
+    const h = bothReadings(agg, c, alt, tr);
     const source = s === null ? '(chosen by route)' : addrs.text(s);
-    const result = h.headroomMax === 0 ? 'EADDRNOTAVAIL' : h.headroom === 0 ? 'EADDRNOTAVAIL-possible' : 'ok';
+    const result = h.guessMax === 0 ? 'EADDRNOTAVAIL' : h.headroom === 0 ? 'EADDRNOTAVAIL-possible' : 'ok';
+    // The ports guessed bind-held (a parity guess, aggregate.ts) widen what is possible, never what is sure.
+    const guessed = h.guessMax > h.headroomMax;
+    const ifGuessWrong = guessed
+      ? `; up to ${fmt(h.guessMax)} if the ${plural(agg.bindHeldPorts, 'port')} guessed bind-held (by parity) were taken by connect() instead`
+      : '';
+    const free = h.guessMax > h.headroom ? `${fmt(h.headroom)} to ${fmt(h.guessMax)}` : fmt(h.headroom);
     const explanation =
       result === 'ok'
-        ? `connect() takes one of ${h.headroomMax} free ports (${h.headroom} more connects surely succeed)`
+        ? `connect() takes one of ${guessed ? free : fmt(h.headroomMax)} free ports (${fmt(h.headroom)} more connects surely succeed${ifGuessWrong})`
         : result === 'EADDRNOTAVAIL'
           ? `every candidate port is held (R14): connect() fails with EADDRNOTAVAIL`
-          : `one free port left at an end of an odd-sized range: this attempt may miss it (R11) and fail with EADDRNOTAVAIL`;
+          : guessed && h.headroomMax === 0
+            ? `every candidate port is held if the ${plural(agg.bindHeldPorts, 'port')} guessed bind-held (by parity) are bind-owned (R12): connect() then fails with EADDRNOTAVAIL${ifGuessWrong}`
+            : `one free port left at an end of an odd-sized range: this attempt may miss it (R11) and fail with EADDRNOTAVAIL${ifGuessWrong}`;
     return {
       source,
       destination: dstText,
       headroom: h.headroom,
-      headroomMax: h.headroomMax,
-      candidates: h.headroomMax,
+      headroomMax: h.guessMax,
+      candidates: h.guessMax,
       result,
       explanation,
     };
@@ -190,8 +245,10 @@ export function buildReport(snap: Snapshot, opts: ReportOptions = {}): DoctorRep
   const agg = aggregate(snap);
   const params = paramsOf(snap);
   const c = candidates(agg, params);
+  // The other reading of the bind-held guess: those ports are connect-owned (aggregate.ts).
+  const alt = agg.bindHeldPorts > 0 ? candidates(agg, { ...params, ignoreBindHeld: true }) : null;
   const [lo, hi] = params.range;
-  const pairs = agg.triples.map((tr) => ({ row: destinationRow(agg, c, tr), tr }));
+  const pairs = agg.triples.map((tr) => ({ row: destinationRow(agg, c, tr, alt), tr }));
   pairs.sort(
     ({ row: a }, { row: b }) =>
       a.headroom - b.headroom ||
@@ -208,7 +265,9 @@ export function buildReport(snap: Snapshot, opts: ReportOptions = {}): DoctorRep
     listeningInRange += agg.listening[p] ?? 0;
     if (agg.listening[p] === 0) bindHeldInRange += agg.bindHeld[p] ?? 0;
   }
-  const fresh = headroomOf(agg, c, null);
+  const fresh = bothReadings(agg, c, alt, null);
+  let needsClosed = 0;
+  for (const tr of agg.triples) needsClosed += tr.missingFirst;
   const sources = [...agg.bySource.entries()].map(([s, m]) => ({
     source: snap.addrs.text(s),
     destinations: m.size,
@@ -227,8 +286,20 @@ export function buildReport(snap: Snapshot, opts: ReportOptions = {}): DoctorRep
     reservedInRange,
     listeningInRange,
     bindHeldInRange,
+    bindHeldGuess:
+      bindHeldInRange === 0
+        ? null
+        : {
+            ports: bindHeldInRange,
+            basis:
+              'by parity: connect() takes ports of the parity of the range start first (R11), bind(ip, 0) the other parity (R40); these sockets are on the other parity while their destination still has first-parity ports free',
+            alternative: `connect() took them after the first-parity ports of their destination were used, by ${plural(needsClosed, 'socket')} that have since closed without TIME_WAIT (closed by a reset, or the peer closed first): /proc/net/tcp does not show closed sockets`,
+            needsClosed,
+            clearedBySharing: agg.clearedBySharing,
+          },
     candidatePorts: c.count,
     freshHeadroom: fresh.headroom,
+    freshHeadroomMax: fresh.guessMax,
     sysctls: {
       twReuse: params.twReuse,
       twReuseDelayMs: params.twReuseDelayMs,
@@ -239,7 +310,7 @@ export function buildReport(snap: Snapshot, opts: ReportOptions = {}): DoctorRep
     udp: { sockets: snap.udp.count, connected: udpConnected },
     sources,
     destinations: rows,
-    to: opts.to ? predict(agg, c, opts.to) : null,
+    to: opts.to ? predict(agg, c, alt, opts.to) : null,
     rates: opts.rates ? ratesOf(rows, opts.rates) : null,
     unreadable: { count: snap.issues.unreadable, examples: snap.issues.examples },
     notes,

@@ -10,6 +10,7 @@ import { ST } from '../procnet/index.js';
 import type { Aggregate, Triple } from './aggregate.js';
 import { type Candidates, candidates, type HeadroomParams, headroomOf, TIME_WAIT_MS } from './headroom.js';
 import type { DestinationRow, DoctorReport } from './report.js';
+import { fmt, plural } from './text.js';
 
 export interface Fix {
   /** What to do, as a command or a socket option. */
@@ -37,6 +38,11 @@ export interface Warning {
   readonly value: number;
   readonly rule: string;
   readonly fixes: readonly Fix[];
+  /**
+   * Set when the cause is inferred, not read (the bind-held parity guess): the other reading of
+   * the same table. Fixes of such a warning say that they apply only if the guess is right.
+   */
+  readonly guess?: { readonly basis: string; readonly alternative: string };
 }
 
 /** TIME_WAIT entries created per second, per destination key `source>destination`, from --watch. */
@@ -126,7 +132,7 @@ export function warningsFor(
     out.push({
       code: 'UNREADABLE_LINES',
       severity: 'warning',
-      message: `${r.unreadable.count} line(s) of /proc/net could not be read and were left out; the counts may be low`,
+      message: `${plural(r.unreadable.count, 'line')} of /proc/net could not be read and were left out; the counts may be low`,
       value: r.unreadable.count,
       rule: '-',
       fixes: [],
@@ -141,7 +147,7 @@ export function warningsFor(
       message:
         headroom === 0
           ? `connect() from ${source} to ${destination} fails now with EADDRNOTAVAIL: no candidate port left`
-          : `connect() from ${source} to ${destination}: only ${headroom} of ${r.candidatePorts} ports left before EADDRNOTAVAIL`,
+          : `connect() from ${source} to ${destination}: only ${fmt(headroom)} of ${fmt(r.candidatePorts)} ports left before EADDRNOTAVAIL`,
       value: headroom,
       rule: 'R14',
       fixes: [fixOn(widenText, { range: WIDE_RANGE }, d), anotherSource],
@@ -151,7 +157,7 @@ export function warningsFor(
     out.push({
       code: 'NEAR_EXHAUSTION',
       severity: near.some((d) => d.row.headroom === 0) ? 'critical' : 'warning',
-      message: `${near.length - LISTED} more destinations have less than ${NEAR * 100} % of their ports left (${near.filter((d) => d.row.headroom === 0).length} of all ${near.length} none)`,
+      message: `${fmt(near.length - LISTED)} more destinations have less than ${NEAR * 100} % of their ports left (${fmt(near.filter((d) => d.row.headroom === 0).length)} of all ${fmt(near.length)} none)`,
       value: near.length - LISTED,
       rule: 'R14',
       fixes: [],
@@ -161,7 +167,7 @@ export function warningsFor(
     out.push({
       code: 'RANGE_SMALL',
       severity: 'warning',
-      message: `ip_local_port_range ${p.range[0]}-${p.range[1]} has ${r.rangeSize} ports: at most that many connections per (source, destination, port)`,
+      message: `ip_local_port_range ${p.range[0]}-${p.range[1]} has ${fmt(r.rangeSize)} ports: at most that many connections per (source, destination, port)`,
       value: r.rangeSize,
       rule: 'R1, R14',
       fixes: [bestFix(widenText, { range: WIDE_RANGE }), anotherSource],
@@ -173,7 +179,7 @@ export function warningsFor(
     out.push({
       code: 'RANGE_PARITY',
       severity: 'info',
-      message: `ip_local_port_range ${lo}-${hi} has both ends of the same parity (${r.rangeSize} ports): each connect() attempt reaches only ${r.rangeSize - 1} of them`,
+      message: `ip_local_port_range ${lo}-${hi} has both ends of the same parity (${fmt(r.rangeSize)} ports): each connect() attempt reaches only ${fmt(r.rangeSize - 1)} of them`,
       value: r.rangeSize,
       rule: 'R1, R11',
       fixes: [
@@ -182,19 +188,24 @@ export function warningsFor(
     });
   }
 
-  if (r.bindHeldInRange > 0) {
-    const bySource = r.sources.filter((s) => s.bindHeld > 0).map((s) => `${s.source}: ${s.bindHeld}`);
+  if (r.bindHeldGuess !== null) {
+    // A guess (aggregate.ts): said as one, with the other reading, and a fix only "if" it holds.
+    const g = r.bindHeldGuess;
+    const bySource = r.sources.filter((s) => s.bindHeld > 0).map((s) => `${s.source}: ${fmt(s.bindHeld)}`);
+    const fix = bestFix(
+      'if they did bind before connect: setsockopt(IP_BIND_ADDRESS_NO_PORT, 1) before bind(ip, 0)',
+      { ignoreBindHeld: true },
+    );
     out.push({
       code: 'BIND_BEFORE_CONNECT',
-      severity: 'warning',
-      message: `${r.bindHeldInRange} port(s) are held by sockets that bound before connect() (bind(ip, 0) without IP_BIND_ADDRESS_NO_PORT; ${bySource.join(', ')}): no connect() to any destination may use them, and bind(ip, 0) fails with EADDRINUSE once the range is spent for that address`,
-      value: r.bindHeldInRange,
-      rule: 'R23, R12',
-      fixes: [
-        // R23: the port a bind-before-connect socket holds is in its own 4-tuple too, so the
-        // destinations of those sockets may gain nothing; every other one gains the port.
-        bestFix('setsockopt(IP_BIND_ADDRESS_NO_PORT, 1) before bind(ip, 0)', { ignoreBindHeld: true }),
-      ],
+      severity: 'info',
+      message: `${plural(g.ports, 'port')} may be held by sockets that bound before connect() (a guess ${g.basis}; ${bySource.join(', ')}). If so, no connect() to any destination may use them (R12) and bind(ip, 0) fails with EADDRINUSE once the range is spent for that address (R23). Or ${g.alternative}; then ${g.ports === 1 ? 'it is' : 'they are'} connect-owned and a new destination gets ${fmt(r.freshHeadroomMax)} instead of ${fmt(r.freshHeadroom)}`,
+      value: g.ports,
+      rule: 'R23, R12, R11, R40',
+      // R23: the port a bind-before-connect socket holds is in its own 4-tuple too, so the
+      // destinations of those sockets may gain nothing; every other one gains the port.
+      fixes: [{ ...fix, per: `${fix.per}, only if the guess is right` }],
+      guess: { basis: g.basis, alternative: g.alternative },
     });
   }
 
@@ -219,7 +230,7 @@ export function warningsFor(
     out.push({
       code: 'TIME_WAIT_PILEUP',
       severity: headroom === 0 ? 'critical' : 'warning',
-      message: `${blocking} TIME_WAIT entries from ${source} to ${destination} hold their ports for up to 60 s; ${how} ${perSec.toFixed(1)} new per second (${steady} held at this rate, of ${r.candidatePorts} ports)`,
+      message: `${fmt(blocking)} TIME_WAIT entries from ${source} to ${destination} hold their ports for up to 60 s; ${how} ${perSec.toFixed(1)} new per second (${fmt(steady)} held at this rate, of ${fmt(r.candidatePorts)} ports)`,
       value: blocking,
       rule: 'R62, R6',
       fixes,
@@ -229,7 +240,7 @@ export function warningsFor(
     out.push({
       code: 'TIME_WAIT_PILEUP',
       severity: 'warning',
-      message: `${piled.length - LISTED} more destinations have TIME_WAIT entries holding over ${PILEUP * 100} % of their ports`,
+      message: `${fmt(piled.length - LISTED)} more destinations have TIME_WAIT entries holding over ${PILEUP * 100} % of their ports`,
       value: piled.length - LISTED,
       rule: 'R62, R6',
       fixes: [],
@@ -240,7 +251,7 @@ export function warningsFor(
     out.push({
       code: 'TW_REUSE_OFF',
       severity: 'info',
-      message: `tcp_tw_reuse=0: no autoselecting connect() recycles any of the ${twTotal} TIME_WAIT entries`,
+      message: `tcp_tw_reuse=0: no autoselecting connect() recycles any of the ${fmt(twTotal)} TIME_WAIT entries`,
       value: twTotal,
       rule: 'R4, R62',
       // R4, R62: 2 recycles only entries with a loopback address, 1 every entry: each is

@@ -1,6 +1,7 @@
 /** procnet: /proc/net socket tables and /proc/sys port sysctls, parsed (pure) and read (reader.ts). */
 export { AddressTable, type AddrInfo } from './addresses.js';
 export {
+  type FileStats,
   MAX_KEPT,
   type ParseIssues,
   ProcNetParser,
@@ -8,7 +9,9 @@ export {
   type UnreadableLine,
 } from './parse-sockets.js';
 export {
+  copyProblems,
   emptySnapshot,
+  PROC_COPY_COMMANDS,
   type Snapshot,
   type SnapshotTexts,
   SOCKET_FILES,

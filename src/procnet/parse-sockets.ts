@@ -24,7 +24,11 @@ export interface UnreadableLine {
   /** 1-based column (bytes from the line's start) where the line stops being readable. */
   readonly col: number;
   readonly reason: string;
-  /** The line, cut to 120 characters (leading spaces kept, so `col` points into it). */
+  /**
+   * The line, cut to 120 characters (leading spaces kept, so `col` points into it). When `col`
+   * lies further in, the part of the line that ends 20 characters after it, marked by a leading
+   * '...' (found by the fuzzer: a long line's excerpt used to end before its column).
+   */
   readonly text: string;
 }
 
@@ -212,10 +216,28 @@ function scanLine(buf: Uint8Array, start: number, end: number, sc: Scan): string
   return null;
 }
 
+/**
+ * What one file held, to tell a real copy of /proc from a broken one: `tar` and `cp -r` of /proc
+ * give size-0 files (procfs reports size 0), and a wrong file gives no readable line at all.
+ */
+export interface FileStats {
+  readonly file: string;
+  bytes: number;
+  /** Data lines (after the header), blank ones not counted. */
+  dataLines: number;
+  /** Of them, read into the table. */
+  parsed: number;
+  /** Whether the first line is the kernel's header (`sl  local_address rem_address ...`). */
+  header: boolean;
+}
+
+const HEADER_RE = /^\s*sl\s+local_address\s+rem(ote)?_address\s+st\b/;
+
 /** Parses one file's bytes, fed in chunks; lines may straddle chunks. */
 export class ProcNetParser {
   private carry: Uint8Array | null = null;
   private lineNo = 0;
+  readonly stats: FileStats;
   private readonly sc: Scan = {
     pos: 0,
     l: new Float64Array(4),
@@ -236,9 +258,12 @@ export class ProcNetParser {
     readonly table: SocketTable,
     readonly addrs: AddressTable,
     readonly issues: ParseIssues,
-  ) {}
+  ) {
+    this.stats = { file, bytes: 0, dataLines: 0, parsed: 0, header: false };
+  }
 
   feed(chunk: Uint8Array): void {
+    this.stats.bytes += chunk.length;
     let data = chunk;
     if (this.carry !== null) {
       data = new Uint8Array(this.carry.length + chunk.length);
@@ -264,10 +289,17 @@ export class ProcNetParser {
 
   private line(data: Uint8Array, start: number, end: number): void {
     this.lineNo++;
-    if (this.lineNo === 1) return; // the header
+    if (this.lineNo === 1) {
+      let head = '';
+      for (let i = start; i < Math.min(end, start + 200); i++) head += String.fromCharCode(data[i] ?? 63);
+      this.stats.header = HEADER_RE.test(head);
+      return;
+    }
     const sc = this.sc;
     const why = scanLine(data, start, end, sc);
+    if (why !== BLANK) this.stats.dataLines++;
     if (why === null) {
+      this.stats.parsed++;
       const laddr = this.addrId(sc.l, sc.lwords, this.lastL);
       const raddr = this.addrId(sc.r, sc.rwords, this.lastR);
       this.table.push(this.family, laddr, sc.lport, raddr, sc.rport, sc.state, sc.timer, sc.when * 10);
@@ -294,7 +326,9 @@ export class ProcNetParser {
     this.issues.unreadable++;
     if (this.issues.examples.length >= MAX_KEPT) return;
     let text = '';
-    for (let i = start; i < Math.min(end, start + 120); i++) text += String.fromCharCode(data[i] ?? 63);
+    const from = col > 120 ? start + col - 100 : start;
+    for (let i = from; i < Math.min(end, from + 120); i++) text += String.fromCharCode(data[i] ?? 63);
+    if (from > start) text = `...${text}`;
     this.issues.examples.push({ file: this.file, line: this.lineNo, col, reason, text: text.trimEnd() });
   }
 }

@@ -14,12 +14,40 @@ import { readPortSysctls, SYSCTL_FILES, type SysctlFile } from './sysctls.js';
 
 const CHUNK = 1 << 20;
 
+/**
+ * A file of the /proc copy that exists but cannot be read: carries the file's own path and the
+ * errno code, so the message names the file and the real problem (a directory where a file
+ * should be is not a permissions problem).
+ */
+export class ProcFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    const why =
+      code === 'EISDIR'
+        ? 'it is a directory, not a file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'ENOTDIR'
+            ? 'a part of the path is a file, not a directory'
+            : `${code} while reading it`;
+    super(`${path}: ${why}`, options);
+    this.name = 'ProcFileError';
+  }
+}
+
+function wrap(path: string, e: unknown): ProcFileError {
+  return new ProcFileError(path, (e as NodeJS.ErrnoException).code ?? 'EIO', { cause: e });
+}
+
 function readText(path: string): string | null {
   try {
     return readFileSync(path, 'latin1');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    throw wrap(path, e);
   }
 }
 
@@ -30,12 +58,17 @@ function streamFile(path: string, parser: ProcNetParser): boolean {
     fd = openSync(path, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
+    throw wrap(path, e);
   }
   try {
     const buf = new Uint8Array(CHUNK);
     for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, CHUNK, null);
+      } catch (e) {
+        throw wrap(path, e);
+      }
       if (n === 0) break;
       parser.feed(buf.subarray(0, n));
     }
@@ -63,6 +96,7 @@ export function readProcSnapshot(proc: string, opts: ReadOptions = {}): Snapshot
     const table = f.proto === 'tcp' ? snap.tcp : snap.udp;
     const parser = new ProcNetParser(`net/${f.name}`, f.family, table, snap.addrs, snap.issues);
     if (!streamFile(join(proc, 'net', f.name), parser)) snap.missingFiles.push(`net/${f.name}`);
+    else snap.files.push(parser.stats);
   }
   return snap;
 }

@@ -38,12 +38,15 @@ export interface SysctlRead {
   readonly values: PortSysctls;
   /** One line per file that was missing or held a value the kernel refuses. */
   readonly notes: string[];
+  /** Files that exist but hold nothing at all (a bad copy of /proc, see copyProblems). */
+  readonly emptyFiles: string[];
 }
 
 /** Applies the texts to a fresh model namespace (6.18 defaults) and reads the result back. */
 export function readPortSysctls(texts: Readonly<Partial<Record<SysctlFile, string | null>>>): SysctlRead {
   const ns = new Netns({ seed: 1 });
   const notes: string[] = [];
+  const emptyFiles = SYSCTL_FILES.filter((n) => texts[n] === '');
   const apply = (name: SysctlFile, quiet: boolean): boolean => {
     const raw = texts[name];
     if (raw === undefined || raw === null) {
@@ -80,6 +83,7 @@ export function readPortSysctls(texts: Readonly<Partial<Record<SysctlFile, strin
       maxTwBuckets: read('tcp_max_tw_buckets'),
     },
     notes,
+    emptyFiles,
   };
 }
 

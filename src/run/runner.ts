@@ -47,6 +47,21 @@ export interface RunOptions {
   readonly maxLoopRecords?: number;
   /** Clock, for tests. Default Date.now. */
   readonly now?: () => number;
+  /**
+   * Called before each round of a repeat, so a caller can show progress (a loop may run up to
+   * the budget with nothing else to show). Keep it cheap: it runs once per round.
+   */
+  readonly onRound?: (r: RoundEvent) => void;
+}
+
+export interface RoundEvent {
+  readonly file: string;
+  readonly pos: Pos;
+  /** 1-based round about to run, and the repeat's count. */
+  readonly round: number;
+  readonly max: number;
+  readonly elapsedMs: number;
+  readonly budgetMs: number;
 }
 
 export interface CallRecord {
@@ -246,6 +261,14 @@ export async function runScript(script: Script, backend: Backend, opts: RunOptio
           break;
         }
         loop.round = complete + 1;
+        opts.onRound?.({
+          file: script.file,
+          pos: step.pos,
+          round: loop.round,
+          max: step.max,
+          elapsedMs: now() - loopStart,
+          budgetMs: budget,
+        });
         const names = new Names(parent, parent.counters);
         await runSteps(step.body, names, loop);
         if (loop.failure !== null) {

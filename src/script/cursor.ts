@@ -92,7 +92,10 @@ export class Cursor {
     const digits = this.take(/[0-9]/);
     if (digits === '') this.fail(`expected ${what}, ${this.found()}`);
     const n = Number(digits);
-    if (n > max) this.fail(`${noun} ${digits} is out of range 0..${max}`, col);
+    if (n > max) {
+      const shown = digits.length > 20 ? `${digits.slice(0, 20)}... (${digits.length} digits)` : digits;
+      this.fail(`${noun} ${shown} is out of range 0..${max}`, col);
+    }
     return n;
   }
 

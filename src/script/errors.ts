@@ -3,6 +3,8 @@
  * `format()` renders it the way compilers do, with the offending line and a caret under the column.
  */
 
+import { visible } from './escape.js';
+
 export const PORTSPACE_SCRIPT_PARSE = 'PORTSPACE_SCRIPT_PARSE';
 
 export class ScriptError {
@@ -19,13 +21,17 @@ export class ScriptError {
     readonly source: string,
   ) {}
 
-  /** `file:line:col: message`, then the source line and a caret under the column. */
+  /**
+   * `file:line:col: message`, then the source line and a caret under the column. Control
+   * characters are shown as escapes (escape.ts), never sent to the terminal raw.
+   */
   format(): string {
-    const head = `${this.file}:${this.line}:${this.col}: ${this.message}`;
+    const head = visible(`${this.file}:${this.line}:${this.col}: ${this.message}`);
     if (this.source === '') return head;
-    // Tabs stay tabs in the caret line so the caret lines up in a terminal.
-    const pad = this.source.slice(0, this.col - 1).replace(/[^\t]/g, ' ');
-    return `${head}\n  ${this.source}\n  ${pad}^`;
+    // Tabs stay tabs in the caret line so the caret lines up in a terminal; an escaped
+    // character is as wide as its escape.
+    const pad = visible(this.source.slice(0, this.col - 1)).replace(/[^\t]/g, ' ');
+    return `${head}\n  ${visible(this.source)}\n  ${pad}^`;
   }
 }
 

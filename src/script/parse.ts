@@ -8,6 +8,7 @@ import type { CallStep, Pos, RepeatStep, Script, Step } from './ast.js';
 import { rulesOf } from './ast.js';
 import { LineError } from './cursor.js';
 import { ScriptError, ScriptParseError } from './errors.js';
+import { firstUnsafe, visible } from './escape.js';
 import { type LineResult, parseStatement } from './statement.js';
 
 export type ParseResult = { ok: true; script: Script } | { ok: false; errors: ScriptError[] };
@@ -64,6 +65,17 @@ export function parseScript(text: string, file: string): ParseResult {
   lines.forEach((raw, index) => {
     const lineNo = index + 1;
     const frame = stack[stack.length - 1] ?? top;
+    // Scripts are plain text: a control character (an ESC sequence, say) would reach the
+    // terminal through every echo of the line, comments included.
+    const unsafe = firstUnsafe(raw);
+    if (unsafe !== null) {
+      err(
+        lineNo,
+        unsafe.index + 1,
+        `control character ${visible(unsafe.char)} in the script: scripts are plain text`,
+      );
+      return;
+    }
     const trimmed = raw.trim();
     if (trimmed === '') {
       // Blank lines before anything at all are dropped; elsewhere a run of them marks the next step.

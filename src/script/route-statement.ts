@@ -29,7 +29,8 @@ export function parseRoute(c: Cursor): Call {
   if (p.addr.loopback || (p.addr.family === 4 && p.addr.v4 >>> 24 === 127))
     c.fail(`a local route inside the loopback addresses (${raw}) is not modelled`, at);
   const net = networkOf(p);
-  if (net.text !== p.addr.text) c.fail(`${raw} has host bits set: the prefix starts at ${net.text}/${p.len}`, at);
+  if (net.text !== p.addr.text)
+    c.fail(`${raw} has host bits set: the prefix starts at ${net.text}/${p.len}`, at);
   const cidr = `${p.addr.text}/${p.len}`;
   c.skipWs();
   if (c.atEnd() || c.startsWith('=') || c.startsWith('#')) return { op: 'route', cidr };

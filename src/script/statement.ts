@@ -100,7 +100,7 @@ export function parseStatement(text: string): LineResult {
   else if (w === 'uid') call = { op: 'uid', uid: c.int('a uid', MAX_UID) };
   else if (w === 'sleep') call = { op: 'sleep', ms: parseDuration(c) };
   else if (w === 'repeat') {
-    const max = c.int('a round count after repeat');
+    const max = c.int('a round count after repeat', MAX_ROUNDS, 'round count');
     if (max === 0) c.fail('a repeat needs at least 1 round', col + 'repeat '.length);
     c.expect('{', 'after the repeat count');
     return { kind: 'open', max, trailing: c.end("after '{'") };
@@ -233,7 +233,11 @@ function parseSocketCall(
       call = { op: 'disconnect', sock: s };
       break;
     case 'listen':
-      call = { op: 'listen', sock: s, backlog: c.eat(',') ? c.int('a backlog') : DEFAULT_BACKLOG };
+      call = {
+        op: 'listen',
+        sock: s,
+        backlog: c.eat(',') ? c.int('a backlog', MAX_INT, 'backlog') : DEFAULT_BACKLOG,
+      };
       break;
     case 'close': {
       let rst = false;
@@ -327,19 +331,37 @@ function parseOption(c: Cursor): { opt: SockOptName; value: SockOptValue } {
   }
   c.expect(',', 'after the option name');
   const o = opt as SockOptName;
-  if (!PAIR_OPTIONS.includes(o)) return { opt: o, value: c.int('an option value') };
+  if (!PAIR_OPTIONS.includes(o)) return { opt: o, value: c.int('an option value', MAX_INT, 'option value') };
   const what = o === 'SO_LINGER' ? 'onoff seconds, like 1 0' : 'low high, like 40000 40010 (0 = open end)';
-  const a = c.int(`two numbers (${what})`, o === 'SO_LINGER' ? Number.MAX_SAFE_INTEGER : MAX_PORT, 'port');
-  const b = c.int(
-    `a second number (${what})`,
-    o === 'SO_LINGER' ? Number.MAX_SAFE_INTEGER : MAX_PORT,
-    'port',
-  );
+  const a = c.int(`two numbers (${what})`, o === 'SO_LINGER' ? MAX_INT : MAX_PORT, 'port');
+  const b = c.int(`a second number (${what})`, o === 'SO_LINGER' ? MAX_INT : MAX_PORT, 'port');
   return { opt: o, value: [a, b] };
 }
 
-/** `1.2s`, `61s`, `200ms` -> milliseconds (whole numbers only). */
+/**
+ * Bounds of numbers, checked where they are parsed (a script never fails mid-run on a number it
+ * could have refused): a sleep at most what the kernel backend allows (600 s), a repeat at most
+ * 1,000,000 rounds (more than any range has ports; a run also stops a loop after 120 s), socket
+ * option values and backlogs what a C int holds.
+ */
+export const MAX_SLEEP_MS = 600_000;
+export const MAX_ROUNDS = 1_000_000;
+export const MAX_INT = 2_147_483_647;
+
+/** `1.2s`, `61s`, `200ms` -> milliseconds (whole numbers only), at most MAX_SLEEP_MS. */
 function parseDuration(c: Cursor): number {
+  c.skipWs();
+  const col = c.col;
+  const ms = parseDurationText(c);
+  if (ms > MAX_SLEEP_MS)
+    c.fail(
+      `sleep is out of range: at most 600s (${MAX_SLEEP_MS}ms), the longest the kernel backend sleeps`,
+      col,
+    );
+  return ms;
+}
+
+function parseDurationText(c: Cursor): number {
   c.skipWs();
   const col = c.col;
   const num = c.take(/[0-9.]/);
@@ -348,6 +370,8 @@ function parseDuration(c: Cursor): number {
   const unit = c.word();
   const whole = m[1] ?? '0';
   const frac = m[2] ?? '';
+  // More digits than any allowed sleep has: out of range (and never an inexact Number).
+  if (whole.length > 9) return Number.POSITIVE_INFINITY;
   if (unit === 'ms') {
     if (frac !== '') c.fail(`sleep ${num}ms is not a whole number of milliseconds`, col);
     return Number(whole);

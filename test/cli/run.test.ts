@@ -28,7 +28,8 @@ test('run: a passing script shows each call with its result and exits 0', () => 
     /ok {4}docs\/examples\/r12-reserved-ports\.pst:7:1 {2}bind\(srv, 127\.0\.0\.1:5000\) -> 127\.0\.0\.1:5000/,
   );
   assert.match(r.stdout, /:15:1 {2}connect\(c3, 127\.0\.0\.1:5000\) -> -1 EADDRNOTAVAIL/);
-  assert.match(r.stdout, /PASS: 13 passed, 0 failed; 13 calls, 6 expectations/);
+  // Issue 15: what passes is an expectation (6), not a call (13).
+  assert.match(r.stdout, /PASS: all 6 expectations held; 13 calls, \d+ ms/);
   assert.equal(r.stderr, '');
 });
 
@@ -39,7 +40,7 @@ test('run: a failed expectation is shown with what was expected, and exits 1', (
     r.stdout,
     /FAIL {2}test\/scripts\/wrong\/r11-wrong-parity\.pst:10:1 {2}connect\(c1, 127\.0\.0\.1:27101\) -> 127\.0\.0\.1:40000 {2}expected 40001, got 127\.0\.0\.1:40000/,
   );
-  assert.match(r.stdout, /^FAIL: 5 passed, 1 failed/m);
+  assert.match(r.stdout, /^FAIL: 1 of 3 expectations failed; 6 calls/m);
 });
 
 test('run: several files get a total line; one failure makes the exit 1', () => {

@@ -90,3 +90,47 @@ test('label values escape backslash, quote and newline', async () => {
   const { escapeLabel } = await import('../../src/doctor/index.js');
   assert.equal(escapeLabel('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
 });
+
+test('issue 15, R11 vs R40: the parity inference of bind-held ports is reported as a guess, with the other reading and both headrooms', () => {
+  // capture-parity-guess.py: 7 plain connects (no bind at all) on 40000-40009, the 5 on even
+  // ports closed by reset. The kernel then made 10 connects to a new destination and 8 more to
+  // 127.0.0.1:5000 (the script's printed counts).
+  const r = buildReport(readProcSnapshot(`${fixtures}parity-guess`), {
+    to: { addr: '127.0.0.1', port: 6000 },
+  });
+  assert.equal(r.bindHeldInRange, 2, 'the odd ports 40001 and 40009 look bind-held by parity');
+  assert.equal(
+    r.bindHeldGuess?.needsClosed,
+    5,
+    'the other reading needs the 5 even-port sockets closed without TIME_WAIT',
+  );
+  assert.match(r.bindHeldGuess?.alternative ?? '', /closed without TIME_WAIT/);
+  // Sure and most: the kernel's 10 (new destination) and 8 (5000) lie within, the sure one never above.
+  assert.deepEqual([r.freshHeadroom, r.freshHeadroomMax], [8, 10]);
+  const d = r.destinations.find((x) => x.destination === '127.0.0.1:5000');
+  assert.deepEqual([d?.headroom, d?.headroomMax], [8, 8]);
+  assert.deepEqual(
+    r.to?.map((t) => [t.result, t.headroom, t.headroomMax]),
+    [['ok', 8, 10]],
+  );
+  assert.match(
+    r.to?.[0]?.explanation ?? '',
+    /8 more connects surely succeed; up to 10 if the 2 ports guessed bind-held/,
+  );
+  const w = r.warnings.find((x) => x.code === 'BIND_BEFORE_CONNECT');
+  assert.equal(w?.severity, 'info', 'a guess is no warning');
+  assert.ok(w?.guess !== undefined);
+  assert.match(
+    w?.message ?? '',
+    /^2 ports may be held by sockets that bound before connect\(\) \(a guess by parity/,
+  );
+  assert.match(
+    w?.message ?? '',
+    /Or connect\(\) took them .* 5 sockets that have since closed without TIME_WAIT/,
+  );
+  assert.doesNotMatch(w?.message ?? '', /are held by sockets that bound/);
+  for (const f of w?.fixes ?? []) {
+    assert.match(f.fix, /^if they did bind before connect: /);
+    assert.match(f.per, /only if the guess is right$/);
+  }
+});

@@ -206,7 +206,7 @@ test('R23, R12: IP_BIND_ADDRESS_NO_PORT is measured where it gains, not on the d
   const nop = r.warnings.find((w) => w.code === 'BIND_BEFORE_CONNECT');
   assert.deepEqual(
     nop?.fixes.map((f) => [f.gain, f.per]),
-    [[1, 'per destination (10.0.0.1 -> 10.0.0.3:80)']],
+    [[1, 'per destination (10.0.0.1 -> 10.0.0.3:80), only if the guess is right']],
   );
 });
 
@@ -250,4 +250,48 @@ test('R1, R4, R14, R23, R62: on random /proc states no fix is offered that gains
     ),
     { numRuns: 300 },
   );
+});
+
+test('R41, R12 (issue 15): an other-parity port the same source uses towards two destinations is connect-owned, never guessed bind-held', () => {
+  // 10.0.0.1 on odd 40001 towards two destinations, with even ports to spare: bind(ip, 0) never
+  // takes a port an overlapping socket holds (R41) and connect() never a bind-owned one (R12),
+  // so only connect() shared it. 40003 towards one destination only stays a guess.
+  const snap = snapshotFromTexts({
+    net: {
+      tcp: [
+        HEADER,
+        procLine(0, ['10.0.0.1', 40001], ['10.0.0.2', 80], 1),
+        procLine(1, ['10.0.0.1', 40001], ['10.0.0.3', 80], 1),
+        procLine(2, ['10.0.0.1', 40003], ['10.0.0.4', 80], 1),
+      ].join('\n'),
+    },
+    sys: { ip_local_port_range: '40000 40009' },
+  });
+  const r = buildReport(snap);
+  assert.equal(r.bindHeldInRange, 1);
+  assert.equal(r.bindHeldGuess?.clearedBySharing, 2, 'both sockets on the shared port 40001 cleared');
+  assert.deepEqual(r.destinations.map((d) => [d.destination, d.bindHeld]).sort(), [
+    ['10.0.0.2:80', 0],
+    ['10.0.0.3:80', 0],
+    ['10.0.0.4:80', 1],
+  ]);
+});
+
+test('issue 15: one number formatter: every count of 5+ digits in a message reads 20,001, never 20001', () => {
+  // Range 30000-50000: 20,001 ports (RANGE_SMALL), odd (RANGE_PARITY: 20,000 reached per attempt).
+  const snap = snapshotFromTexts({
+    net: { tcp: [HEADER, ...timeWaits(3, 3000)].join('\n') },
+    sys: { ip_local_port_range: '30000 50000', tcp_tw_reuse: '0' },
+  });
+  const r = buildReport(snap);
+  const texts = r.warnings.flatMap((w) => [w.message, ...w.fixes.map((f) => f.fix)]);
+  assert.ok(
+    texts.some((t) => t.includes('20,001 ports')),
+    texts.join('\n'),
+  );
+  for (const t of texts) {
+    // Port ranges (30000-50000, "1024 65535") are settings written as the sysctl takes them.
+    const bare = t.replace(/\d+-\d+|"\d+ \d+"/g, '').match(/\b\d{5,}\b/g);
+    assert.equal(bare, null, t);
+  }
 });

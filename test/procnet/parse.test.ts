@@ -232,3 +232,22 @@ test('a 1,000,000-line file is streamed through the reader in 1 MiB chunks: ever
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('found by the fuzzer (issue 15): a long unreadable line keeps the excerpt around its column', () => {
+  const issues: ParseIssues = { unreadable: 0, examples: [] };
+  const long = `   0: 0100007F:1B58 ${'A'.repeat(300)}`;
+  parseProcNetText(
+    `  sl  local_address rem_address   st\n${long}`,
+    'net/tcp',
+    4,
+    new SocketTable('tcp'),
+    new AddressTable(true),
+    issues,
+  );
+  const e = issues.examples[0];
+  assert.ok(e !== undefined && e.col > 121, `col ${e?.col}`);
+  assert.ok(e.text.startsWith('...'), e.text);
+  assert.ok(e.text.length <= 123);
+  // The excerpt ends 20 characters after the column (or at the line's end).
+  assert.ok(long.endsWith(e.text.slice(3)) || long.includes(e.text.slice(3)));
+});

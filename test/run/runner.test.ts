@@ -113,7 +113,7 @@ describe('expectations', () => {
     ]);
     const text = formatReport(r);
     assert.match(text, /FAIL {2}s\.pst:2:1 {2}connect\(c, 127\.0\.0\.1:5000\) = 40001: expected 40001, got/);
-    assert.match(text, /FAIL: 2 passed, 6 failed/);
+    assert.match(text, /FAIL: 6 of 7 expectations failed; 8 calls/);
   });
 
   it('a port expectation fails when the backend reports no port', async () => {

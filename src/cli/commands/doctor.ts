@@ -7,18 +7,18 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  buildReport,
-  type DoctorReport,
-  type MetricsServer,
-  measureRates,
-  serveMetrics,
-  toPrometheus,
-} from '../../doctor/index.js';
+// Direct module imports, not doctor/index.js: the metrics server (node:http) loads only for --listen.
+import type { MetricsServer } from '../../doctor/metrics-server.js';
+import { toPrometheus } from '../../doctor/prometheus.js';
+import { measureRates } from '../../doctor/rates.js';
+import { buildReport, type DoctorReport } from '../../doctor/report.js';
+import { fmt, plural } from '../../doctor/text.js';
 import { parseAddr } from '../../model/index.js';
-import type { Snapshot } from '../../procnet/index.js';
-import { readProcSnapshot } from '../../procnet/reader.js';
-import { type Command, intOption, parseCommandArgs, plural } from '../common.js';
+import { copyProblems, PROC_COPY_COMMANDS, type Snapshot } from '../../procnet/index.js';
+import { ProcFileError, readProcSnapshot } from '../../procnet/reader.js';
+import { visible } from '../../script/escape.js';
+import { intOption, parseCommandArgs } from '../args.js';
+import type { Command } from '../command.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 
@@ -40,19 +40,24 @@ options:
                       at least DIR/net/tcp or DIR/net/tcp6 must exist. To make one:
                         mkdir -p DIR/net DIR/sys/net/ipv4
                         for f in tcp tcp6 udp udp6; do cat /proc/net/$f > DIR/net/$f; done
-                        S=/proc/sys/net/ipv4; cp $S/ip_local_* $S/ip_unprivileged_port_start \\
-                          $S/tcp_tw_reuse* $S/tcp_timestamps $S/tcp_max_tw_buckets DIR/sys/net/ipv4/
+                        S=/proc/sys/net/ipv4; for f in ip_local_port_range ip_local_reserved_ports \\
+                          ip_unprivileged_port_start tcp_tw_reuse tcp_tw_reuse_delay tcp_timestamps \\
+                          tcp_max_tw_buckets; do cat $S/$f > DIR/sys/net/ipv4/$f; done
+                      (not tar or cp -r: files under /proc report size 0 and are copied empty)
   --to IP:PORT        what connect() to this destination would do now, from each source address
   --json              one JSON document (with --watch: one per line)
   --prometheus        Prometheus text exposition format
-  --listen HOST:PORT  serve the Prometheus text at http://HOST:PORT/metrics until Ctrl-C
+  --listen HOST:PORT  serve the Prometheus text at http://HOST:PORT/metrics until Ctrl-C; one
+                      reading of /proc serves all scrapes for 1 s (longer when reading is slow:
+                      at most a fifth of a core), concurrent scrapes share it
   --watch [SECONDS]   refresh every SECONDS (0.1 to 3600, default 2; also --interval) with
                       TIME_WAIT and connection rates, --count N times (default: until Ctrl-C)
   --top N             destinations shown in the table (default 15; Prometheus: 1000)
   -h, --help          this text
 
 exit codes: 0 report made, 1 --to predicts EADDRNOTAVAIL, 2 bad input (option, missing
---proc directory or one without net/tcp and net/tcp6), 70 a bug
+--proc directory, one without net/tcp and net/tcp6, or a broken copy: size-0 files as tar
+gives, files that are not /proc tables), 70 a bug
 
 examples:
   portspace doctor
@@ -102,41 +107,55 @@ export function readSnapshot(proc: string): Snapshot {
       EXIT.usage,
       { proc },
     );
+  let snap: Snapshot;
   try {
-    return readProcSnapshot(proc);
+    snap = readProcSnapshot(proc);
   } catch (e) {
+    // ProcFileError names the file and the problem (a directory, permissions, ...).
+    const what = e instanceof ProcFileError ? e.message : e instanceof Error ? e.message : String(e);
+    const todo =
+      e instanceof ProcFileError && (e.code === 'EACCES' || e.code === 'EPERM')
+        ? 'Check the permissions (reading /proc/net needs no privilege; a copy must be readable by you).'
+        : `--proc takes a directory laid out like /proc: ${COPY_HINT}.`;
     throw new CliError(
       'PORTSPACE_PROC_UNREADABLE',
-      `cannot read '${proc}': ${e instanceof Error ? e.message : String(e)}. Check the permissions.`,
+      `cannot read the /proc copy '${proc}': ${what}. ${todo}`,
       EXIT.usage,
-      { proc },
+      { proc, ...(e instanceof ProcFileError ? { file: e.path, errno: e.code } : {}) },
       { cause: e },
     );
   }
-}
-
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
+  // A copy made by tar or cp -r (size-0 files) or of the wrong files would read as an empty,
+  // healthy host: refuse it and say how to copy /proc.
+  const problems = copyProblems(snap);
+  if (problems.length > 0)
+    throw new CliError(
+      'PORTSPACE_PROC_UNREADABLE',
+      `'${proc}' is not a usable copy of /proc: ${problems.join('; ')}. Copy each file with cat (files under /proc report size 0, so tar and cp -r copy them empty): ${PROC_COPY_COMMANDS}`,
+      EXIT.usage,
+      { proc, problems },
+    );
+  return snap;
 }
 
 function table(r: DoctorReport, out: Output, top: number, proc: string): string[] {
   const p = out.paint;
   const lines: string[] = [];
   lines.push(
-    `${p('bold', 'portspace doctor')} ${proc}: ip_local_port_range ${r.range[0]}-${r.range[1]} (${fmt(r.rangeSize)} ports; ${r.reservedInRange} reserved, ${r.listeningInRange} listening, ${r.bindHeldInRange} bind-held; ${fmt(r.candidatePorts)} candidates per destination), tcp_tw_reuse=${r.sysctls.twReuse}`,
+    `${p('bold', 'portspace doctor')} ${proc}: ip_local_port_range ${r.range[0]}-${r.range[1]} (${fmt(r.rangeSize)} ports; ${fmt(r.reservedInRange)} reserved, ${fmt(r.listeningInRange)} listening, ${r.bindHeldGuess === null ? '0 bind-held' : `${fmt(r.bindHeldInRange)} guessed bind-held`}; ${fmt(r.candidatePorts)}${r.freshHeadroomMax > r.candidatePorts ? `-${fmt(r.freshHeadroomMax)}` : ''} candidates per destination), tcp_tw_reuse=${r.sysctls.twReuse}`,
   );
   const states = Object.entries(r.tcp.states)
     .map(([k, v]) => `${k} ${fmt(v)}`)
     .join(', ');
   lines.push(
-    `tcp: ${plural(r.tcp.sockets, 'socket')}${states ? ` (${states})` : ''}, ${fmt(r.tcp.accepted)} accepted; udp: ${plural(r.udp.sockets, 'socket')} (${r.udp.connected} connected); ${plural(r.destinations.length, 'destination')}`,
+    `tcp: ${plural(r.tcp.sockets, 'socket')}${states ? ` (${states})` : ''}, ${fmt(r.tcp.accepted)} accepted; udp: ${plural(r.udp.sockets, 'socket')} (${fmt(r.udp.connected)} connected); ${plural(r.destinations.length, 'destination')}`,
   );
   if (r.sources.length > 0)
     lines.push(
       `sources: ${r.sources
         .map(
           (s) =>
-            `${s.source} (${plural(s.destinations, 'destination')}${s.bindHeld > 0 ? `, ${s.bindHeld} bind-held` : ''})`,
+            `${s.source} (${plural(s.destinations, 'destination')}${s.bindHeld > 0 ? `, ${fmt(s.bindHeld)} bind-held?` : ''})`,
         )
         .join(', ')}`,
     );
@@ -146,7 +165,16 @@ function table(r: DoctorReport, out: Output, top: number, proc: string): string[
       `no outgoing connections; a new destination has ${fmt(r.freshHeadroom)} connections of headroom`,
     );
   } else {
-    const head = ['source', 'destination', 'ESTAB', 'TIME_WAIT', 'other', 'bind-held', 'headroom'];
+    const guessed = r.bindHeldGuess !== null;
+    const head = [
+      'source',
+      'destination',
+      'ESTAB',
+      'TIME_WAIT',
+      'other',
+      guessed ? 'bind-held?' : 'bind-held',
+      'headroom',
+    ];
     const rows = r.destinations.slice(0, top).map((d) => {
       const other = Object.values(d.states).reduce((a, b) => a + b, 0) - d.established - d.timeWait;
       const hr = d.headroomMax > d.headroom ? `${fmt(d.headroom)}-${fmt(d.headroomMax)}` : fmt(d.headroom);
@@ -181,7 +209,7 @@ function table(r: DoctorReport, out: Output, top: number, proc: string): string[
           : w.severity === 'warning'
             ? p('yellow', 'warning')
             : 'note';
-      lines.push(`${mark} ${w.code}: ${w.message} (${w.rule})`);
+      lines.push(`${mark} ${w.code}${w.guess ? ' (a guess)' : ''}: ${w.message} (${w.rule})`);
       for (const f of w.fixes) {
         const gain = f.gain > 0 ? p('green', `+${fmt(f.gain)}`) : `+${fmt(f.gain)}`;
         lines.push(`    fix: ${f.fix}: ${gain} connection${f.gain === 1 ? '' : 's'} ${f.per}`);
@@ -192,7 +220,7 @@ function table(r: DoctorReport, out: Output, top: number, proc: string): string[
     lines.push('');
     lines.push(`${plural(r.unreadable.count, 'unreadable line')} (left out):`);
     for (const e of r.unreadable.examples)
-      lines.push(`  ${e.file}:${e.line}:${e.col}: ${e.reason}: ${e.text}`);
+      lines.push(visible(`  ${e.file}:${e.line}:${e.col}: ${e.reason}: ${e.text}`));
   }
   for (const n of r.notes) lines.push(p('dim', `note: ${n}`));
   return lines;
@@ -288,6 +316,7 @@ export const doctorCommand: Command = {
 
     if (listen !== undefined) {
       readSnapshot(proc); // a bad --proc is a usage error now, not a 500 at the first scrape
+      const { serveMetrics } = await import('../../doctor/metrics-server.js');
       let server: MetricsServer;
       try {
         server = await serveMetrics(listen.addr, listen.port, () =>

@@ -25,7 +25,7 @@ parse error at file:line:col)
 
 example:
   portspace explain docs/examples/r12-reserved-ports.pst
-  portspace explain --profile linux-4.1 examples/article/a05-reuseaddr-shared-source-ports.pst`;
+  portspace explain --profile linux-4.1 examples/article/a04-bind0-caps-per-address.pst`;
 
 /** Blocking sockets listed per failure (the rest are counted). */
 const MAX_BLOCKERS = 8;

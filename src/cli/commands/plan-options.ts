@@ -72,17 +72,31 @@ function address(option: string, text: string): { text: string; family: 4 | 6 } 
   return { text: a.text, family: a.family };
 }
 
+/**
+ * A number as people write it: `1000000`, `1e6`, `1.5e3`, `1_000_000` or `1,000,000` (the limit in
+ * a message is written with commas, so a value written that way must be accepted too).
+ */
+function numberText(v: string): number {
+  const t = v.trim().replace(/(?<=\d)[_,](?=\d{3}(\D|$))/g, '');
+  return /^\d+(\.\d+)?([eE][+-]?\d+)?$/.test(t) ? Number(t) : Number.NaN;
+}
+
 function number(option: string, v: string, min: number, max: number, unit: string): number {
-  const n = /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : Number.NaN;
+  const n = numberText(v);
   if (!Number.isFinite(n) || n < min || n > max)
     throw bad(option, v, `give a number of ${unit} from ${min} to ${max.toLocaleString('en-US')}`);
   return n;
 }
 
+export function integerOption(option: string, v: string, min: number, max: number): number {
+  return integer(option, v, min, max);
+}
+
 function integer(option: string, v: string, min: number, max: number): number {
-  if (!/^\d+$/.test(v.trim()) || Number(v) < min || Number(v) > max)
-    throw bad(option, v, `give an integer from ${min} to ${max}`);
-  return Number(v);
+  const n = numberText(v);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw bad(option, v, `give an integer from ${min} to ${max.toLocaleString('en-US')}`);
+  return n;
 }
 
 export function parseStrategy(v: string): StrategyName {

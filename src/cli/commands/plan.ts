@@ -18,9 +18,11 @@ import { type Command, parseCommandArgs } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { Progress } from '../progress.js';
-import { checkSize, DEFAULTS, planConfig } from './plan-options.js';
+import { answerConcurrent, printConcurrent } from './plan-concurrent.js';
+import { checkSize, DEFAULTS, integerOption, planConfig } from './plan-options.js';
 
 const HELP = `usage: portspace plan --from ADDR --to ADDR:PORT --rate N [options]
+       portspace plan --from ADDR --to ADDR:PORT --concurrent N
 
 Capacity and churn planning: replays a workload of new connections on the model's port rules
 (Linux 6.18) on virtual time and reports when connect() or bind() first fails, how often, and
@@ -30,7 +32,9 @@ workload:
   --from ADDR[,ADDR]       local source address(es), used round-robin by the bind strategies
                            (plain connect takes the route's source: the first one)
   --to ADDR:PORT[,...]     remote destination(s), used round-robin ([v6addr]:port for IPv6)
-  --rate N                 new connections per second (decimals allowed)
+  --rate N                 new connections per second (decimals allowed; 1e6 and 1,000,000 too)
+  --concurrent N           instead of --rate: what N connections open at once to one --to take
+                           (ports per source address, source addresses needed, R14)
   --hold S                 seconds each connection stays open (default ${DEFAULTS.hold})
   --closer client|server   who closes first; the client keeps TIME_WAIT for 60 s (default ${DEFAULTS.closer})
   --duration S             seconds of virtual time (default ${DEFAULTS.duration})
@@ -63,7 +67,11 @@ exit codes: 0 the plan ran (failures in the plan are its answer), 2 bad input
 example (one source, one destination, 500/s, the client closes first: the first EADDRNOTAVAIL
 comes after 28,232 / 500 = 56.5 s, then ~5.9% of connects fail):
   portspace plan --from 10.0.0.1 --to 10.1.1.1:5432 --rate 500 --hold 0 --closer client \\
-    --tw-reuse 0 --duration 180 --strategy connect`;
+    --tw-reuse 0 --duration 180 --strategy connect
+
+example (100,000 connections open at once to one destination: 4 source addresses, or 2 with
+the widest range):
+  portspace plan --from 10.0.0.1 --to 10.1.1.1:5432 --concurrent 100000`;
 
 function strategyJson(r: StrategyResult) {
   return {
@@ -162,10 +170,39 @@ function compareTable(results: readonly StrategyResult[]): string[] {
   return rows.map((row) => `  ${row.map((c, k) => c.padEnd(widths[k] ?? 0)).join('  ')}`.trimEnd());
 }
 
+/** Only tweaks that change something are advice (the rest are in --json, with helps: false). */
 function adviceLines(advice: readonly Advice[], out: Output): string[] {
-  const lines = advice.map((a) => `  ${a.helps ? out.paint('green', '+') : out.paint('dim', '=')} ${a.text}`);
+  const lines = advice.filter((a) => a.helps).map((a) => `  ${out.paint('green', '+')} ${a.text}`);
+  if (lines.length === 0)
+    lines.push('  nothing to change: no tweak lowers the failures or the ports in use of this plan');
   lines.push(out.paint('dim', '  (never tcp_tw_recycle: Linux removed it in 4.12)'));
   return lines;
+}
+
+/** `--concurrent N`: connections open at once to one destination (plan-concurrent.ts). */
+function concurrentPlan(
+  values: Record<string, string | boolean | string[] | undefined>,
+  out: Output,
+): number {
+  const text = String(values.concurrent);
+  if (values.rate !== undefined)
+    throw usageError('--concurrent and --rate ask different questions: give one of them.');
+  const n = integerOption('concurrent', text, 1, 1_000_000_000);
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : undefined);
+  const cfg = planConfig({
+    from: list(values.from),
+    to: list(values.to),
+    rate: '1',
+    range: (values.range ?? values['port-range']) as string | undefined,
+    reserved: values.reserved as string | undefined,
+    seed: 1,
+  });
+  if (cfg.destinations.length !== 1)
+    throw usageError('--concurrent answers for one destination: give one --to.');
+  const a = answerConcurrent(cfg, n);
+  if (values.json === true) out.json(a);
+  else printConcurrent(a, out);
+  return EXIT.ok;
 }
 
 export const planCommand: Command = {
@@ -177,6 +214,7 @@ export const planCommand: Command = {
       from: { type: 'string', multiple: true },
       to: { type: 'string', multiple: true },
       rate: { type: 'string' },
+      concurrent: { type: 'string' },
       hold: { type: 'string' },
       closer: { type: 'string' },
       duration: { type: 'string' },
@@ -209,6 +247,7 @@ export const planCommand: Command = {
     const seed = values.seed === undefined ? 1 : Number(values.seed);
     if (!Number.isSafeInteger(seed) || seed < 0)
       throw usageError(`--seed must be an integer >= 0, got '${values.seed}'.`);
+    if (values.concurrent !== undefined) return concurrentPlan(values, out);
     const cfg = planConfig({
       ...values,
       range: values.range ?? values['port-range'],

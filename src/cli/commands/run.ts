@@ -8,6 +8,7 @@ import { KernelBackend } from '../../kernel/kernel-backend.js';
 import type { Profile } from '../../model/index.js';
 import type { Backend } from '../../run/backend.js';
 import { ModelBackend } from '../../run/model-backend.js';
+import { verdictCounts } from '../../run/report.js';
 import { type RunReport, runScript, type StepRecord } from '../../run/runner.js';
 import type { Script } from '../../script/ast.js';
 import {
@@ -22,6 +23,7 @@ import {
 } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
+import { type RepeatProgress, repeatProgress } from '../repeat-progress.js';
 
 const HELP = `usage: portspace run FILE... [--target model|kernel] [--json] [--profile linux-6.18|linux-4.1]
 
@@ -108,7 +110,7 @@ export function stepLine(file: string, r: StepRecord, out: Output): string {
 export function verdictLine(r: RunReport, out: Output): string {
   const p = out.paint;
   const verdict = r.ok ? p('green', 'PASS') : p('red', 'FAIL');
-  return `${verdict}: ${r.passed} passed, ${r.failed} failed; ${plural(r.calls, 'call')}, ${plural(r.checked, 'expectation')}, ${r.ms} ms`;
+  return `${verdict}: ${verdictCounts(r)}`;
 }
 
 async function makeBackend(target: 'model' | 'kernel', profile: Profile): Promise<Backend> {
@@ -119,6 +121,7 @@ export async function runOne(
   script: Script,
   target: 'model' | 'kernel',
   profile: Profile = 'linux-6.18',
+  progress: RepeatProgress | null = null,
 ): Promise<RunReport> {
   let backend: Backend;
   try {
@@ -133,8 +136,9 @@ export async function runOne(
     );
   }
   try {
-    return await runScript(script, backend);
+    return await runScript(script, backend, progress === null ? {} : { onRound: progress.onRound });
   } finally {
+    progress?.stop();
     await backend.close();
   }
 }
@@ -168,7 +172,7 @@ export const runCommand: Command = {
 
     const reports: RunReport[] = [];
     for (const script of scripts) {
-      const report = await runOne(script, target, profile);
+      const report = await runOne(script, target, profile, repeatProgress(out.stderr));
       reports.push(report);
       if (!values.json) {
         const rules = report.rules.length > 0 ? out.paint('dim', ` (${report.rules.join(', ')})`) : '';

@@ -22,7 +22,8 @@ the kernel did, what the model did, what the article's kernel did (the model's l
 and why.
 
 options:
-  --full            full-scale A2 and A3 (28,232 and 64,512 connections; about 2 minutes on the kernel)
+  --full            full-scale A2 and A3 (28,232 and 64,512 connections; about 4 minutes on the
+                    kernel, see README)
   --profile P       the model profile compared with the kernel: ${PROFILES.join(' or ')} (default linux-6.18)
   --claim ID        only this claim (repeatable): ${CLAIM_IDS.join(', ')}
   --no-kernel       model only, even where the kernel could run

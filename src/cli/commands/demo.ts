@@ -1,0 +1,42 @@
+/**
+ * `portspace demo [--json]`: a short tour of the model (src/cli/demo.ts runs it); --json gives the
+ * same sections and steps as one document, like every other command.
+ */
+import { parseCommandArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { runDemo } from '../demo.js';
+import { EXIT, usageError } from '../errors.js';
+
+const HELP = `usage: portspace demo [--json]
+
+A short tour of the model: per-destination port reuse, bind-before-connect, TIME_WAIT.
+
+options:
+  --json      the sections and their steps as one JSON document
+  -h, --help  this text
+
+examples:
+  portspace demo
+  portspace demo --json`;
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'a short tour of the model: per-destination port reuse, bind-before-connect, TIME_WAIT',
+  help: HELP,
+  async run(argv, out) {
+    const { values, positionals } = parseCommandArgs('demo', argv, {
+      json: { type: 'boolean', default: false },
+    });
+    if (values.help) {
+      out.line(HELP);
+      return EXIT.ok;
+    }
+    if (positionals.length > 0)
+      throw usageError(
+        `demo takes no arguments, got '${positionals.join(' ')}'. See 'portspace demo --help'.`,
+      );
+    const sections = runDemo(values.json ? () => {} : (line) => out.line(line));
+    if (values.json) out.json({ seed: 1, sections });
+    return EXIT.ok;
+  },
+};

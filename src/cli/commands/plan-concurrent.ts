@@ -1,0 +1,81 @@
+/**
+ * `portspace plan --concurrent N`: the common question "I need N connections open at once to one
+ * destination: what does it take?". No simulation is needed: an open connection holds its port
+ * for as long as it is open, and each (source address, destination ip:port) has one range of
+ * candidate ports (R14; R1, R2; an odd-sized range loses one per attempt, R11). So N needs
+ * ceil(N / ports per unit) source addresses, each chosen with IP_BIND_ADDRESS_NO_PORT + bind(ip, 0)
+ * (plain connect() takes the route's one source, R10; bind(ip, 0) before connect without the
+ * option spends each source's range for every destination, R23), or a wider range.
+ */
+
+import { fmt } from '../../doctor/text.js';
+import { FULL_RANGE } from '../../planner/advice.js';
+import type { PlanConfig } from '../../planner/plan-types.js';
+import { capacityOf } from '../../planner/workload.js';
+import type { Output } from '../output.js';
+
+export interface ConcurrentAnswer {
+  readonly concurrent: number;
+  readonly destination: string;
+  readonly range: readonly [number, number];
+  /** Connections one (source, destination) can hold open at once (R14). */
+  readonly perSource: number;
+  readonly sourcesGiven: number;
+  /** With the sources given. */
+  readonly fits: boolean;
+  readonly sourcesNeeded: number;
+  /** The same with ip_local_port_range 1024 65535. */
+  readonly wideRange: { readonly perSource: number; readonly sourcesNeeded: number };
+}
+
+export function answerConcurrent(cfg: PlanConfig, n: number): ConcurrentAnswer {
+  const perSource = capacityOf({ ...cfg, strategy: 'noport' });
+  const wide = capacityOf({ ...cfg, range: FULL_RANGE, strategy: 'noport' });
+  const d = cfg.destinations[0];
+  return {
+    concurrent: n,
+    destination:
+      d === undefined ? '?' : d.addr.includes(':') ? `[${d.addr}]:${d.port}` : `${d.addr}:${d.port}`,
+    range: cfg.range,
+    perSource,
+    sourcesGiven: cfg.sources.length,
+    fits: perSource * cfg.sources.length >= n,
+    sourcesNeeded: perSource === 0 ? Number.POSITIVE_INFINITY : Math.ceil(n / perSource),
+    wideRange: {
+      perSource: wide,
+      sourcesNeeded: wide === 0 ? Number.POSITIVE_INFINITY : Math.ceil(n / wide),
+    },
+  };
+}
+
+export function printConcurrent(a: ConcurrentAnswer, out: Output): void {
+  const p = out.paint;
+  const sources = (k: number) => `${fmt(k)} source address${k === 1 ? '' : 'es'}`;
+  out.line(
+    `${fmt(a.concurrent)} connections open at once to ${a.destination}: each (source address, destination) holds at most ${fmt(a.perSource)} (ip_local_port_range ${a.range[0]} ${a.range[1]}, R14)`,
+  );
+  const have = a.perSource * a.sourcesGiven;
+  out.line(
+    a.fits
+      ? p(
+          'green',
+          `  fits: ${sources(a.sourcesGiven)} hold${a.sourcesGiven === 1 ? 's' : ''} up to ${fmt(have)}`,
+        )
+      : p(
+          'red',
+          `  does not fit: ${sources(a.sourcesGiven)} hold${a.sourcesGiven === 1 ? 's' : ''} ${fmt(have)}, ${fmt(a.concurrent - have)} short`,
+        ),
+  );
+  out.line(
+    `  needs ${sources(a.sourcesNeeded)}, each used with IP_BIND_ADDRESS_NO_PORT + bind(ip, 0) before connect() (plain connect() uses the route's one source, R10; bind(ip, 0) without the option spends each source's range for every destination, R23)`,
+  );
+  out.line(
+    `  or with ip_local_port_range ${FULL_RANGE[0]} ${FULL_RANGE[1]} (${fmt(a.wideRange.perSource)} per source): ${sources(a.wideRange.sourcesNeeded)}`,
+  );
+  out.line(
+    p(
+      'dim',
+      '  (each more destination port or address has ranges of its own; TIME_WAIT after close adds to this, see --rate)',
+    ),
+  );
+}

@@ -1,0 +1,143 @@
+// Issue 15: every command's --help is true. The summaries in cli.ts match the commands', `help
+// --help` works, `demo --json` is JSON, tour --help and the README give the same time for --full,
+// and every example in every --help runs and exits 0 (the built CLI, as a user runs it). Examples
+// that need the real kernel run only where it is available (root, unshare), else are skipped with
+// the reason; `doctor --listen` is stopped with SIGTERM once it serves (on port 0, not 9464: a
+// test takes no fixed port), `doctor --proc ./captured-proc` gets a copy made with the commands
+// its own --help gives.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { COMMANDS } from '../../src/cli/cli.js';
+import { kernelAvailability } from '../../src/kernel/availability.js';
+import { cliPath, ensureBuilt, root } from './cli-helpers.js';
+import { runInProcess } from './in-process.js';
+
+ensureBuilt();
+
+test("the summaries portspace --help lists are the commands' own", async () => {
+  for (const c of COMMANDS) assert.equal(c.summary, (await c.load()).summary, c.name);
+});
+
+test('portspace help --help, help COMMAND, and demo --json', async () => {
+  const h = await runInProcess(['help', '--help']);
+  assert.equal(h.code, 0, h.stderr);
+  assert.match(h.stdout, /^usage: portspace help \[COMMAND\]/);
+  const d = await runInProcess(['help', 'doctor']);
+  assert.match(d.stdout, /^usage: portspace doctor/);
+  const demo = await runInProcess(['demo', '--json']);
+  assert.equal(demo.code, 0, demo.stderr);
+  const j = JSON.parse(demo.stdout) as { sections: { title: string; steps: string[] }[] };
+  assert.equal(j.sections.length, 4);
+  assert.ok(j.sections[0]?.steps.some((s) => /connect\(127\.0\.0\.1:5000\) = EADDRNOTAVAIL \[R14\]/.test(s)));
+});
+
+test('tour --full: --help and the README give the same time', async () => {
+  const help = (await runInProcess(['tour', '--help'])).stdout.replace(/\s+/g, ' ');
+  const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  const helpMin = /--full .*?about (\d+) minutes/.exec(help)?.[1];
+  const readmeMin = /tour --full --claim A2 --claim A3` took (\d+) min/.exec(readme)?.[1];
+  assert.ok(helpMin !== undefined && readmeMin !== undefined, `${helpMin} ${readmeMin}`);
+  assert.equal(helpMin, readmeMin);
+});
+
+/** Every `portspace ...` line under an "example(s)" heading of every --help, continuations joined. */
+async function examples(): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of COMMANDS) {
+    const lines = (await c.load()).help.split('\n');
+    let inExamples = false;
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i] ?? '';
+      if (/^examples?\b.*:$/.test(l) || /^example \(/.test(l)) inExamples = true;
+      // A heading may run over two lines (plan's ends in '):'); any other section ends the examples.
+      else if (/^\S/.test(l)) inExamples = inExamples && l.endsWith(':');
+      if (!inExamples || !l.startsWith('  portspace ')) continue;
+      let cmd = l.trim();
+      while (cmd.endsWith('\\')) cmd = `${cmd.slice(0, -1).trim()} ${(lines[++i] ?? '').trim()}`;
+      out.push(cmd);
+    }
+  }
+  return out;
+}
+
+/** `dir/*.pst` expanded like a shell would (the only glob the examples use). */
+function expand(arg: string): string[] {
+  const m = /^(.*)\/\*(\.\w+)$/.exec(arg);
+  if (!m) return [arg];
+  const dir = m[1] ?? '.';
+  return readdirSync(join(root, dir))
+    .filter((f) => f.endsWith(m[2] ?? ''))
+    .sort()
+    .map((f) => `${dir}/${f}`);
+}
+
+/** Examples that fail for a reason outside the help text, reported to the lead (node:test todo). */
+const KNOWN: Record<string, string> = {
+  'portspace diff --random 2000 --seed 7 --json':
+    'seed 7 finds a model/kernel divergence (listen(s2): kernel EINVAL, model a port) - a model finding, reported',
+};
+
+const NEEDS_KERNEL = (args: string[]) =>
+  args[0] === 'diff' || args[0] === 'spread' || (args[0] === 'run' && args.includes('kernel'));
+
+test('every example of every --help runs and exits 0', async (t) => {
+  const all = await examples();
+  assert.ok(all.length >= 12, `found only ${all.length} examples`);
+  const kernel = await kernelAvailability();
+  const cwd = mkdtempSync(join(tmpdir(), 'portspace-examples-'));
+  try {
+    for (const ex of all) {
+      const args = ex.split(/\s+/).slice(1).flatMap(expand);
+      const todo = KNOWN[ex];
+      await t.test(ex, { timeout: 600_000, ...(todo === undefined ? {} : { todo }) }, async (st) => {
+        if (NEEDS_KERNEL(args) && !kernel.ok) return st.skip(`needs the kernel: ${kernel.reason}`);
+        if (args[0] === 'doctor' && args.includes('--listen')) {
+          const listen = args.map((a) => a.replace(/:9464$/, ':0'));
+          const child = spawn(process.execPath, [cliPath, ...listen], { cwd: root });
+          let err = '';
+          const serving = new Promise<void>((resolve) =>
+            child.stderr.on('data', (d: Buffer) => {
+              err += d.toString();
+              if (err.includes('serving')) resolve();
+            }),
+          );
+          await serving;
+          child.kill('SIGTERM');
+          const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+          assert.equal(code, 0, err);
+          return;
+        }
+        let dir = root;
+        if (args.includes('./captured-proc')) {
+          // The copy commands of doctor --help, run as written (DIR = ./captured-proc).
+          dir = cwd;
+          const help = (await runInProcess(['doctor', '--help'])).stdout;
+          const block = /To make one:\n([\s\S]*?)\n {22}\(/.exec(help)?.[1] ?? '';
+          const script = block
+            .split('\n')
+            .map((l) => l.trim())
+            .join('\n')
+            .replace(/\\\n/g, ' ')
+            .replaceAll('DIR', './captured-proc');
+          const made = spawnSync('sh', ['-ec', script], { cwd, encoding: 'utf8' });
+          assert.equal(made.status, 0, `${script}\n${made.stderr}`);
+        }
+        const r = spawnSync(process.execPath, [cliPath, ...args], {
+          cwd: dir,
+          encoding: 'utf8',
+          timeout: 600_000,
+          maxBuffer: 1 << 28,
+        });
+        // doctor --to exits 1 when it predicts EADDRNOTAVAIL on this host: an answer, not a failure.
+        const okCodes = args[0] === 'doctor' && args.includes('--to') ? [0, 1] : [0];
+        assert.ok(okCodes.includes(r.status ?? -1), `${ex}: exit ${r.status}\n${r.stderr.slice(0, 2000)}`);
+      });
+    }
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
