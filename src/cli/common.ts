@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Outcome } from '../calls/index.js';
 import { kernelAvailability } from '../kernel/availability.js';
 import { DEFAULT_PROFILE, isProfile, PROFILES, type Profile } from '../model/index.js';
@@ -14,7 +13,6 @@ import { canonicalAddr, endpointText } from '../script/addr.js';
 import type { Script } from '../script/ast.js';
 import { parseScript } from '../script/parse.js';
 import { CliError, EXIT, usageError } from './errors.js';
-import type { Output } from './output.js';
 
 export { HELP_OPTION, intOption, parseCommandArgs, parseOptions, plural } from './args.js';
 export type { Command } from './command.js';

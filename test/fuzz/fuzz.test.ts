@@ -1,12 +1,12 @@
 // The CI slice of `npm run fuzz` (issue 15): 20,000 generated and mutated inputs, fixed seed 1,
 // fed to the .pst parser, the /proc/net and /proc/sys parsers and the CLI (in-process main()).
-// Every input must pass the targets' checks (src/fuzz/targets.ts): no exception but the expected
+// Every input must pass the targets' checks (fuzzing/targets.ts): no exception but the expected
 // errors, every error with its PORTSPACE_* code and place, no raw control character, no input
 // slower than 2 s. A failure prints the finding with the command that re-makes its input.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runFuzz } from '../../src/fuzz/run.js';
+import { runFuzz } from '../../fuzzing/run.js';
 
 test('fuzz slice: 20,000 inputs (seed 1) without a finding', { timeout: 600_000 }, async () => {
   const root = fileURLToPath(new URL('../..', import.meta.url));

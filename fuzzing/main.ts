@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { type FuzzReport, runFuzz } from './run.js';
 
 const HANG_MS = 10_000;
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '1000000' },

@@ -12,8 +12,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../cli/cli.js';
-import { Output } from '../cli/output.js';
+import { main } from '../src/cli/cli.js';
+import { Output } from '../src/cli/output.js';
 import {
   AddressTable,
   type ParseIssues,
@@ -21,8 +21,8 @@ import {
   readPortSysctls,
   SocketTable,
   SYSCTL_FILES,
-} from '../procnet/index.js';
-import { parseScript, printScript } from '../script/index.js';
+} from '../src/procnet/index.js';
+import { parseScript, printScript } from '../src/script/index.js';
 import type { Corpus } from './corpus.js';
 import { generateLine, mutateProcNet, mutateScript, mutateSysctl, NUMBERS, ODD } from './mutate.js';
 import type { Rng } from './prng.js';
