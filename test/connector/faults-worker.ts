@@ -18,7 +18,8 @@ const c = createConnector({
   sources: SOURCES,
   ports: '20000-20003',
   random: () => 0,
-  connectTimeout: 400,
+  // Long enough that a loaded machine never times out a handshake that did complete.
+  connectTimeout: 2000,
   maxAttempts: 4,
 });
 

@@ -49,6 +49,9 @@ const echo = (req: http.IncomingMessage, res: http.ServerResponse) => {
 };
 const plain = http.createServer(echo);
 const secure = https.createServer({ key, cert }, echo);
+// Idle keep-alive connections stay open for the whole run (a loaded machine is slow).
+plain.keepAliveTimeout = 60_000;
+secure.keepAliveTimeout = 60_000;
 await new Promise<void>((r) => plain.listen(8080, '127.0.0.1', r));
 await new Promise<void>((r) => secure.listen(8443, '127.0.0.1', r));
 
