@@ -65,6 +65,8 @@ interface Row {
   readonly lastOverFirst: number;
   readonly rssPerConnection: number | null;
   readonly firstError: string | null;
+  /** Why the run could not be made, when it could not. */
+  readonly runError: string | null;
 }
 
 function row(s: StrategyReport): Row {
@@ -79,7 +81,8 @@ function row(s: StrategyReport): Row {
     lastTenth: last,
     lastOverFirst: first > 0 ? last / first : 0,
     rssPerConnection: s.memory.perConnection,
-    firstError: s.error ?? s.firstError?.code ?? null,
+    firstError: s.error !== null ? 'run failed' : (s.firstError?.code ?? null),
+    runError: s.error,
   };
 }
 
@@ -127,6 +130,7 @@ if (asJson) {
   );
   console.log(line(head));
   for (const c of cells) console.log(line(c));
+  for (const r of rows) if (r.runError !== null) console.log(`${r.way}: ${r.runError}`);
   const pct = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
   console.log(
     `connector / hand-written: ${pct(ratios.connectorOverHandWritten)}; connector / net.connect: ${pct(ratios.connectorOverNetConnect)}; connector last tenth / first tenth: ${pct(ratios.connectorLastOverFirstTenth)}`,
