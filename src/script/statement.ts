@@ -212,8 +212,14 @@ function parseSocketCall(
   switch (w) {
     case 'setsockopt': {
       c.expect(',', 'after the socket');
-      const { opt, value } = parseOption(c);
+      const { opt, value, valueCol } = parseOption(c);
       const optlen = parseOptlen(c, opt);
+      // Past a C int only with an explicit buffer: its low bytes are what the kernel reads.
+      if (optlen === null && typeof value === 'number' && value > MAX_INT)
+        c.fail(
+          `option value ${value} is out of range 0..${MAX_INT} (a wider value needs 'optlen N')`,
+          valueCol,
+        );
       call = { op: 'setsockopt', sock: s, opt, value, ...(optlen === null ? {} : { optlen }) };
       break;
     }
@@ -317,7 +323,7 @@ function quoted(c: Cursor): string {
   return c.fail("unterminated quoted value: expected a closing '\"'", col);
 }
 
-function parseOption(c: Cursor): { opt: SockOptName; value: SockOptValue } {
+function parseOption(c: Cursor): { opt: SockOptName; value: SockOptValue; valueCol: number } {
   c.skipWs();
   const col = c.col;
   const opt = c.word();
@@ -331,11 +337,16 @@ function parseOption(c: Cursor): { opt: SockOptName; value: SockOptValue } {
   }
   c.expect(',', 'after the option name');
   const o = opt as SockOptName;
-  if (!PAIR_OPTIONS.includes(o)) return { opt: o, value: c.int('an option value', MAX_INT, 'option value') };
+  c.skipWs();
+  const valueCol = c.col;
+  // A flag's value may fill an 8-byte buffer (setsockopt with optlen); the caller bounds it to a
+  // C int when no optlen follows.
+  if (!PAIR_OPTIONS.includes(o))
+    return { opt: o, value: c.int('an option value', MAX_OPTVAL, 'option value'), valueCol };
   const what = o === 'SO_LINGER' ? 'onoff seconds, like 1 0' : 'low high, like 40000 40010 (0 = open end)';
   const a = c.int(`two numbers (${what})`, o === 'SO_LINGER' ? MAX_INT : MAX_PORT, 'port');
   const b = c.int(`a second number (${what})`, o === 'SO_LINGER' ? MAX_INT : MAX_PORT, 'port');
-  return { opt: o, value: [a, b] };
+  return { opt: o, value: [a, b], valueCol };
 }
 
 /**
@@ -347,6 +358,8 @@ function parseOption(c: Cursor): { opt: SockOptName; value: SockOptValue } {
 export const MAX_SLEEP_MS = 600_000;
 export const MAX_ROUNDS = 1_000_000;
 export const MAX_INT = 2_147_483_647;
+/** The largest value an option buffer carries here: 2^53 - 1, exact as a number (the helper takes up to 2^53). */
+export const MAX_OPTVAL = Number.MAX_SAFE_INTEGER;
 
 /** `1.2s`, `61s`, `200ms` -> milliseconds (whole numbers only), at most MAX_SLEEP_MS. */
 function parseDuration(c: Cursor): number {

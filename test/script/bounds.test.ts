@@ -46,6 +46,19 @@ describe('numbers bounded where parsed', () => {
       /port 65536 is out of range 0\.\.65535/,
     );
     assert.equal(parseOk('l = socket(tcp4)\nlisten(l, 2147483647)\n').steps.length, 2);
+    // An option value past a C int fills a wider buffer: only with an explicit optlen.
+    assert.match(
+      parseErrors('l = socket(tcp4)\nsetsockopt(l, SO_REUSEADDR, 4294967297)\n')[0] ?? '',
+      /^t\.pst:2:29: option value 4294967297 is out of range 0\.\.2147483647 \(a wider value needs 'optlen N'\)/,
+    );
+    assert.equal(
+      parseOk('l = socket(tcp4)\nsetsockopt(l, SO_REUSEADDR, 4294967297, optlen 8)\n').steps.length,
+      2,
+    );
+    assert.match(
+      parseErrors('l = socket(tcp4)\nsetsockopt(l, SO_REUSEADDR, 9007199254740993, optlen 8)\n')[0] ?? '',
+      /^t\.pst:2:29: option value 9007199254740993 is out of range 0\.\.9007199254740991/,
+    );
   });
 });
 
