@@ -75,11 +75,21 @@ function expand(arg: string): string[] {
     .map((f) => `${dir}/${f}`);
 }
 
-/** Examples that fail for a reason outside the help text, reported to the lead (node:test todo). */
-const KNOWN: Record<string, string> = {
-  'portspace diff --random 2000 --seed 7 --json':
-    'seed 7 finds a model/kernel divergence (listen(s2): kernel EINVAL, model a port) - a model finding, reported',
-};
+/** Examples that fail for a reason outside the help text (node:test todo). None today. */
+const KNOWN: Record<string, string> = {};
+
+/**
+ * A `diff --random N` example is exploration (issue 10): its verdict is the random differential
+ * test's business, and a 2,000-script run is minutes. Here it runs 20 scripts, unshrunk, and the
+ * example passes when the command accepts it and runs (exit 0 agree or 1 diverge, never 2 or 3).
+ */
+function shrinkRandomRun(args: string[]): { args: string[]; okCodes: number[] } | null {
+  const at = args.indexOf('--random');
+  if (args[0] !== 'diff' || at < 0) return null;
+  const out = [...args];
+  out[at + 1] = '20';
+  return { args: [...out, '--no-shrink', '--no-write'], okCodes: [0, 1] };
+}
 
 const NEEDS_KERNEL = (args: string[]) =>
   args[0] === 'diff' || args[0] === 'spread' || (args[0] === 'run' && args.includes('kernel'));
@@ -126,14 +136,15 @@ test('every example of every --help runs and exits 0', async (t) => {
           const made = spawnSync('sh', ['-ec', script], { cwd, encoding: 'utf8' });
           assert.equal(made.status, 0, `${script}\n${made.stderr}`);
         }
-        const r = spawnSync(process.execPath, [cliPath, ...args], {
+        const random = shrinkRandomRun(args);
+        const r = spawnSync(process.execPath, [cliPath, ...(random?.args ?? args)], {
           cwd: dir,
           encoding: 'utf8',
           timeout: 600_000,
           maxBuffer: 1 << 28,
         });
         // doctor --to exits 1 when it predicts EADDRNOTAVAIL on this host: an answer, not a failure.
-        const okCodes = args[0] === 'doctor' && args.includes('--to') ? [0, 1] : [0];
+        const okCodes = random?.okCodes ?? (args[0] === 'doctor' && args.includes('--to') ? [0, 1] : [0]);
         assert.ok(okCodes.includes(r.status ?? -1), `${ex}: exit ${r.status}\n${r.stderr.slice(0, 2000)}`);
       });
     }
