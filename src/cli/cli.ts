@@ -59,12 +59,13 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'load',
-    summary: 'N connections to one destination per strategy, in a private network namespace (root)',
+    summary:
+      'open N connections to one destination per strategy (connector, bind, kernel), in a private namespace',
     load: async () => (await import('./commands/load.js')).loadCommand,
   },
   {
     name: 'web',
-    summary: 'a local page of the port space: grids, headroom, a script step by step, a plan',
+    summary: 'a local page that shows the port space: grids, headroom, a script step by step, a plan',
     load: async () => (await import('./commands/web.js')).webCommand,
   },
   {

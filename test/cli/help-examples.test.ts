@@ -35,9 +35,9 @@ test('portspace help --help, help COMMAND, and demo --json', async () => {
   assert.ok(j.sections[0]?.steps.some((s) => /connect\(127\.0\.0\.1:5000\) = EADDRNOTAVAIL \[R14\]/.test(s)));
 });
 
-test('tour --full: --help and the README give the same time', async () => {
+test('tour --full: --help and the tour manual (docs/tour.md) give the same time', async () => {
   const help = (await runInProcess(['tour', '--help'])).stdout.replace(/\s+/g, ' ');
-  const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  const readme = readFileSync(join(root, 'docs', 'tour.md'), 'utf8').replace(/\s+/g, ' ');
   const helpMin = /--full .*?about (\d+) minutes/.exec(help)?.[1];
   const readmeMin = /tour --full --claim A2 --claim A3` took (\d+) min/.exec(readme)?.[1];
   assert.ok(helpMin !== undefined && readmeMin !== undefined, `${helpMin} ${readmeMin}`);
