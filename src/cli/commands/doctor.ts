@@ -331,8 +331,10 @@ export const doctorCommand: Command = {
           { cause: e },
         );
       }
-      out.err(`portspace doctor: serving ${server.url} (Ctrl-C stops)`);
+      // The handler goes in before the announcement: a SIGTERM sent as soon as it reads
+      // "serving" must stop the server cleanly, not kill the process.
       const { signal, dispose } = interruptSignal();
+      out.err(`portspace doctor: serving ${server.url} (Ctrl-C stops)`);
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
       dispose();
       await server.close();
