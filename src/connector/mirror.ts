@@ -59,10 +59,16 @@ export class Mirror {
     set('net.ipv4.tcp_tw_reuse', String(host.twReuse));
     set('net.ipv4.tcp_tw_reuse_delay', String(host.twReuseDelayMs));
     set('net.ipv4.tcp_timestamps', String(host.timestamps));
+    // A real host reaches remote destinations through its default route; the model has routes
+    // only through local prefixes (R10: no route is ENETUNREACH), so the first source of each
+    // family stands for the default route with a /0 prefix, the others are host addresses.
+    const routed = new Set<number>();
     for (const s of sources) {
       this.localDests.add(s.text);
       if (parseAddr(s.text)?.loopback) continue;
-      const r = this.ns.addAddress(`${s.text}/${s.family === 4 ? 32 : 128}`);
+      const len = routed.has(s.family) ? (s.family === 4 ? 32 : 128) : 0;
+      routed.add(s.family);
+      const r = this.ns.addAddress(`${s.text}/${len}`);
       if (!r.ok) throw new Error(`connector: the model refused source ${s.text}: ${r.reason}`);
     }
   }

@@ -66,7 +66,7 @@ test('R63: without timestamps our TIME_WAIT blocks its 4-tuple; another destinat
 
 test('remotePeerClosed: only for connected sockets whose peer is outside the namespace', () => {
   const ns = new Netns({ seed: 1 });
-  ns.addAddress('10.0.0.1/32');
+  ns.addAddress('10.0.0.1/8'); // 10.1.1.1 is a remote host of this prefix (no route is ENETUNREACH, R10)
   const s = ns.socket('tcp4');
   assert.ok(s.ok);
   assert.deepEqual(ns.remotePeerClosed(s.sock).ok, false);
