@@ -336,7 +336,8 @@ async function runInner(): Promise<void> {
     ]),
   };
 
-  const flat = (b: number) => Math.abs(b) / 100_000 < FLAT_BYTES_PER_CYCLE;
+  // Only growth counts: a falling slope (the rate, and with it the model's timers, went down) is flat.
+  const flat = (b: number) => b / 100_000 < FLAT_BYTES_PER_CYCLE;
   const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
   const mib = ([lo, hi]: number[]) =>
     `${((lo ?? 0) / 2 ** 20).toFixed(1)}-${((hi ?? 0) / 2 ** 20).toFixed(1)} MiB`;
@@ -344,7 +345,7 @@ async function runInner(): Promise<void> {
     `heap: ${flat(heapSlope) ? 'flat' : 'NOT flat'} (${kib(heapSlope)} per 100k cycles over the second half${gc ? ', after gc()' : ', without --expose-gc'}; ${mib(result.heapSecondHalfMinMax)} there)`,
     `RSS: ${flat(rssSlope) ? 'flat' : 'NOT flat'} (${kib(rssSlope)} per 100k cycles over the second half; ${mib(result.rssSecondHalfMinMax)} there)`,
     `fds: ${end.fds <= start.fds ? 'no leak' : 'LEAK'} (${start.fds} at start, ${end.fds} at end)`,
-    `model: ${result.maxStaleModelEntries === 0 && counts.tracked === 0 && counts.poolInUse === 0 ? 'no entries for sockets that are gone' : 'STALE entries'} (at end ${end.modelEntries} model entries, ${end.kernelEntries} in the kernel's table; worst sample ${result.maxStaleModelEntries} stale; tracked ${counts.tracked}, pool in use ${counts.poolInUse})`,
+    `model: ${end.stale === 0 && counts.tracked === 0 && counts.poolInUse === 0 ? 'no entries for sockets that are gone at the end' : 'STALE entries at the end'} (at end ${end.modelEntries} model entries, ${end.kernelEntries} in the kernel's table; worst sample ${result.maxStaleModelEntries} stale; tracked ${counts.tracked}, pool in use ${counts.poolInUse})`,
   ];
   if (asJson) console.log(JSON.stringify({ ...result, verdicts }, null, 2));
   else {
