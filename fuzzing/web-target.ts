@@ -48,7 +48,7 @@ export const ANSWER_MS = 1500;
  */
 export const DOCUMENTED = new Set([200, 304, 400, 404, 405, 413, 414, 417, 421, 431, 503]);
 
-interface Started {
+export interface Started {
   readonly server: WebServer;
   readonly port: number;
   readonly stepped: SteppedScript;
@@ -101,6 +101,12 @@ async function start(root: string): Promise<Started> {
     ...stepped.spaces.map((_, i) => `/api/script/step/${i}`),
   ];
   return { server, port, stepped, routes };
+}
+
+/** The run's server, started on first use (exported for the test that breaks it on purpose). */
+export function webServer(root: string): Promise<Started> {
+  started ??= start(root);
+  return started;
 }
 
 /** Closes the server (runFuzz calls it at the end of a run). */
@@ -529,8 +535,7 @@ export function webTarget(root: string): FuzzTarget {
     name: 'web-http',
     weight: 5,
     async run(rng: Rng, _corpus: Corpus) {
-      started ??= start(root);
-      const s = await started;
+      const s = await webServer(root);
       const reqs = [request(rng, s)];
       // Now and then two requests pipelined on one connection (the first one kept alive).
       if (rng.chance(0.1)) {
