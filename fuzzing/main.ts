@@ -91,7 +91,9 @@ function child(
         c.kill('SIGKILL');
       }
     }, 1000);
-    c.on('exit', () => {
+    // 'close', not 'exit': 'exit' can come before the last of the child's stdout is read (a
+    // 200,000-input run lost its report that way and counted as a dead child).
+    c.on('close', () => {
       clearInterval(dog);
       let report: FuzzReport | null = null;
       try {

@@ -49,7 +49,7 @@ function pickTarget(rng: Rng, targets: readonly FuzzTarget[], total: number): Fu
 
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const corpus = loadCorpus(opts.root);
-  const targets = allTargets();
+  const targets = allTargets(opts.root);
   const total = targets.reduce((a, t) => a + t.weight, 0);
   const from = opts.from ?? 0;
   const report: FuzzReport = { seed: opts.seed, from, count: 0, ms: 0, perTarget: {}, findings: [] };
@@ -95,5 +95,6 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   }
   report.ms = performance.now() - t0;
   cleanupScratch();
+  for (const t of targets) await t.cleanup?.();
   return report;
 }

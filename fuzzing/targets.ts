@@ -4,10 +4,9 @@
  * expected error types; every error carries a PORTSPACE_* code and a place (file:line:col, the
  * option or the argument); no raw control character reaches the terminal; bounded results.
  *
- * Hook for the page's HTTP endpoints (branch i14-page): add a FuzzTarget to EXTRA_TARGETS (or
- * call registerTarget before runFuzz) whose run() sends one generated request to a server the
- * target started on 127.0.0.1:0 and checks the status (400 with a PORTSPACE_* code for bad input,
- * never 500) and that it answers within the harness's per-input time.
+ * The page's HTTP endpoints are the target in web-target.ts (5 % of the inputs). More targets plug
+ * in through registerTarget before runFuzz; a target holding something open (a server) closes it
+ * in cleanup(), which runFuzz awaits at the end of a run.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +25,7 @@ import { parseScript, printScript } from '../src/script/index.js';
 import type { Corpus } from './corpus.js';
 import { generateLine, mutateProcNet, mutateScript, mutateSysctl, NUMBERS, ODD } from './mutate.js';
 import type { Rng } from './prng.js';
+import { webTarget } from './web-target.js';
 
 export interface FuzzInput {
   /** What was fed, for the report (text, or argv joined). */
@@ -38,6 +38,8 @@ export interface FuzzTarget {
   readonly weight: number;
   /** Makes one input and checks it: null when fine, else the problem. */
   run(rng: Rng, corpus: Corpus): Promise<{ input: FuzzInput; problem: string | null }>;
+  /** Releases what run() opened (runFuzz awaits it once, at the end of a run). */
+  cleanup?(): Promise<void>;
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: what must never be printed raw
@@ -45,7 +47,7 @@ const RAW = /[\u0000-\u0008\u000b-\u001f\u007f\u009b]/;
 
 const scriptTarget: FuzzTarget = {
   name: 'pst-parser',
-  weight: 62,
+  weight: 58,
   async run(rng, corpus) {
     const text = rng.chance(0.9)
       ? mutateScript(rng, corpus.scripts)
@@ -78,7 +80,7 @@ const scriptTarget: FuzzTarget = {
 
 const procNetTarget: FuzzTarget = {
   name: 'proc-net-parser',
-  weight: 33,
+  weight: 32,
   async run(rng, corpus) {
     const base = rng.pick(corpus.procNet);
     const text = mutateProcNet(rng, base.text);
@@ -302,6 +304,7 @@ export function registerTarget(t: FuzzTarget): void {
   EXTRA_TARGETS.push(t);
 }
 
-export function allTargets(): FuzzTarget[] {
-  return [scriptTarget, procNetTarget, sysctlTarget, cliTarget, ...EXTRA_TARGETS];
+/** The targets of a run; `root` is the repository (the web target's fixtures). */
+export function allTargets(root: string): FuzzTarget[] {
+  return [scriptTarget, procNetTarget, sysctlTarget, cliTarget, webTarget(root), ...EXTRA_TARGETS];
 }

@@ -10,7 +10,9 @@
  * header sizes, timeouts and connection count; a Content-Security-Policy that lets the page
  * load nothing from anywhere but this server.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { parseAddr } from '../model/index.js';
 import { type PageAssets, pageAssets } from './assets.js';
 import type { LiveSource } from './live.js';
@@ -191,6 +193,24 @@ export function startWebServer(opts: WebOptions): Promise<WebServer> {
     },
   );
   server.maxConnections = MAX_CONNECTIONS;
+  // CONNECT never reaches the request handler: node hands its socket to 'connect' listeners and,
+  // with none, closes it without a word. Answer it like any other method but GET and HEAD (the
+  // fuzzer found the silent close: fuzzing/web-target.ts).
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    const body = 'only GET and HEAD\n';
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\n${Object.entries({
+        ...SECURITY_HEADERS,
+        'content-type': TEXT,
+        'content-length': String(body.length),
+        allow: 'GET, HEAD',
+        connection: 'close',
+      })
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('')}\r\n${body}`,
+    );
+  });
   // A request that is not HTTP, or whose headers are too big: node answers 400/431 and closes.
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>

@@ -83,6 +83,14 @@ test('GET and HEAD only, no request bodies, bounded request target and headers',
     405,
   );
   assert.equal((await raw(`DELETE /api/live HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`)).status, 405);
+  // CONNECT bypasses the request handler in node: answered 405 too, not closed without a word
+  // (found by the fuzzer, fuzzing/web-target.ts).
+  for (const target of ['/page.js', `127.0.0.1:${port}`, 'example.com:443']) {
+    const c = await raw(`CONNECT ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    assert.equal(c.status, 405, `CONNECT ${target}`);
+    assert.match(c.text, /allow: GET, HEAD/i);
+    assert.match(c.text, /content-security-policy: default-src 'none'/i);
+  }
   const withBody = await raw(
     `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`,
   );
