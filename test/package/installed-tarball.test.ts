@@ -36,6 +36,7 @@ const SOURCES = [
   'native',
   'examples',
   'docs',
+  'scripts',
 ];
 
 let tmp = '';
