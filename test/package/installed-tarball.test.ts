@@ -124,7 +124,10 @@ describe('the packed tarball installed into an empty folder (production dependen
     ]);
     assert.deepEqual(
       tarEntries.filter(
-        (f) => !/^(dist|docs|examples|native)\/|^(LICENSE|README\.md|package\.json|scripts\/build-noport\.mjs)$/.test(f),
+        (f) =>
+          !/^(dist|docs|examples|native)\/|^(LICENSE|README\.md|package\.json|scripts\/build-noport\.mjs)$/.test(
+            f,
+          ),
       ),
       [],
       'files outside dist/, docs/, examples/, native/ (and the install script)',
