@@ -14,7 +14,7 @@ import { readlinkSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { childExecArgv, entryFile } from './entry-files.js';
 import { workerPlan } from './plan.js';
-import { countInProc, type ProcCount } from './proc-count.js';
+import { countInProc, type ProcCount, sameCount } from './proc-count.js';
 import { tenths } from './rates.js';
 import type {
   ClientEvent,
@@ -234,13 +234,22 @@ async function runStrategy(o: LoadOptions, strategy: Strategy, hostNetns: string
     const left = () => Math.max(closeEnd - Date.now(), 0);
     for (const c of clients) c.send({ type: 'close' });
     let after = countInProc(o.to);
+    // /proc/net/tcp is read in several read() calls while sockets move from FIN_WAIT2 to
+    // TIME_WAIT (the kernel swaps the entry in its hash chain), so one reading can skip an entry
+    // that is changing state. Settled means two readings in a row agree and nothing is closing.
+    let previous: ProcCount | null = null;
     const closedOk =
       (await until(() => states.every((s) => s.closed), left(), 10, false)) &&
       (await until(() => [...serverOpen.values()].every((n) => n === 0), left(), 10, false)) &&
       (await until(
         () => {
           after = countInProc(o.to);
-          return after.clientEstablished + after.serverEstablished + after.closing === 0;
+          const settled =
+            after.clientEstablished + after.serverEstablished + after.closing === 0 &&
+            previous !== null &&
+            sameCount(previous, after);
+          previous = after;
+          return settled;
         },
         left(),
         50,

@@ -44,3 +44,13 @@ export function countInSnapshot(snap: Snapshot, to: Destination): ProcCount {
 export function countInProc(to: Destination, proc = '/proc'): ProcCount {
   return countInSnapshot(readProcSnapshot(proc, { files: ['tcp', 'tcp6'] }), to);
 }
+
+/** Two readings that agree on every count (see the close phase: one reading can skip an entry). */
+export function sameCount(a: ProcCount, b: ProcCount): boolean {
+  return (
+    a.clientEstablished === b.clientEstablished &&
+    a.serverEstablished === b.serverEstablished &&
+    a.closing === b.closing &&
+    a.timeWait === b.timeWait
+  );
+}
