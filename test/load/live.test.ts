@@ -44,10 +44,17 @@ async function one(strategy: Strategy, o: Partial<LoadOptions> = {}) {
   assert.equal(s.proc.serverEstablished, s.reached, 'server ends in /proc');
   assert.equal(s.predicted.reached, s.reached, 'the model predicted it');
   // Everything closed; the client ends (they close first) wait in TIME_WAIT (R60).
-  assert.notEqual(s.closeSeconds, null);
-  assert.equal(s.leftAfterClose, 0);
-  assert.equal(s.timeWaitAfterClose, s.reached);
-  assert.equal(s.lost, 0);
+  const closed = {
+    closeSeconds: s.closeSeconds,
+    leftAfterClose: s.leftAfterClose,
+    timeWaitAfterClose: s.timeWaitAfterClose,
+    lost: s.lost,
+  };
+  const seen = JSON.stringify(closed);
+  assert.notEqual(s.closeSeconds, null, `closed within the bound: ${seen}`);
+  assert.equal(s.lost, 0, `no connection ended before the close phase: ${seen}`);
+  assert.equal(s.leftAfterClose, 0, `nothing left open or closing: ${seen}`);
+  assert.equal(s.timeWaitAfterClose, s.reached, `every client end in TIME_WAIT: ${seen}`);
   assert.equal(
     s.tenths.reduce((a, t) => a + (t.to - t.from), 0),
     s.reached,
