@@ -1,91 +1,77 @@
 /**
- * TCP sharing rules, one pure predicate per rule (DESIGN idea 3).
- *  - R31 pairConflicts / portConflicts: may a new socket N share a port with an existing owner E?
- *  - R38 reuseportMatch / updateFlags: the bucket's summary flags, which connect() (R12) and the
- *    release rule (R15) read, and which let a bind skip the pairwise check.
+ * TCP sharing rules, one named predicate per rule (DESIGN idea 3), composed per caller:
+ *  - R32 reuseAddrShares, R33 reusePortShares: the two exemptions a pair of owners may have;
+ *  - R35/R36 addressesOverlap: only owners that claim a common local address can conflict;
+ *  - R37: devices are not modelled (no SO_BINDTODEVICE): every owner is device-less, so every
+ *    pair is on one device and the rule never separates two owners;
+ *  - R31 pairConflicts / ownerBlocks / conflictingOwners: the decision, per caller (SharingMode).
+ * The bucket's summary flags and the fast path (R38) are in bucket-flags.ts.
  */
 import type { Owner, OwnerView } from './entities.js';
 import { overlaps } from './overlap.js';
-import { type Bucket, RP_ANY, RP_STRICT, type TcpPorts } from './tcp-ports.js';
+import type { Bucket } from './port-bucket.js';
 
 /**
- * R31. `relax` and `allowRP` select the caller: explicit bind and listen() re-check use
- * (true, true); bind(0)'s strict rounds (false, false) make every overlapping owner a conflict;
- * the ip_autobind_reuse round (true, false) shares only RA-with-RA, never RP pairs (R41).
- * N is never in a reuseport group when this runs (groups form at listen, after the check).
+ * Which call asks, which decides how the exemptions combine (R31's relax and allowRP):
+ *  - 'explicit-bind': bind() with a port, and listen()'s re-check (R51): either exemption,
+ *    R32 or R33, lets the pair share (relax and allowRP both true);
+ *  - 'autobind-strict': bind(0) and listen() autobind's ordinary rounds (R41): no pair shares,
+ *    whatever their options (relax false);
+ *  - 'autobind-reuse': the extra round of ip_autobind_reuse = 1 (R41): R32 shares, but never a
+ *    pair that R33 would also exempt (relax true, allowRP false).
  */
-export function pairConflicts(n: OwnerView, e: OwnerView, relax: boolean, allowRP: boolean): boolean {
-  const rpExempt = n.reusePort && e.reusePort && (e.isTimeWait || e.uid === n.uid);
-  if (n.reuseAddr && e.reuseAddr && !e.listening) return !relax || (!allowRP && rpExempt);
-  return !(allowRP && rpExempt);
+export type SharingMode = 'explicit-bind' | 'autobind-strict' | 'autobind-reuse';
+
+/**
+ * R32 SO_REUSEADDR: both have it and E is not listening (a TIME_WAIT entry never listens and
+ * carries its socket's option, R64).
+ */
+export function reuseAddrShares(n: OwnerView, e: OwnerView): boolean {
+  return n.reuseAddr && e.reuseAddr && !e.listening;
 }
 
-/** R31 over a bucket: the owners (other than N itself) that block N on this port. */
+/**
+ * R33 SO_REUSEPORT: both have it, and E is a TIME_WAIT entry (no uid check) or has N's uid.
+ * (R31's "N.group is none" always holds: N joins a reuseport group at listen(), after the check.)
+ */
+export function reusePortShares(n: OwnerView, e: OwnerView): boolean {
+  return n.reusePort && e.reusePort && (e.isTimeWait || e.uid === n.uid);
+}
+
+/**
+ * R35 address overlap, with R36's IPv4 / IPv6 / V6ONLY / v4-mapped table: D5 (overlap.ts).
+ * Owners on addresses that do not overlap never conflict, whatever their options.
+ */
+export function addressesOverlap(n: OwnerView, e: OwnerView): boolean {
+  return overlaps(n, e);
+}
+
+/** R31 pairConflicts(N, E) for two owners whose addresses overlap, as `mode`'s caller decides it. */
+export function pairConflicts(n: OwnerView, e: OwnerView, mode: SharingMode): boolean {
+  switch (mode) {
+    case 'explicit-bind':
+      return !reuseAddrShares(n, e) && !reusePortShares(n, e);
+    case 'autobind-strict':
+      return true;
+    case 'autobind-reuse':
+      return !reuseAddrShares(n, e) || reusePortShares(n, e);
+  }
+}
+
+/** R31 portConflicts' term for one owner E: does E keep N off the port? (R35, then R31.) */
+export function ownerBlocks(n: OwnerView, e: OwnerView, mode: SharingMode): boolean {
+  return addressesOverlap(n, e) && pairConflicts(n, e, mode);
+}
+
+/** R31 portConflicts over a bucket: the owners (other than N itself) that block N on this port. */
 export function conflictingOwners(
   n: OwnerView,
   self: Owner | null,
   b: Bucket | undefined,
-  relax: boolean,
-  allowRP: boolean,
-  firstOnly = false,
+  mode: SharingMode,
 ): Owner[] {
   const out: Owner[] = [];
   if (!b) return out;
-  for (const e of b.owners) {
-    if (e === self) continue;
-    if (overlaps(n, e) && pairConflicts(n, e, relax, allowRP)) {
-      out.push(e);
-      if (firstOnly) break;
-    }
-  }
+  for (const e of b.owners) if (e !== self && ownerBlocks(n, e, mode)) out.push(e);
   return out;
-}
-
-/** The stored fast address covers N: a wildcard of N's family view (honouring v6only), or N's own address. */
-function fastAddrCovers(b: Bucket, n: OwnerView): boolean {
-  const f = b.fastAddr;
-  if (!f) return false;
-  if (f.laddr.wildcard) return overlaps(n, f) && (f.family === n.family || !f.v6only);
-  return f.laddr.key === n.laddr.key && f.family === n.family;
-}
-
-/** R38 reuseportMatch(B, N). */
-export function reuseportMatch(b: Bucket, n: OwnerView): boolean {
-  if (b.rp !== RP_ANY && b.rp !== RP_STRICT) return false;
-  if (!n.reusePort || b.fastUid !== n.uid) return false;
-  return b.rp === RP_ANY || fastAddrCovers(b, n);
-}
-
-/** R38: does the bucket summary alone prove N compatible (no pairwise check)? */
-export function fastPathAccepts(b: Bucket | undefined, n: OwnerView): boolean {
-  if (!b || b.owners.size === 0) return false;
-  return (b.ra > 0 && n.reuseAddr && !n.listening) || reuseportMatch(b, n);
-}
-
-/**
- * R38 updateFlags, run when N joins (or re-joins at listen(), R51) a bucket through bind()/listen().
- * `first` is true when the bucket had no owner before N. Any such join makes the bucket bind-owned.
- */
-export function updateFlags(ports: TcpPorts, b: Bucket, n: OwnerView, first: boolean): void {
-  const r = n.reuseAddr && !n.listening;
-  let ra = b.ra;
-  let rp = b.rp;
-  if (first) {
-    ra = r ? 1 : 0;
-    if (n.reusePort) {
-      rp = RP_ANY;
-      b.fastUid = n.uid;
-      b.fastAddr = { family: n.family, laddr: n.laddr, v6only: n.v6only };
-    } else rp = 0;
-  } else {
-    if (!r) ra = 0;
-    if (n.reusePort) {
-      if (!reuseportMatch(b, n)) {
-        rp = RP_STRICT;
-        b.fastUid = n.uid;
-        b.fastAddr = { family: n.family, laddr: n.laddr, v6only: n.v6only };
-      }
-    } else rp = 0;
-  }
-  ports.setFlags(b, ra, rp);
 }

@@ -11,8 +11,9 @@ import { type LocalRoute, localRouteFor } from './local-routes.js';
 import { applyProfileDefaults, DEFAULT_PROFILE, type Profile } from './profile.js';
 import { ReuseportGroups } from './reuseport-groups.js';
 import { defaultSysctls, type Sysctls } from './sysctl.js';
-import { TcpPorts, type TupleSlot } from './tcp-ports.js';
+import { TcpPorts } from './tcp-ports.js';
 import { TimerHeap } from './timers.js';
+import type { TupleSlot } from './tuple-table.js';
 import { UdpPorts } from './udp-ports.js';
 
 /**

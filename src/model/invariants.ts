@@ -4,7 +4,7 @@
  */
 import type { Core } from './core.js';
 import type { Owner } from './entities.js';
-import { isConnectShareable } from './tcp-ports.js';
+import { isConnectShareable } from './port-bucket.js';
 import { checkUdpInvariants } from './udp-invariants.js';
 
 export function checkInvariants(core: Core): string[] {

@@ -14,10 +14,9 @@
  *    port in scan order. So bind(0) could share ports, which 4.6 stopped (R41).
  * The port checks themselves (reserved R2, bind-owned R12, 4-tuple R14, conflicts R42) are 6.18's.
  */
-import { pairConflicts } from './conflict.js';
+import { ownerBlocks } from './conflict.js';
 import type { Core } from './core.js';
 import type { Owner, OwnerView } from './entities.js';
-import { overlaps } from './overlap.js';
 import type { ScanWindow } from './scan-order.js';
 import type { Phase, PortJudge, Skip } from './search.js';
 
@@ -46,7 +45,7 @@ function leastUsedJudge(core: Core, n: OwnerView, w: ScanWindow): PortJudge {
   const blockerOrCount = (port: number): Owner | number | null => {
     const b = core.ports.bucket(port);
     if (!b || b.owners.size === 0) return null;
-    for (const e of b.owners) if (overlaps(n, e) && pairConflicts(n, e, true, true)) return e;
+    for (const e of b.owners) if (ownerBlocks(n, e, 'explicit-bind')) return e;
     return b.owners.size;
   };
   let fewest: number | undefined;

@@ -54,6 +54,9 @@ export function passOffsets(phase: Phase, start: number): number[] {
   return phase.passDelta === 0 ? [start] : [start, start + phase.passDelta];
 }
 
+/** Replaces a search's random choice (follow and trace modes): the port to take, or null for "the call fails". */
+export type Picker = (phases: Phase[]) => Found | null;
+
 export interface Found {
   readonly port: number;
   readonly phase: number;

@@ -4,7 +4,7 @@
  * half of the range first, and the strict rounds refuse any port with an overlapping owner;
  * ip_autobind_reuse = 1 adds one relaxed round (R41).
  */
-import { pairConflicts } from './conflict.js';
+import { ownerBlocks, type SharingMode } from './conflict.js';
 import type { Core } from './core.js';
 import { effectiveRange } from './effective-range.js';
 import type { OwnerView } from './entities.js';
@@ -20,7 +20,7 @@ function strictJudge(core: Core, n: OwnerView): PortJudge {
   for (const g of core.ports.byAddress.values()) if (overlaps(n, g.view)) finders.push(g.ports);
   return {
     first: (from, to, step) => nextClearInAll(finders, from, to, step),
-    verdict: (port) => verdict(core, n, port, false),
+    verdict: (port) => verdict(core, n, port, 'autobind-strict'),
   };
 }
 
@@ -30,40 +30,46 @@ function relaxedJudge(core: Core, n: OwnerView): PortJudge {
       for (let p = from; p <= to; p += step) if (!judge.verdict(p)) return p;
       return -1;
     },
-    verdict: (port) => verdict(core, n, port, true),
+    verdict: (port) => verdict(core, n, port, 'autobind-reuse'),
   };
   return judge;
 }
 
-function verdict(core: Core, n: OwnerView, port: number, relax: boolean): Skip | null {
+function verdict(core: Core, n: OwnerView, port: number, mode: SharingMode): Skip | null {
   if (core.sysctl.reserved.has(port)) return { reason: 'reserved', rule: 'R44', by: null };
   const b = core.ports.bucket(port);
   if (!b) return null;
   for (const e of b.owners) {
-    if (overlaps(n, e) && pairConflicts(n, e, relax, false))
-      return { reason: 'conflict', rule: relax ? 'R41' : 'R42', by: e };
+    if (ownerBlocks(n, e, mode))
+      return { reason: 'conflict', rule: mode === 'autobind-reuse' ? 'R41' : 'R42', by: e };
   }
   return null;
 }
+
+/** R40's `half`: the whole range (0), its lower half (1) or its upper half (2). */
+type RangeHalf = 'whole' | 'lower' | 'upper';
 
 /** The phases of one bind(0)/listen autobind search for socket view `n` with per-socket range `lpr`. */
 export function autobindPhases(core: Core, n: OwnerView, lpr: number): Phase[] {
   const { lo: rlo, hi: rhi } = effectiveRange({ lpr }, core.sysctl);
   if (core.profile === 'linux-4.1') return linux41AutobindPhases(core, n, strictJudge(core, n), rlo, rhi);
-  const rounds = core.sysctl.autobindReuse === 1 ? [false, true] : [false];
+  const rounds: SharingMode[] =
+    core.sysctl.autobindReuse === 1 ? ['autobind-strict', 'autobind-reuse'] : ['autobind-strict'];
   const phases: Phase[] = [];
-  for (const relax of rounds) {
+  for (const mode of rounds) {
+    const relax = mode === 'autobind-reuse';
     const judge = relax ? relaxedJudge(core, n) : strictJudge(core, n);
-    let halves: (0 | 1 | 2)[] = n.reuseAddr ? [1, 2] : [0];
-    if (rhi + 1 - rlo < 4) halves = [0];
+    // R40: SO_REUSEADDR sockets scan the lower half, then the upper; a range under 4 ports is whole.
+    let halves: RangeHalf[] = n.reuseAddr ? ['lower', 'upper'] : ['whole'];
+    if (rhi + 1 - rlo < 4) halves = ['whole'];
     for (const half of halves) {
       let lo = rlo;
       let end = rhi + 1;
       const mid = rlo + Math.floor((end - rlo) / 4) * 2;
-      if (half === 1) end = mid;
-      if (half === 2) lo = mid;
+      if (half === 'lower') end = mid;
+      if (half === 'upper') lo = mid;
       const remaining = roundedRemaining(lo, end, true);
-      const label = `${relax ? 'relaxed (ip_autobind_reuse) ' : ''}bind(0) search${half ? ` ${half === 1 ? 'lower' : 'upper'} half` : ''}`;
+      const label = `${relax ? 'relaxed (ip_autobind_reuse) ' : ''}bind(0) search${half === 'whole' ? '' : ` ${half} half`}`;
       phases.push({
         label,
         window: { lo, end, remaining, step: 2 },

@@ -4,11 +4,12 @@
  * IP_BIND_ADDRESS_NO_PORT (R22).
  */
 import type { Addr } from './addr.js';
-import { conflictingOwners, fastPathAccepts, updateFlags } from './conflict.js';
+import { fastPathAccepts, updateFlags } from './bucket-flags.js';
+import { conflictingOwners } from './conflict.js';
 import type { Core } from './core.js';
 import { describeOwner, type Owner, type OwnerView, type Socket } from './entities.js';
 import { type Failure, fail, type OwnerRef } from './result.js';
-import { choose, type Found, type Phase } from './search.js';
+import { choose, type Picker } from './search.js';
 import { autobindPhases } from './tcp-autobind.js';
 
 export function ownerRef(o: Owner): OwnerRef {
@@ -87,7 +88,7 @@ export function takeExplicitPort(core: Core, s: Socket, view: OwnerView, port: n
   const b = core.ports.bucket(port);
   const already = s.lport === port;
   if (!fastPathAccepts(b, view)) {
-    const blockers = conflictingOwners(view, s, b, true, true);
+    const blockers = conflictingOwners(view, s, b, 'explicit-bind');
     if (blockers.length > 0) {
       return fail(
         'EADDRINUSE',
@@ -147,8 +148,6 @@ export function autobind(core: Core, s: Socket, view: OwnerView, pick?: Picker):
   joinByBind(core, s, view, found.port);
   return found.port;
 }
-
-export type Picker = (phases: Phase[]) => Found | null;
 
 export type BindPlan = { kind: 'noport'; v6only: boolean } | { kind: 'explicit' | 'auto'; view: OwnerView };
 

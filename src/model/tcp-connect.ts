@@ -1,204 +1,23 @@
 /**
- * TCP connect(): source address (R10), port autoselection (R11-R15), connect from a bound port
- * (R20, R21, R63), IP_BIND_ADDRESS_NO_PORT (R22), and what happens at the other end: a local
- * listener gets a server-side socket, no listener means ECONNREFUSED (R61), and an address
- * outside this namespace is a remote host that accepts.
+ * TCP connect(): the source address (R10), the plan (every error before a port is chosen, and
+ * autoselection's search, R11-R15, connect-search.ts), connect from a bound port (R20, R21, R63),
+ * IP_BIND_ADDRESS_NO_PORT (R22), and taking the port found (R13 finish). What happens at the
+ * other end is tcp-establish.ts.
  */
-
 import { type Addr, mapToV6, unmap } from './addr.js';
+import { type ConnectPlanAuto, ConnectSearch } from './connect-search.js';
 import type { Core } from './core.js';
 import { effectiveRange } from './effective-range.js';
-import type { Owner, Socket, TimeWait } from './entities.js';
-import { advanceHint41, LINUX41_CONNECT_LABEL, linux41ConnectStart } from './linux41-search.js';
+import type { Socket } from './entities.js';
+import { advanceHint41 } from './linux41-search.js';
 import { localSourceFor } from './local-routes.js';
-import { nextClearInAll, type PortFinder } from './port-bitmap.js';
 import { type Failure, fail } from './result.js';
-import { roundedRemaining, type ScanWindow } from './scan-order.js';
-import { chooseOneInto, type Found, type Phase, type PortJudge, type Skip, type Taken } from './search.js';
+import { chooseOneInto, type Found, type Taken } from './search.js';
 import { ownerRef } from './tcp-bind.js';
 import { connectOnceListened } from './tcp-disconnect.js';
-import { isConnectShareable, type TupleSlot } from './tcp-ports.js';
+import { establish } from './tcp-establish.js';
+import { twRecyclable } from './tw-recycle.js';
 import { wildcardDestination } from './wildcard-destination.js';
-
-/** R62 twRecyclable: may this TIME_WAIT entry give its 4-tuple to a new connection now? */
-export function twRecyclable(core: Core, e: TimeWait, mode: 'AUTOSELECT' | 'BOUND'): boolean {
-  if (!e.hasPeerTs) return false;
-  if (mode === 'BOUND') return true; // R63
-  let reuse: number = core.sysctl.twReuse;
-  if (e.substate === 'FIN_WAIT2') reuse = 0;
-  if (reuse === 2 && !(e.laddr.loopback || e.raddr.loopback)) reuse = 0;
-  return reuse !== 0 && core.now > e.entryMs + core.sysctl.twReuseDelayMs;
-}
-
-/** Could any TIME_WAIT entry of this (src, dst) pair be recycled by autoselection now? (R62) */
-function recyclingPossible(core: Core, src: Addr, dest: Addr): boolean {
-  const reuse = core.sysctl.twReuse;
-  if (reuse === 0) return false;
-  return reuse === 1 || src.loopback || dest.loopback;
-}
-
-/**
- * R11's single phase and R12's tryPort in one object: the search window and start offset, and
- * the per-port verdict (bind-owned buckets are skipped whatever their addresses; then the
- * 4-tuple). A class rather than closures: connect() is the hot path of every benchmark. A plain
- * connect() reuses the one kept in its 4-tuple slot (`reuse`) and takes the result in `port`
- * and `i`: no object is made per call. Plans handed out (planConnect) are always fresh.
- */
-class ConnectSearch implements Phase, PortJudge, ScanWindow, ConnectPlanAuto, Taken {
-  // Set by `reuse`, which the constructor runs: they depend on the socket and the sysctls.
-  src!: Addr;
-  dest!: Addr;
-  remaining!: number;
-  step!: 1 | 2;
-  lo!: number;
-  end!: number;
-  private perSocket!: boolean;
-  private recycle!: boolean;
-  private finders!: PortFinder[];
-  /** What the last chooseOneInto found: the port and its scan position. */
-  port = -1;
-  i = 0;
-
-  constructor(
-    private readonly core: Core,
-    readonly slot: TupleSlot | undefined,
-    src: Addr,
-    dest: Addr,
-    readonly dport: number,
-    readonly idx: number,
-    readonly base: number,
-    perSocket: boolean,
-    lo: number,
-    end: number,
-    /** linux-4.1 profile: start from the one global hint (step 1, no parity; spec section 10). */
-    readonly legacyHint = false,
-  ) {
-    this.reuse(src, dest, perSocket, lo, end);
-  }
-
-  /**
-   * Readies the search for a new call on the same triple. src and dest are given again: an IPv4
-   * socket and an IPv6 one through v4-mapped addresses share the triple's slot (and hash).
-   */
-  reuse(src: Addr, dest: Addr, perSocket: boolean, lo: number, end: number): this {
-    this.src = src;
-    this.dest = dest;
-    this.perSocket = perSocket;
-    this.lo = lo;
-    this.end = end;
-    this.step = perSocket ? 1 : 2;
-    this.remaining = roundedRemaining(lo, end, !perSocket);
-    const ports = this.core.ports;
-    const slot = this.slot;
-    this.recycle = recyclingPossible(this.core, src, dest);
-    // The finder lists depend only on long-lived sets, so they are built once and kept.
-    if (!slot) this.finders = ports.baseFinders;
-    else if (this.recycle)
-      this.finders = slot.findersRecycling ??= [ports.reserved, ports.bindOwned, slot.live];
-    else this.finders = slot.finders ??= [ports.reserved, ports.bindOwned, slot.live, slot.tw];
-    return this;
-  }
-
-  get kind(): 'auto' {
-    return 'auto';
-  }
-
-  // The search is its own plan, phase, judge and window: one object per connect, not five.
-  get judge(): PortJudge {
-    return this;
-  }
-
-  get window(): ScanWindow {
-    return this;
-  }
-
-  get search(): ConnectSearch {
-    return this;
-  }
-
-  get phases(): Phase[] {
-    return [this];
-  }
-
-  get label(): string {
-    if (this.legacyHint) return LINUX41_CONNECT_LABEL;
-    return this.perSocket
-      ? 'connect() search, IP_LOCAL_PORT_RANGE: step 1'
-      : 'connect() search: parity of the low end first';
-  }
-
-  draw(): number {
-    if (this.legacyHint) return linux41ConnectStart(this.core.hint41, this.base, this.remaining);
-    const offset = ((this.core.host.perturb.get(this.idx) + this.base) >>> 0) % this.remaining;
-    return this.perSocket ? offset : offset & ~1;
-  }
-
-  *offsets(): Iterable<number> {
-    for (let o = 0; o < this.remaining; o += this.perSocket ? 1 : 2) yield o;
-  }
-
-  get passDelta(): number {
-    return this.perSocket || this.remaining <= 1 ? 0 : 1;
-  }
-
-  /** The TIME_WAIT entry holding this port's 4-tuple, if any. */
-  timeWaitAt(port: number): TimeWait | undefined {
-    return this.slot?.tw.get(port) as TimeWait | undefined;
-  }
-
-  first(from: number, to: number, step: 1 | 2): number {
-    let p = from;
-    while (p <= to) {
-      const q = nextClearInAll(this.finders, p, to, step);
-      if (q < 0 || !this.recycle) return q;
-      const tw = this.timeWaitAt(q);
-      if (!tw || twRecyclable(this.core, tw, 'AUTOSELECT')) return q;
-      p = q + step;
-    }
-    return -1;
-  }
-
-  verdict(port: number): Skip | null {
-    const core = this.core;
-    if (core.sysctl.reserved.has(port)) return { reason: 'reserved', rule: 'R2', by: null };
-    const b = core.ports.bucket(port);
-    if (!b) return null;
-    if (!isConnectShareable(b))
-      return { reason: 'bind-owned', rule: 'R12', by: firstNonConnectBound(b.owners) };
-    const e = this.slot?.live.get(port) ?? this.slot?.tw.get(port);
-    if (!e) return null;
-    if (e.kind === 'socket') return { reason: '4-tuple', rule: 'R14', by: e };
-    if (twRecyclable(core, e, 'AUTOSELECT')) return null;
-    const young =
-      this.recycle &&
-      e.hasPeerTs &&
-      e.substate === 'TIME_WAIT' &&
-      core.now <= e.entryMs + core.sysctl.twReuseDelayMs;
-    return { reason: young ? 'time-wait-too-young' : '4-tuple', rule: 'R62', by: e };
-  }
-}
-
-function firstNonConnectBound(owners: Iterable<Owner>): Owner | null {
-  let any: Owner | null = null;
-  for (const o of owners) {
-    if (!o.connectBound) return o;
-    any ??= o;
-  }
-  return any;
-}
-
-export interface ConnectPlanAuto {
-  readonly kind: 'auto';
-  readonly src: Addr;
-  readonly dest: Addr;
-  readonly dport: number;
-  readonly phases: Phase[];
-  readonly search: ConnectSearch;
-  /** R13: the perturbation slot, the hash's base, and the increment step used when a port is found. */
-  readonly idx: number;
-  readonly base: number;
-  readonly step: 1 | 2;
-}
 
 export interface ConnectPlanBound {
   readonly kind: 'bound';
@@ -296,39 +115,6 @@ export function sourceFor(core: Core, dest: Addr): Addr | null {
   if (local !== undefined) return local;
   return core.routeFor(dest)?.addr ?? null;
 }
-
-/** The listener a connection to dest:dport reaches: exact address first, then wildcard (R80). */
-function findListener(core: Core, dest: Addr, dport: number, v4: boolean): Socket | null {
-  const set = core.listeners.get(dport);
-  if (!set) return null;
-  let best: Socket | null = null;
-  let bestScore = -1;
-  for (const l of set) {
-    let score = -1;
-    if (v4) {
-      if (l.family === 4) score = l.laddr.wildcard ? 2 : l.laddr.v4 === unmap(dest).v4 ? 4 : -1;
-      else if (!l.v6only) {
-        // [::ffff:0.0.0.0] listens on every IPv4 address, like 0.0.0.0.
-        if (l.laddr.wildcard || (l.laddr.mapped && l.laddr.v4 === 0)) score = 1;
-        else score = l.laddr.mapped && l.laddr.v4 === unmap(dest).v4 ? 3 : -1;
-      }
-    } else if (l.family === 6 && !l.laddr.mapped) {
-      score = l.laddr.wildcard ? 1 : l.laddr === dest ? 3 : -1;
-    }
-    if (score > bestScore) {
-      best = l;
-      bestScore = score;
-    }
-  }
-  return best;
-}
-
-/** An address as a socket of `family` sees it: IPv4 connections appear v4-mapped on IPv6 sockets. */
-function inFamily(a: Addr, family: 4 | 6, v4: boolean): Addr {
-  if (family === 4) return unmap(a);
-  return v4 ? mapToV6(unmap(a)) : a;
-}
-
 /**
  * A connect() that fails with EADDRNOTAVAIL has already set the source address the route chose.
  * A socket whose address bind() fixed keeps it: the one case where that address was a wildcard
@@ -413,97 +199,4 @@ export function connectTcp(
     slot.base = plan.base;
   }
   return s;
-}
-
-function establish(
-  core: Core,
-  s: Socket,
-  dest: Addr,
-  dport: number,
-  hadPort: boolean,
-  oldAddr: Addr,
-  knownSlot: TupleSlot | undefined,
-): Failure | TupleSlot {
-  const v4 = s.family === 4 || dest.mapped;
-  const destLocal = core.isLocalDest(dest);
-  // A SYN to our own address and port meets this very socket: TCP simultaneous open, the
-  // socket is connected to itself (and nothing is refused).
-  const self = destLocal && dport === s.lport && dest.key === s.laddr.key;
-  const listener = destLocal && !self ? findListener(core, dest, dport, v4) : null;
-  // SYNs that go nowhere: an IPv6 loopback source towards another device, or an IPv6 socket
-  // still wired for the IPv4 path (a connect through a v4-mapped address came first).
-  // And an IPv6 source that is not this host's (bound with FREEBIND or ip_nonlocal_bind): the SYN
-  // leaves, the answer has nowhere to go (measured: the connect times out; issue 10).
-  const lost = !v4 && ((s.laddr.loopback && !destLocal) || s.viaV4 || !core.isLocalDest(s.laddr));
-  if (s.family === 6 && v4) s.viaV4 = true;
-  // R52: from here on a SYN has left; whatever comes of it, this socket will never listen.
-  s.synSent = true;
-  // R53: nothing listens on port 0, here or on a remote host: the SYN is answered with a reset.
-  if (lost || dport === 0 || (destLocal && !self && !listener)) {
-    // R61: a refused connect gives back a port the kernel chose (connect or bind(0)); an explicit
-    // port stays. getsockname keeps showing the old port.
-    const namePort = s.namePort;
-    if (s.portLocked) {
-      if (!s.addrLocked && s.laddr !== oldAddr)
-        core.ports.moveAddress(s, s.lport, s.laddr, () => Object.assign(s, { laddr: oldAddr }));
-    } else {
-      core.releasePort(s);
-      if (!s.addrLocked) s.laddr = oldAddr;
-    }
-    s.namePort = namePort;
-    if (lost)
-      return fail('ETIMEDOUT', 'R10', `no answer from ${dest.text}:${dport}: the SYN cannot be delivered`);
-    return fail(
-      'ECONNREFUSED',
-      dport === 0 ? 'R53' : 'R61',
-      `nothing listens on ${dest.text}:${dport}${hadPort ? '' : '; the chosen port was released'}`,
-    );
-  }
-  s.raddr = dest;
-  s.rport = dport;
-  s.state = 'ESTABLISHED';
-  s.peerTs = core.sysctl.timestamps !== 0;
-  const slot = core.addTuple(s, knownSlot);
-  if (!slot) throw new Error('model bug: a connected socket without a remote end');
-  if (listener) {
-    // The SYN may meet an older connection on the server side with the same 4-tuple: a
-    // TIME_WAIT entry accepts a new SYN and dies; a live socket (say in CLOSE_WAIT after our
-    // side closed) answers with an ACK our side resets, and the retransmitted SYN then reaches
-    // the listener.
-    const childLaddr = inFamily(dest, listener.family, v4);
-    const childRaddr = inFamily(s.laddr, listener.family, v4);
-    const old = core.ports.tupleOwner(childLaddr, listener.lport, childRaddr, s.lport);
-    if (old?.kind === 'timewait') core.removeTimeWait(old);
-    else if (old) core.resetByPeer(old);
-    const child = core.newSocket('tcp', listener.family);
-    child.uid = listener.uid;
-    child.reuseAddr = listener.reuseAddr;
-    child.reusePort = listener.reusePort;
-    child.v6only = listener.v6only;
-    // An accepted socket does not hold its port the way bind() does: reset by the peer, it gives
-    // the port back (measured; test/scripts/regressions/model-bug-reset-child-keeps-port.pst).
-    child.portLocked = false;
-    child.addrLocked = true;
-    child.laddr = childLaddr;
-    child.lport = listener.lport;
-    child.namePort = listener.lport;
-    child.raddr = childRaddr;
-    child.rport = s.lport;
-    child.state = 'ESTABLISHED';
-    child.peerTs = s.peerTs;
-    child.peer = s;
-    child.queuedOn = listener;
-    child.userOpen = false;
-    s.peer = child;
-    // The child inherits the listener's port: it joins the bucket without a new bind check.
-    const b = core.ports.join(child, child.lport);
-    const sub = core.ports.sub(b, child.laddr);
-    if (sub && sub.count === 1) {
-      sub.ra = b.ra;
-      sub.rp = b.rp;
-    }
-    core.addTuple(child);
-    listener.acceptQueue.push(child);
-  }
-  return slot;
 }

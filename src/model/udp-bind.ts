@@ -7,8 +7,8 @@ import { type Addr, ANY4, ANY6 } from './addr.js';
 import type { Core } from './core.js';
 import type { Socket } from './entities.js';
 import { type Failure, fail } from './result.js';
-import { choose } from './search.js';
-import { checkBindArgs, ownerRef, type Picker } from './tcp-bind.js';
+import { choose, type Picker } from './search.js';
+import { checkBindArgs, ownerRef } from './tcp-bind.js';
 import { udpAutobindPhases } from './udp-autobind.js';
 import { type UdpView, udpConflicts } from './udp-conflict.js';
 

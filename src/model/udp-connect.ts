@@ -19,7 +19,7 @@ import type { Core } from './core.js';
 import { findReceiver, noteUdpReceived } from './delivery.js';
 import type { Socket } from './entities.js';
 import { type Failure, fail } from './result.js';
-import type { Picker } from './tcp-bind.js';
+import type { Picker } from './search.js';
 import { sourceFor } from './tcp-connect.js';
 import { releaseUdpPort, udpAutobind, wildcardOf } from './udp-bind.js';
 import { wildcardDestination } from './wildcard-destination.js';

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Owner } from '../../src/model/entities.js';
+import { OwnerList } from '../../src/model/owner-list.js';
 import { PortMap } from '../../src/model/port-map.js';
 import { PortTable } from '../../src/model/port-table.js';
-import { OwnerList } from '../../src/model/tcp-ports.js';
 
 const portArb = fc.oneof(fc.integer({ min: 0, max: 65535 }), fc.integer({ min: 40000, max: 40060 }));
 // Long enough to cross PortMap's threshold (24 ports) and then delete from the dense form.
