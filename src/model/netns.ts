@@ -16,6 +16,8 @@ import { Core } from './core.js';
 import { findReceiver, noteUdpReceived, probeBlocked } from './delivery.js';
 import { describeOwner, type Socket, type SockId } from './entities.js';
 import { type HostEntropy, seededHost } from './entropy.js';
+import { type Headroom, headroomOf } from './headroom.js';
+import { inspectCore, type NetnsView } from './inspect.js';
 import { checkInvariants } from './invariants.js';
 import { addLocalRoute } from './local-routes.js';
 import { missingOption, missingSysctl, type Profile, refusedSysctlValue } from './profile.js';
@@ -31,6 +33,7 @@ import {
 } from './search.js';
 import { type OptValue, type ReadableOpt, readOption, valueFromBuffer } from './sockopt.js';
 import { canonicalSysctlName, readSysctl, writeSysctl } from './sysctl.js';
+import { applySysctlSettings, type SysctlSettings } from './sysctl-settings.js';
 import { autobindPhases } from './tcp-autobind.js';
 import { bindTcp, checkBindArgs, listenTcp, planBind, viewAs } from './tcp-bind.js';
 import { acceptTcp, closeTcp } from './tcp-close.js';
@@ -60,6 +63,11 @@ export interface NetnsOptions {
    * see profile.ts for exactly what it changes.
    */
   readonly profile?: Profile;
+  /**
+   * Sysctls to set, by full name, as text or typed (`'net.ipv4.ip_local_port_range': [40000,
+   * 40009]`). A value the kernel refuses throws a RangeError naming it (sysctl-settings.ts).
+   */
+  readonly sysctls?: SysctlSettings;
 }
 
 /** A choice-making call, for `outcomes`. */
@@ -97,6 +105,7 @@ export class Netns {
   constructor(opts: NetnsOptions = {}) {
     this.core = new Core(opts.host ?? seededHost(opts.seed ?? 1), opts.profile);
     cores.set(this, this.core);
+    if (opts.sysctls) applySysctlSettings(opts.sysctls, (name, value) => this.sysctl(name, value));
   }
 
   /** The kernel this namespace behaves like. */
@@ -451,30 +460,18 @@ export class Netns {
     return checkInvariants(this.core);
   }
 
-  /** Read-only views of the state, for reports and pages. */
+  /** A typed, read-only picture of the state, per socket, TIME_WAIT entry and port (inspect.ts). */
   inspect(): NetnsView {
-    const c = this.core;
-    return {
-      now: c.now,
-      portRange: c.sysctl.portRange,
-      reserved: [...c.sysctl.reserved].sort((a, b) => a - b),
-      sockets: [...c.sockets.values()].map((s) => ({
-        id: s.id,
-        label: describeOwner(s),
-        state: s.state,
-        local: { addr: s.laddr.text, port: s.lport },
-        remote: s.raddr ? { addr: s.raddr.text, port: s.rport } : null,
-        connectBound: s.connectBound,
-      })),
-      timewaits: [...c.timewaits.values()].map((t) => ({
-        id: t.id,
-        substate: t.substate,
-        local: { addr: t.laddr.text, port: t.lport },
-        remote: { addr: t.raddr.text, port: t.rport },
-        expiresMs: t.expiresMs,
-      })),
-      bindOwnedPorts: [...c.ports.bindOwned],
-    };
+    return inspectCore(this.core);
+  }
+
+  /**
+   * How many more connect()s from `source` to `destination` can succeed now (R14): the range's
+   * ports minus reserved (R2), bind-owned (R12, R23) and those whose 4-tuple is held, where a
+   * TIME_WAIT entry R62 lets go counts as free (headroom.ts).
+   */
+  headroom(source: string, destination: Endpoint): Result<Headroom> {
+    return headroomOf(this.core, source, destination);
   }
 
   /**
@@ -599,28 +596,6 @@ export function coreOf(ns: Netns): Core {
   const c = cores.get(ns);
   if (!c) throw new Error('not a Netns');
   return c;
-}
-
-export interface NetnsView {
-  readonly now: number;
-  readonly portRange: readonly [number, number];
-  readonly reserved: readonly number[];
-  readonly sockets: readonly {
-    id: number;
-    label: string;
-    state: string;
-    local: Endpoint;
-    remote: Endpoint | null;
-    connectBound: boolean;
-  }[];
-  readonly timewaits: readonly {
-    id: number;
-    substate: string;
-    local: Endpoint;
-    remote: Endpoint;
-    expiresMs: number;
-  }[];
-  readonly bindOwnedPorts: readonly number[];
 }
 
 function validPort(p: number): boolean {

@@ -18,23 +18,17 @@ import { chooseOneInto, type Found, type Phase, type PortJudge, type Skip, type 
 import { ownerRef } from './tcp-bind.js';
 import { connectOnceListened } from './tcp-disconnect.js';
 import { isConnectShareable, type TupleSlot } from './tcp-ports.js';
+import { mayReuseTimeWait, type TimeWaitReuseMode, twReuseAllows } from './timewait-reuse.js';
 import { wildcardDestination } from './wildcard-destination.js';
 
 /** R62 twRecyclable: may this TIME_WAIT entry give its 4-tuple to a new connection now? */
-export function twRecyclable(core: Core, e: TimeWait, mode: 'AUTOSELECT' | 'BOUND'): boolean {
-  if (!e.hasPeerTs) return false;
-  if (mode === 'BOUND') return true; // R63
-  let reuse: number = core.sysctl.twReuse;
-  if (e.substate === 'FIN_WAIT2') reuse = 0;
-  if (reuse === 2 && !(e.laddr.loopback || e.raddr.loopback)) reuse = 0;
-  return reuse !== 0 && core.now > e.entryMs + core.sysctl.twReuseDelayMs;
+export function twRecyclable(core: Core, e: TimeWait, mode: TimeWaitReuseMode): boolean {
+  return mayReuseTimeWait(e, core.now, core.sysctl, mode);
 }
 
 /** Could any TIME_WAIT entry of this (src, dst) pair be recycled by autoselection now? (R62) */
 function recyclingPossible(core: Core, src: Addr, dest: Addr): boolean {
-  const reuse = core.sysctl.twReuse;
-  if (reuse === 0) return false;
-  return reuse === 1 || src.loopback || dest.loopback;
+  return twReuseAllows(core.sysctl.twReuse, src.loopback, dest.loopback);
 }
 
 /**
