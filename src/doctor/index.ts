@@ -6,7 +6,6 @@ export {
   type HeadroomParams,
   headroomOf,
   recyclable,
-  TIME_WAIT_MS,
 } from './headroom.js';
 export { type MetricsServer, serveMetrics } from './metrics-server.js';
 export { escapeLabel, toPrometheus } from './prometheus.js';
