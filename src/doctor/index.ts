@@ -7,6 +7,7 @@ export {
   headroomOf,
   recyclable,
 } from './headroom.js';
+export { type LoadedNetns, type LoadOptions, netnsFromSnapshot } from './load-netns.js';
 export { type MetricsServer, serveMetrics } from './metrics-server.js';
 export { escapeLabel, toPrometheus } from './prometheus.js';
 export { measureRates } from './rates.js';
