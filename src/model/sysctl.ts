@@ -221,6 +221,19 @@ function parseAny(name: SysctlName, value: string): Failure | { readonly value: 
   }
 }
 
+/** The field of Sysctls each sysctl without a cross-check or a form of its own sets. */
+const PLAIN_FIELDS = {
+  'net.ipv4.tcp_tw_reuse': 'twReuse',
+  'net.ipv4.tcp_tw_reuse_delay': 'twReuseDelayMs',
+  'net.ipv4.tcp_timestamps': 'timestamps',
+  'net.ipv4.ip_autobind_reuse': 'autobindReuse',
+  'net.ipv4.tcp_fin_timeout': 'finTimeoutSec',
+  'net.ipv4.tcp_max_tw_buckets': 'maxTwBuckets',
+  'net.ipv4.ip_nonlocal_bind': 'nonlocalBind4',
+  'net.ipv6.ip_nonlocal_bind': 'nonlocalBind6',
+  'net.ipv6.bindv6only': 'bindV6Only',
+} as const satisfies Partial<Record<SysctlName, keyof Sysctls>>;
+
 /** Applies a write, or returns the kernel's errno. Mutates `s` only on success. */
 export function writeSysctl(s: Sysctls, name: SysctlName, value: string): Failure | null {
   const parsed = parseAny(name, value);
@@ -246,32 +259,9 @@ export function writeSysctl(s: Sysctls, name: SysctlName, value: string): Failur
         return fail('EINVAL', 'R3', `${name}: may not exceed the low end of ip_local_port_range`);
       s.unprivilegedPortStart = v as number;
       return null;
-    case 'net.ipv4.tcp_tw_reuse':
-      s.twReuse = v as 0 | 1 | 2;
-      return null;
-    case 'net.ipv4.tcp_tw_reuse_delay':
-      s.twReuseDelayMs = v as number;
-      return null;
-    case 'net.ipv4.tcp_timestamps':
-      s.timestamps = v as number;
-      return null;
-    case 'net.ipv4.ip_autobind_reuse':
-      s.autobindReuse = v as 0 | 1;
-      return null;
-    case 'net.ipv4.tcp_fin_timeout':
-      s.finTimeoutSec = v as number;
-      return null;
-    case 'net.ipv4.tcp_max_tw_buckets':
-      s.maxTwBuckets = v as number;
-      return null;
-    case 'net.ipv4.ip_nonlocal_bind':
-      s.nonlocalBind4 = v as 0 | 1;
-      return null;
-    case 'net.ipv6.ip_nonlocal_bind':
-      s.nonlocalBind6 = v as 0 | 1;
-      return null;
-    case 'net.ipv6.bindv6only':
-      s.bindV6Only = v as 0 | 1;
+    default:
+      // The parser gave the field's own type (SysctlValues); nothing else depends on it.
+      (s as unknown as Record<string, SysctlValue>)[PLAIN_FIELDS[name]] = v;
       return null;
   }
 }
