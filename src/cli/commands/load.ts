@@ -140,7 +140,7 @@ function strategyText(s: StrategyReport, out: Output): string[] {
   lines.push(
     s.closeSeconds === null
       ? `  close        ${p('red', 'not everything closed')}: ${fmt(s.leftAfterClose)} entries left`
-      : `  close        ${s.closeSeconds.toFixed(2)} s (${fmt(s.timeWaitAfterClose)} TIME_WAIT entries left, gone with the namespace)`,
+      : `  close        ${s.closeSeconds.toFixed(2)} s (${fmt(s.timeWaitAfterClose)} TIME_WAIT entries left${s.timeWaitEntered === null || s.timeWaitEntered === s.timeWaitAfterClose ? '' : ` of ${fmt(s.timeWaitEntered)} made`}, gone with the namespace)`,
   );
   if (s.timedOut) lines.push(`  ${p('yellow', 'timed out')}: the connect phase hit --timeout`);
   if (s.interrupted) lines.push(`  ${p('yellow', 'interrupted')}: stopped by a signal`);
