@@ -19,7 +19,15 @@ import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { Progress } from '../progress.js';
 import { answerConcurrent, printConcurrent } from './plan-concurrent.js';
-import { checkSize, DEFAULTS, integerOption, planConfig } from './plan-options.js';
+import {
+  checkSize,
+  DEFAULTS,
+  integerOption,
+  planConfig,
+  seedOption,
+  WORKLOAD_OPTIONS,
+  workloadConfig,
+} from './plan-options.js';
 
 const HELP = `usage: portspace plan --from ADDR --to ADDR:PORT --rate N [options]
        portspace plan --from ADDR --to ADDR:PORT --concurrent N
@@ -211,23 +219,9 @@ export const planCommand: Command = {
   help: HELP,
   async run(argv, out) {
     const { values, positionals } = parseCommandArgs('plan', argv, {
-      from: { type: 'string', multiple: true },
-      to: { type: 'string', multiple: true },
-      rate: { type: 'string' },
+      ...WORKLOAD_OPTIONS,
       concurrent: { type: 'string' },
-      hold: { type: 'string' },
-      closer: { type: 'string' },
-      duration: { type: 'string' },
-      strategy: { type: 'string' },
       compare: { type: 'boolean', default: false },
-      arrivals: { type: 'string' },
-      range: { type: 'string' },
-      'port-range': { type: 'string' },
-      reserved: { type: 'string' },
-      'tw-reuse': { type: 'string' },
-      'tcp-tw-reuse': { type: 'string' },
-      'tw-reuse-delay': { type: 'string' },
-      'max-tw-buckets': { type: 'string' },
       engine: { type: 'string', default: DEFAULTS.engine },
       seed: { type: 'string' },
       svg: { type: 'string' },
@@ -244,16 +238,9 @@ export const planCommand: Command = {
     const engine = values.engine;
     if (engine !== 'fast' && engine !== 'exact')
       throw usageError(`--engine must be 'fast' or 'exact', got '${engine}'.`);
-    const seed = values.seed === undefined ? 1 : Number(values.seed);
-    if (!Number.isSafeInteger(seed) || seed < 0)
-      throw usageError(`--seed must be an integer >= 0, got '${values.seed}'.`);
+    const seed = seedOption(values.seed);
     if (values.concurrent !== undefined) return concurrentPlan(values, out);
-    const cfg = planConfig({
-      ...values,
-      range: values.range ?? values['port-range'],
-      'tw-reuse': values['tw-reuse'] ?? values['tcp-tw-reuse'],
-      seed,
-    });
+    const cfg = workloadConfig(values, seed);
     const plans = values.compare ? STRATEGIES.map((s) => ({ ...cfg, strategy: s })) : [cfg];
     const sizes = plans.map((p) => checkSize(p, engine));
 

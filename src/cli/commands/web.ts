@@ -19,7 +19,7 @@ import {
 import { type Command, loadScripts, parseCommandArgs, profileOption } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import { readSnapshot } from './doctor.js';
-import { checkSize, planConfig } from './plan-options.js';
+import { checkSize, seedOption, WORKLOAD_FLAGS, WORKLOAD_OPTIONS, workloadConfig } from './plan-options.js';
 
 const HELP = `usage: portspace web [FILE.pst] [--proc DIR] [--plan PLAN-OPTIONS] [--listen HOST:PORT]
                      [--allow-remote] [--interval SECONDS] [--profile P] [--json]
@@ -87,24 +87,6 @@ function untilStopped(): Promise<void> {
   });
 }
 
-const PLAN_FLAGS = [
-  'from',
-  'to',
-  'rate',
-  'hold',
-  'closer',
-  'duration',
-  'strategy',
-  'arrivals',
-  'range',
-  'port-range',
-  'reserved',
-  'tw-reuse',
-  'tcp-tw-reuse',
-  'tw-reuse-delay',
-  'max-tw-buckets',
-] as const;
-
 export const webCommand: Command = {
   name: 'web',
   summary: 'a local page that shows the port space: grids, headroom, a script step by step, a plan',
@@ -120,21 +102,7 @@ export const webCommand: Command = {
       plan: { type: 'boolean', default: false },
       compare: { type: 'boolean', default: false },
       seed: { type: 'string' },
-      from: { type: 'string', multiple: true },
-      to: { type: 'string', multiple: true },
-      rate: { type: 'string' },
-      hold: { type: 'string' },
-      closer: { type: 'string' },
-      duration: { type: 'string' },
-      strategy: { type: 'string' },
-      arrivals: { type: 'string' },
-      range: { type: 'string' },
-      'port-range': { type: 'string' },
-      reserved: { type: 'string' },
-      'tw-reuse': { type: 'string' },
-      'tcp-tw-reuse': { type: 'string' },
-      'tw-reuse-delay': { type: 'string' },
-      'max-tw-buckets': { type: 'string' },
+      ...WORKLOAD_OPTIONS,
     });
     if (values.help) {
       out.line(HELP);
@@ -144,7 +112,7 @@ export const webCommand: Command = {
       throw usageError(
         `web takes at most one script file, got ${positionals.length}. See 'portspace web --help'.`,
       );
-    const given = PLAN_FLAGS.filter((f) => values[f] !== undefined);
+    const given = WORKLOAD_FLAGS.filter((f) => values[f] !== undefined);
     if (!values.plan && (given.length > 0 || values.compare))
       throw usageError(
         `--${given[0] ?? 'compare'} is a plan option: add --plan to show a plan. See 'portspace web --help'.`,
@@ -177,15 +145,7 @@ export const webCommand: Command = {
       titles.push(`script ${file}`);
     }
     if (values.plan) {
-      const seed = values.seed === undefined ? 1 : Number(values.seed);
-      if (!Number.isSafeInteger(seed) || seed < 0)
-        throw usageError(`--seed must be an integer >= 0, got '${values.seed}'.`);
-      const cfg = planConfig({
-        ...values,
-        range: values.range ?? values['port-range'],
-        'tw-reuse': values['tw-reuse'] ?? values['tcp-tw-reuse'],
-        seed,
-      });
+      const cfg = workloadConfig(values, seedOption(values.seed));
       for (const s of values.compare ? STRATEGIES : [cfg.strategy])
         checkSize({ ...cfg, strategy: s }, 'fast');
       sources.plan = planView(cfg, values.compare);
