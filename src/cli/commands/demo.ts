@@ -2,10 +2,10 @@
  * `portspace demo [--json]`: a short tour of the model (src/cli/demo.ts runs it); --json gives the
  * same sections and steps as one document, like every other command.
  */
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, refuseArguments } from '../args.js';
 import type { Command } from '../command.js';
 import { runDemo } from '../demo.js';
-import { EXIT, usageError } from '../errors.js';
+import { EXIT } from '../errors.js';
 
 const HELP = `usage: portspace demo [--json]
 
@@ -31,10 +31,7 @@ export const demoCommand: Command = {
       out.line(HELP);
       return EXIT.ok;
     }
-    if (positionals.length > 0)
-      throw usageError(
-        `demo takes no arguments, got '${positionals.join(' ')}'. See 'portspace demo --help'.`,
-      );
+    refuseArguments('demo', positionals);
     const sections = runDemo(values.json ? () => {} : (line) => out.line(line));
     if (values.json) out.json({ seed: 1, sections });
     return EXIT.ok;

@@ -17,7 +17,7 @@ import { parseAddr } from '../../model/index.js';
 import { copyProblems, PROC_COPY_COMMANDS, type Snapshot } from '../../procnet/index.js';
 import { ProcFileError, readProcSnapshot } from '../../procnet/reader.js';
 import { visible } from '../../script/escape.js';
-import { intOption, parseCommandArgs } from '../args.js';
+import { intOption, parseCommandArgs, refuseArguments } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -296,10 +296,7 @@ export const doctorCommand: Command = {
       out.line(HELP);
       return EXIT.ok;
     }
-    if (positionals.length > 0)
-      throw usageError(
-        `doctor takes no arguments, got '${positionals.join(' ')}'. See 'portspace doctor --help'.`,
-      );
+    refuseArguments('doctor', positionals);
     if (values.json && values.prometheus) throw usageError('--json and --prometheus exclude each other.');
     const to = values.to === undefined ? undefined : parseEndpoint('to', values.to, 1);
     const listen = values.listen === undefined ? undefined : parseEndpoint('listen', values.listen, 0);

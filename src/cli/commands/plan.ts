@@ -14,7 +14,7 @@ import { runFast } from '../../planner/fast-engine.js';
 import { type PlanConfig, STRATEGIES, type StrategyResult } from '../../planner/plan-types.js';
 import { endpoint } from '../../planner/recorder.js';
 import { autoselectRecycles, capacityOf, portLifetimeMs, rangeIsExact } from '../../planner/workload.js';
-import { type Command, parseCommandArgs } from '../common.js';
+import { type Command, parseCommandArgs, refuseArguments } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { Progress } from '../progress.js';
@@ -231,10 +231,7 @@ export const planCommand: Command = {
       out.line(HELP);
       return EXIT.ok;
     }
-    if (positionals.length > 0)
-      throw usageError(
-        `plan takes no arguments, got '${positionals.join(' ')}'. See 'portspace plan --help'.`,
-      );
+    refuseArguments('plan', positionals);
     const engine = values.engine;
     if (engine !== 'fast' && engine !== 'exact')
       throw usageError(`--engine must be 'fast' or 'exact', got '${engine}'.`);
