@@ -20,6 +20,7 @@ import { visible } from '../../script/escape.js';
 import { intOption, parseCommandArgs, refuseArguments } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, EXIT, usageError } from '../errors.js';
+import { interruptSignal } from '../interrupt.js';
 import type { Output } from '../output.js';
 
 /** How to make a copy of /proc that --proc reads (shown in --help and in the error). */
@@ -259,21 +260,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     });
   });
-}
-
-/** Aborts on Ctrl-C / SIGTERM so loops and the server end cleanly. */
-function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
-  const ac = new AbortController();
-  const stop = () => ac.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return {
-    signal: ac.signal,
-    dispose: () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    },
-  };
 }
 
 export const doctorCommand: Command = {

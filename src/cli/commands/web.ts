@@ -18,6 +18,7 @@ import {
 } from '../../web/index.js';
 import { type Command, loadScripts, parseCommandArgs, profileOption } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
+import { untilInterrupted } from '../interrupt.js';
 import { readSnapshot } from './doctor.js';
 import { checkSize, seedOption, WORKLOAD_FLAGS, WORKLOAD_OPTIONS, workloadConfig } from './plan-options.js';
 
@@ -72,19 +73,6 @@ function parseInterval(v: string | undefined): number {
   if (!(n >= 0.5 && n <= 3600))
     throw usageError(`--interval must be a number of seconds from 0.5 to 3600, got '${v}'.`);
   return Math.round(n * 1000);
-}
-
-/** Resolves when the process is asked to stop. */
-function untilStopped(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 export const webCommand: Command = {
@@ -172,7 +160,7 @@ export const webCommand: Command = {
         );
       throw e;
     }
-    const stopped = untilStopped();
+    const stopped = untilInterrupted();
     if (values.json) out.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
     else
       out.line(
