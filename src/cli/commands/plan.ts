@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { type Advice, advise, percent, strategyText } from '../../planner/advice.js';
 import { svgChart } from '../../planner/chart-svg.js';
 import { textChart } from '../../planner/chart-text.js';
+import { answerConcurrent } from '../../planner/concurrent.js';
 import { runExact } from '../../planner/exact-engine.js';
 import { runFast } from '../../planner/fast-engine.js';
 import { type PlanConfig, STRATEGIES, type StrategyResult } from '../../planner/plan-types.js';
@@ -18,7 +19,7 @@ import { type Command, parseCommandArgs, refuseArguments } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { Progress } from '../progress.js';
-import { answerConcurrent, printConcurrent } from './plan-concurrent.js';
+import { printConcurrent } from './plan-concurrent.js';
 import {
   checkSize,
   DEFAULTS,
@@ -187,7 +188,7 @@ function adviceLines(advice: readonly Advice[], out: Output): string[] {
   return lines;
 }
 
-/** `--concurrent N`: connections open at once to one destination (plan-concurrent.ts). */
+/** `--concurrent N`: connections open at once to one destination (planner/concurrent.ts). */
 function concurrentPlan(
   values: Record<string, string | boolean | string[] | undefined>,
   out: Output,
