@@ -13,8 +13,9 @@ import { answerConcurrent } from '../../planner/concurrent.js';
 import { runExact } from '../../planner/exact-engine.js';
 import { runFast } from '../../planner/fast-engine.js';
 import { type PlanConfig, STRATEGIES, type StrategyResult } from '../../planner/plan-types.js';
+import { readingNotes } from '../../planner/reading-notes.js';
 import { endpoint } from '../../planner/recorder.js';
-import { autoselectRecycles, capacityOf, portLifetimeMs, rangeIsExact } from '../../planner/workload.js';
+import { capacityOf, portLifetimeMs, rangeIsExact } from '../../planner/workload.js';
 import { type Command, parseCommandArgs, refuseArguments } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -101,27 +102,6 @@ function strategyJson(r: StrategyResult) {
     pairs: r.pairs,
     series: r.series,
   };
-}
-
-/** Things the reader must know to read the numbers right. */
-function notes(cfg: PlanConfig, engine: 'fast' | 'exact', strategies: readonly PlanConfig[]): string[] {
-  const out: string[] = [];
-  if (!rangeIsExact(cfg.range))
-    out.push(
-      `the range has an odd number of ports: connect() and bind(ip, 0) scan an even count, so one port (which one depends on the random start) is out of reach on each attempt (R11, R40); the fast engine counts ${capacityOf({ ...cfg, strategy: 'connect' })} ports, the lower bound.`,
-    );
-  if (cfg.sources.length > 1 && strategies.some((s) => s.strategy === 'connect'))
-    out.push(
-      `plain connect() takes its source from the route (R10): ${cfg.sources[0]} only; the other --from addresses need a bind strategy (noport, bind0, reuseaddr).`,
-    );
-  const recycling = strategies.some((s) =>
-    s.sources.some((a) => s.destinations.some((d) => autoselectRecycles(s, a, d.addr))),
-  );
-  if (recycling && engine === 'fast')
-    out.push(
-      'tcp_tw_reuse lets connect() recycle TIME_WAIT entries (R62): failures are exact, but which entry the kernel recycles rather than a free port is its random walk (R13); peak TIME_WAIT and ports in use are upper bounds here (--engine exact samples them).',
-    );
-  return out;
 }
 
 function num(n: number): string {
@@ -263,7 +243,7 @@ export const planCommand: Command = {
       name: engine,
       run: (c) => (engine === 'fast' ? runFast(c) : runExact(c, { seed })),
     });
-    const planNotes = notes(cfg, engine, plans);
+    const planNotes = readingNotes(cfg, engine, plans);
     const unitsLabel = results.length > 1 ? '(source, destination); source for bind0' : unitText(main);
     const title = `ports in use by the fullest unit over time: ${num(cfg.rate)}/s from ${cfg.sources.join(', ')} to ${cfg.destinations.map(endpoint).join(', ')}`;
     if (values.svg !== undefined) {
