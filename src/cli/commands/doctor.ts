@@ -20,7 +20,7 @@ import { visible } from '../../script/escape.js';
 import { intOption, parseCommandArgs, refuseArguments } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, EXIT, usageError } from '../errors.js';
-import { interruptSignal } from '../interrupt.js';
+import { interruptSignal, untilInterrupted } from '../interrupt.js';
 import type { Output } from '../output.js';
 
 /** How to make a copy of /proc that --proc reads (shown in --help and in the error). */
@@ -316,10 +316,9 @@ export const doctorCommand: Command = {
       }
       // The handler goes in before the announcement: a SIGTERM sent as soon as it reads
       // "serving" must stop the server cleanly, not kill the process.
-      const { signal, dispose } = interruptSignal();
+      const stopped = untilInterrupted();
       out.err(`portspace doctor: serving ${server.url} (Ctrl-C stops)`);
-      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
-      dispose();
+      await stopped;
       await server.close();
       return EXIT.ok;
     }
