@@ -6,15 +6,14 @@
  * (they are the answer, not an error); 2 for bad input.
  */
 import { writeFileSync } from 'node:fs';
-import { type Advice, advise, percent, strategyText } from '../../planner/advice.js';
+import { type Advice, percent, strategyText } from '../../planner/advice.js';
 import { svgChart } from '../../planner/chart-svg.js';
 import { textChart } from '../../planner/chart-text.js';
 import { answerConcurrent } from '../../planner/concurrent.js';
-import { runExact } from '../../planner/exact-engine.js';
-import { runFast } from '../../planner/fast-engine.js';
-import { type PlanConfig, STRATEGIES, type StrategyResult } from '../../planner/plan-types.js';
+import type { PlanConfig, StrategyResult } from '../../planner/plan-types.js';
 import { readingNotes } from '../../planner/reading-notes.js';
 import { endpoint } from '../../planner/recorder.js';
+import { planStrategies, runPlan } from '../../planner/run-plan.js';
 import { capacityOf, portLifetimeMs, rangeIsExact } from '../../planner/workload.js';
 import { type Command, parseCommandArgs, refuseArguments } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
@@ -219,29 +218,21 @@ export const planCommand: Command = {
     const seed = seedOption(values.seed);
     if (values.concurrent !== undefined) return concurrentPlan(values, out);
     const cfg = workloadConfig(values, seed);
-    const plans = values.compare ? STRATEGIES.map((s) => ({ ...cfg, strategy: s })) : [cfg];
+    const plans = planStrategies(cfg, values.compare);
     const sizes = plans.map((p) => checkSize(p, engine));
-
-    const results: StrategyResult[] = [];
-    for (const [k, p] of plans.entries()) {
+    const { results, main, advice } = runPlan(cfg, {
+      compare: values.compare,
+      engine,
+      seed,
       // Drawn on a terminal only, and only for runs long enough to be worth watching.
-      const progress = new Progress({
-        stream: out.stderr,
-        total: sizes[k] ?? 0,
-        label: `plan ${p.strategy} (${engine})`,
-        paint: out.paintErr,
-        enabled: out.stderr.isTTY === true && (sizes[k] ?? 0) >= (engine === 'fast' ? 5_000_000 : 200_000),
-      });
-      const onProgress = (done: number) => progress.update(done);
-      results.push(engine === 'fast' ? runFast(p, { onProgress }) : runExact(p, { seed, onProgress }));
-      progress.stop();
-    }
-    const main = results.find((r) => r.name === cfg.strategy) ?? results[0];
-    if (!main) throw new Error('plan: no result');
-    // Advice re-runs its tweaks on the engine the plan used, so before and after compare.
-    const advice = advise(cfg, main, {
-      name: engine,
-      run: (c) => (engine === 'fast' ? runFast(c) : runExact(c, { seed })),
+      watch: (p, k) =>
+        new Progress({
+          stream: out.stderr,
+          total: sizes[k] ?? 0,
+          label: `plan ${p.strategy} (${engine})`,
+          paint: out.paintErr,
+          enabled: out.stderr.isTTY === true && (sizes[k] ?? 0) >= (engine === 'fast' ? 5_000_000 : 200_000),
+        }),
     });
     const planNotes = readingNotes(cfg, engine, plans);
     const unitsLabel = results.length > 1 ? '(source, destination); source for bind0' : unitText(main);
