@@ -7,18 +7,23 @@ import type { Script } from '../script/ast.js';
 import { TCP_RULES } from './coverage.js';
 import { type DiffOptions, type DiffReport, type Divergence, diffScript } from './differential.js';
 
-export interface DiffFilesSummary {
+/** What every diff of several scripts counts (files here, random scripts in fuzz/random-diff.ts). */
+export interface DiffTotals {
   readonly scripts: number;
   readonly calls: number;
-  readonly agreements: number;
   readonly divergences: number;
-  /** Expectations written in the scripts that the kernel or the model did not meet. */
-  readonly failures: number;
-  /** Scripts stopped by a harness error. */
+  /** Scripts stopped by a harness error (helper died, ...): not divergences, but not passes. */
   readonly errors: number;
   /** Sorted by rule number. */
   readonly rulesCovered: readonly string[];
+  /** TCP rules of the spec (coverage.ts TCP_RULES) that no script hit. */
   readonly rulesMissing: readonly string[];
+}
+
+export interface DiffFilesSummary extends DiffTotals {
+  readonly agreements: number;
+  /** Expectations written in the scripts that the kernel or the model did not meet. */
+  readonly failures: number;
   readonly firstDivergence: Divergence | null;
   readonly reports: readonly DiffReport[];
 }
@@ -72,6 +77,7 @@ export async function diffFiles(
   };
 }
 
-function sortRules(rules: Iterable<string>): string[] {
+/** Rule names in the spec's order: R2 before R10. */
+export function sortRules(rules: Iterable<string>): string[] {
   return [...rules].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)) || a.localeCompare(b));
 }

@@ -268,22 +268,14 @@ export const diffCommand: Command = {
     );
     progress.stop();
     const { calls, agreements, divergences, failures, errors } = sum;
-    const covered = sum.rulesCovered;
     if (json) {
+      const { reports, ...totals } = sum;
       out.json({
         kernel: 'linux',
         kernelRelease: judge.release,
         kernelBuild: judge.build,
-        scripts: scripts.length,
-        calls,
-        agreements,
-        divergences,
-        failures,
-        errors,
-        rulesCovered: covered,
-        rulesMissing: sum.rulesMissing,
-        firstDivergence: sum.firstDivergence,
-        reports: sum.reports.map((r) => ({
+        ...totals,
+        reports: reports.map((r) => ({
           file: r.file,
           calls: r.calls,
           agreements: r.agreements,
@@ -298,7 +290,7 @@ export const diffCommand: Command = {
       out.line(
         `${plural(scripts.length, 'script')}, ${plural(calls, 'call')}, ${plural(agreements, 'agreement')}, ${plural(divergences, 'divergence')}, ${plural(failures, 'failed expectation')}, ${plural(errors, 'error')}`,
       );
-      out.line(`rules covered (${covered.length}): ${covered.join(' ')}`);
+      out.line(`rules covered (${sum.rulesCovered.length}): ${sum.rulesCovered.join(' ')}`);
       out.line(judgeLine);
       out.line(verdict(out, divergences === 0 && errors === 0 && failures === 0, divergences));
     }
