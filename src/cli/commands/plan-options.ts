@@ -213,23 +213,17 @@ export function workloadConfig(values: WorkloadValues, seed: number): PlanConfig
 export function planConfig(o: RawPlanOptions): PlanConfig {
   const fromTexts = list(o.from);
   if (fromTexts.length === 0)
-    throw new CliError(
-      'PORTSPACE_USAGE',
+    throw usageError(
       "give at least one source address with --from, like '--from 10.0.0.1'. See 'portspace plan --help'.",
-      EXIT.usage,
     );
   const toTexts = list(o.to);
   if (toTexts.length === 0)
-    throw new CliError(
-      'PORTSPACE_USAGE',
+    throw usageError(
       "give at least one destination with --to, like '--to 10.1.1.1:5432'. See 'portspace plan --help'.",
-      EXIT.usage,
     );
   if (o.rate === undefined)
-    throw new CliError(
-      'PORTSPACE_USAGE',
+    throw usageError(
       "give the rate of new connections per second with --rate, like '--rate 500'. See 'portspace plan --help'.",
-      EXIT.usage,
     );
   if (fromTexts.length > MAX_SOURCES)
     throw bad('from', fromTexts.join(','), `at most ${MAX_SOURCES} sources`);
