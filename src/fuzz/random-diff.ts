@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { TCP_RULES } from '../run/coverage.js';
+import { type DiffTotals, sortRules } from '../run/diff-files.js';
 import {
   type DiffOptions,
   type DiffReport,
@@ -50,16 +51,8 @@ export interface RandomDiffOptions extends Omit<DiffOptions, 'budgetMs'> {
   readonly judgedBy?: string;
 }
 
-export interface RandomDiffSummary {
+export interface RandomDiffSummary extends DiffTotals {
   readonly seed: number;
-  readonly scripts: number;
-  readonly calls: number;
-  readonly divergences: number;
-  /** Scripts stopped by a harness error (helper died, ...): not divergences, but not passes. */
-  readonly errors: number;
-  readonly rulesCovered: readonly string[];
-  /** TCP rules of the spec (coverage.ts TCP_RULES) that no script hit. */
-  readonly rulesMissing: readonly string[];
   readonly firstDivergence: {
     readonly index: number;
     readonly divergence: Divergence;
@@ -173,7 +166,7 @@ export async function randomDiff(opts: RandomDiffOptions): Promise<RandomDiffSum
       report: formatDivergence(shrunk?.divergence ?? d),
     };
   }
-  const covered = [...rules].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)) || a.localeCompare(b));
+  const covered = sortRules(rules);
   return {
     seed,
     scripts: done,
