@@ -4,13 +4,13 @@
  * ports the kernel showed are someone else's (put on hold for a while). Plain bookkeeping on a
  * clock: no sockets and no model here.
  */
+import { TIME_WAIT_MS } from '../model/index.js';
 import type { ForeignPorts, HostPorts } from './host.js';
 import type { SourceAddr, Strategy } from './options.js';
 import { Pair, pairKey } from './pairs.js';
 import { PortPool } from './port-pool.js';
 
-/** R6: TIME_WAIT lasts 60 s; the pools wait a little longer than the kernel before reuse. */
-export const TIME_WAIT_MS = 60_000;
+/** R6: TIME_WAIT lasts 60 s (the model's TIME_WAIT_MS); the pools wait a little longer than the kernel before reuse. */
 const TIME_WAIT_MARGIN_MS = 2_000;
 /** A port the kernel refused is left alone this long (another program's TIME_WAIT lasts 60 s). */
 const HOLD_MS = 60_000;
