@@ -23,6 +23,7 @@ import {
   checkRequest,
   familyOf,
   type Lookup,
+  literalDestination,
   resolveDestination,
   systemLookup,
 } from './destination.js';
@@ -62,6 +63,9 @@ export interface ConnectorInfo {
   readonly notes: readonly string[];
 }
 
+/** How many literal destinations a connector keeps worked out (a bound on memory, not a limit). */
+const LITERALS_KEPT = 1024;
+
 export class Connector {
   readonly info: ConnectorInfo;
   private readonly sources: SourceAddr[];
@@ -75,6 +79,8 @@ export class Connector {
   private readonly ctx: ConnectContext;
   private closed = false;
   private noPort: NoPortAddon | null = null;
+  /** Literal hosts and their destination address (see resolve). */
+  private readonly literals = new Map<string, string>();
 
   constructor(opts: ConnectorOptions) {
     this.sources = parseSources(opts.sources);
@@ -162,11 +168,24 @@ export class Connector {
     if (this.closed)
       throw new ConnectorError('PORTSPACE_CONNECTOR_CLOSED', 'connect() after close(): make a new connector');
     const { host, port } = checkRequest(req);
-    const dest = await resolveDestination(host, this.sources, this.lookup);
+    const dest = this.literals.get(host) ?? (await this.resolve(host));
     const target = { dest, dport: port, family: familyOf(dest), signal: req.signal };
     if (this.strategy === 'bind') return connectBind(this.ctx, target);
     if (this.strategy === 'no-port') return connectNoPort(this.ctx, target, this.noPort as NoPortAddon);
     return connectUserspace(this.ctx, target);
+  }
+
+  /**
+   * A literal destination's address is worked out once and kept (parsing it made a fresh address
+   * and its twin per connect: a fifth of the connector's own time in the 50,000-connection
+   * benchmark); names are looked up every time, so DNS changes are seen.
+   */
+  private async resolve(host: string): Promise<string> {
+    const literal = literalDestination(host, this.sources);
+    if (literal === null) return resolveDestination(host, this.sources, this.lookup);
+    if (this.literals.size >= LITERALS_KEPT) this.literals.clear();
+    this.literals.set(host, literal);
+    return literal;
   }
 
   /** A node:http Agent whose connections come from this connector (keep-alive etc. as usual). */

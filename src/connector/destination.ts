@@ -32,14 +32,20 @@ export function checkRequest(req: ConnectRequest): { host: string; port: number 
   return { host: req.host, port: req.port };
 }
 
+/** The destination address for a literal `host` (an IP address or `[v6]`); null for a name. */
+export function literalDestination(host: string, sources: readonly SourceAddr[]): string | null {
+  const literal = parseAddr(host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
+  return literal ? matchFamily(host, [{ address: literal.text, family: literal.family }], sources) : null;
+}
+
 /** The destination address for `host` (a literal, `[v6]`, or a name). */
 export async function resolveDestination(
   host: string,
   sources: readonly SourceAddr[],
   lookup: Lookup,
 ): Promise<string> {
-  const literal = parseAddr(host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
-  if (literal) return matchFamily(host, [{ address: literal.text, family: literal.family }], sources);
+  const literal = literalDestination(host, sources);
+  if (literal !== null) return literal;
   let found: readonly { address: string; family: number }[];
   try {
     found = await lookup(host);

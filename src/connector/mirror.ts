@@ -41,6 +41,7 @@ export interface MirrorConn {
 export class Mirror {
   readonly ns = new Netns({ seed: 1 });
   private readonly localDests = new Set<string>();
+  private readonly localCache = new Map<string, boolean>();
   private readonly listeners = new Map<string, SockId>();
   /** Model sockets that are not ours (stand-in listeners and servers): left out of views. */
   private readonly standIns = new Set<number>();
@@ -181,9 +182,16 @@ export class Mirror {
     }
   }
 
+  /** Whether the destination is this host (the model then plays its listener); kept per address. */
   isLocal(dest: string): boolean {
-    const a = parseAddr(dest);
-    return a !== null && (a.loopback || this.localDests.has(a.canon.text) || this.localDests.has(a.text));
+    let local = this.localCache.get(dest);
+    if (local === undefined) {
+      const a = parseAddr(dest);
+      local = a !== null && (a.loopback || this.localDests.has(a.canon.text) || this.localDests.has(a.text));
+      if (this.localCache.size >= 1024) this.localCache.clear();
+      this.localCache.set(dest, local);
+    }
+    return local;
   }
 
   /** Our sockets and TIME_WAIT entries as the model sees them: `local -> remote STATE`, sorted. */
