@@ -5,8 +5,9 @@
  * handed to undici's own buildConnector as `httpSocket`: its TLS session cache, servername and
  * ALPN (allowH2) keep working.
  */
+import { createRequire } from 'node:module';
 import type net from 'node:net';
-import { buildConnector } from 'undici';
+import type { buildConnector } from 'undici';
 import type { Connector } from './connector.js';
 import { watchAlso } from './lifecycle.js';
 
@@ -29,8 +30,11 @@ export function makeUndiciConnect(
   connector: Connector,
   tlsOptions: UndiciConnectOptions = {},
 ): (opts: UndiciConnectArgs, cb: UndiciCallback) => void {
-  // One TLS connector for the lifetime of this function: it owns the session cache.
-  const tlsConnect = buildConnector(tlsOptions);
+  // One TLS connector for the lifetime of this function: it owns the session cache. undici is
+  // loaded here, on first use, not when the connector is imported: loading it took 384 ms of CPU
+  // in a `portspace load` client worker (a CPU profile), and most users never call this.
+  const undici = createRequire(import.meta.url)('undici') as typeof import('undici');
+  const tlsConnect = undici.buildConnector(tlsOptions);
   const keepAlive = (tlsOptions as { keepAlive?: boolean | null }).keepAlive;
   const keepAliveDelay = (tlsOptions as { keepAliveInitialDelay?: number | null }).keepAliveInitialDelay;
   return (opts, cb) => {
