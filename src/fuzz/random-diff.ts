@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { TCP_RULES } from '../run/coverage.js';
+import { TCP_RULES } from '../run/spec-rules.js';
 import {
   type DiffOptions,
   type DiffReport,
@@ -58,7 +58,7 @@ export interface RandomDiffSummary {
   /** Scripts stopped by a harness error (helper died, ...): not divergences, but not passes. */
   readonly errors: number;
   readonly rulesCovered: readonly string[];
-  /** TCP rules of the spec (coverage.ts TCP_RULES) that no script hit. */
+  /** TCP rules of the spec (spec-rules.ts TCP_RULES) that no script hit. */
   readonly rulesMissing: readonly string[];
   readonly firstDivergence: {
     readonly index: number;

@@ -12,7 +12,7 @@ import type { RandomDiffSummary } from '../../fuzz/random-diff.js';
 import { kernelAvailability } from '../../kernel/availability.js';
 import { formatKernelIdentity, kernelIdentity } from '../../kernel/identity.js';
 import { KernelBackend } from '../../kernel/kernel-backend.js';
-import { TCP_RULES } from '../../run/coverage.js';
+import { TCP_RULES } from '../../run/spec-rules.js';
 import {
   type DiffModel,
   type DiffOptions,

@@ -1,0 +1,48 @@
+/**
+ * The spec rules that decided the current call, on success as on failure (Netns.lastCallRules).
+ * One log per namespace, cleared by the facade at the start of each call and reused, so recording
+ * allocates nothing. connect()'s autoselection defers the rules its window holds (R2, R12, R14,
+ * R62): working them out costs a scan of the window, which only a reader of the log should pay,
+ * never connect()'s hot path.
+ */
+import type { RuleId } from './result.js';
+
+/** Rules a search records only when someone reads the log; `taken` is the port it took, or -1. */
+export interface DeferredRules {
+  recordRules(log: RuleLog, taken: number): void;
+}
+
+export class RuleLog {
+  private readonly ids: RuleId[] = [];
+  private deferred: DeferredRules | null = null;
+  private deferredPort = -1;
+
+  clear(): void {
+    this.ids.length = 0;
+    this.deferred = null;
+  }
+
+  /** Records a rule once per call. */
+  add(rule: RuleId): void {
+    if (!this.ids.includes(rule)) this.ids.push(rule);
+  }
+
+  /**
+   * Records the rules of `d` when the log is read. Sound because the facade clears the log at the
+   * next call, before anything the search reads can change.
+   */
+  defer(d: DeferredRules, taken: number): void {
+    this.deferred = d;
+    this.deferredPort = taken;
+  }
+
+  /** The rules of the call, in the order they were met (the array is reused by the next call). */
+  list(): readonly RuleId[] {
+    const d = this.deferred;
+    if (d) {
+      this.deferred = null;
+      d.recordRules(this, this.deferredPort);
+    }
+    return this.ids;
+  }
+}
