@@ -138,23 +138,28 @@ export class ConnectSearch implements Phase, PortJudge, ScanWindow, ConnectPlanA
   /**
    * R11 (order) and R13 (offset) decided the search; the window [lo, end) held reserved ports
    * (R2), bind-owned ones (R12), live 4-tuples towards the destination other than the one taken
-   * (R14) or TIME_WAIT ones (R62). Which of them a given draw passed over depends on the kernel's
-   * secret (R13): these are the rules that shaped the set of possible results.
+   * (R14), or TIME_WAIT entries on ports connect may share (R62: an entry blocks its own 4-tuple
+   * until it may be recycled, and no other). Which of them a given draw passed over depends on
+   * the kernel's secret (R13): these are the rules that shaped the set of possible results.
    */
   recordRules(log: RuleLog, taken: number): void {
     log.add('R11');
     log.add('R13');
     const lo = this.lo;
     const hi = this.end - 1;
-    const ports = this.core.ports;
+    const core = this.core;
+    const ports = core.ports;
     if (ports.reserved.anyIn(lo, hi)) log.add('R2');
     if (ports.bindOwned.anyIn(lo, hi)) log.add('R12');
-    const slot = this.slot;
-    if (!slot) return;
-    const live = slot.live;
-    if (taken < 0 ? live.anyIn(lo, hi) : live.anyIn(lo, taken - 1) || live.anyIn(taken + 1, hi))
+    const live = this.slot?.live;
+    if (live && (taken < 0 ? live.anyIn(lo, hi) : live.anyIn(lo, taken - 1) || live.anyIn(taken + 1, hi)))
       log.add('R14');
-    if (slot.tw.anyIn(lo, hi)) log.add('R62');
+    for (const tw of core.timewaits.values()) {
+      if (lo <= tw.lport && tw.lport <= hi && !ports.bindOwned.has(tw.lport)) {
+        log.add('R62');
+        break;
+      }
+    }
   }
 
   verdict(port: number): Skip | null {
