@@ -13,7 +13,6 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { TCP_RULES } from '../run/spec-rules.js';
 import {
   type DiffOptions,
   type DiffReport,
@@ -21,6 +20,7 @@ import {
   diffScript,
   formatDivergence,
 } from '../run/differential.js';
+import { TCP_RULES } from '../run/spec-rules.js';
 import type { Script } from '../script/ast.js';
 import { planArb, planToScript, planToText } from './random-scripts.js';
 

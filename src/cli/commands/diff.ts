@@ -12,7 +12,6 @@ import type { RandomDiffSummary } from '../../fuzz/random-diff.js';
 import { kernelAvailability } from '../../kernel/availability.js';
 import { formatKernelIdentity, kernelIdentity } from '../../kernel/identity.js';
 import { KernelBackend } from '../../kernel/kernel-backend.js';
-import { TCP_RULES } from '../../run/spec-rules.js';
 import {
   type DiffModel,
   type DiffOptions,
@@ -22,6 +21,7 @@ import {
   formatDivergence,
 } from '../../run/differential.js';
 import { ModelBackend } from '../../run/model-backend.js';
+import { TCP_RULES } from '../../run/spec-rules.js';
 import { type Command, intOption, loadScripts, parseCommandArgs, plural } from '../common.js';
 import { CliError, EXIT, errorJson, usageError } from '../errors.js';
 import type { Output } from '../output.js';
