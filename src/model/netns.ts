@@ -146,7 +146,10 @@ export class Netns {
     port: number,
     opts?: ChoiceOptions,
   ): Result<Endpoint & { trace?: TraceEvent[] }> {
-    return this.ended(connectCall(this.begun(), sock, addr, port, opts));
+    // ended() inlined: its `ok` load would see every call's result shape, and connect() is hot.
+    const r = connectCall(this.begun(), sock, addr, port, opts);
+    if (!r.ok) this.core.rules.add(r.rule);
+    return r;
   }
 
   accept(sock: SockId): Result<{ sock: SockId; peer: Endpoint }> {

@@ -13,18 +13,22 @@ export interface DeferredRules {
 }
 
 export class RuleLog {
+  /** The rules of the call, in ids[0..n); entries past n are stale (kept: no reallocation per call). */
   private readonly ids: RuleId[] = [];
+  private n = 0;
   private deferred: DeferredRules | null = null;
   private deferredPort = -1;
 
   clear(): void {
-    this.ids.length = 0;
+    this.n = 0;
     this.deferred = null;
   }
 
   /** Records a rule once per call. */
   add(rule: RuleId): void {
-    if (!this.ids.includes(rule)) this.ids.push(rule);
+    const ids = this.ids;
+    for (let k = 0; k < this.n; k++) if (ids[k] === rule) return;
+    ids[this.n++] = rule;
   }
 
   /**
@@ -43,6 +47,7 @@ export class RuleLog {
       this.deferred = null;
       d.recordRules(this, this.deferredPort);
     }
+    this.ids.length = this.n;
     return this.ids;
   }
 }
