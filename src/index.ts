@@ -7,7 +7,8 @@
  * - scripts: parse and print the .pst language;
  * - running a script on the model (`runScript` with a `ModelBackend`);
  * - the planner: capacity and churn plans on virtual time;
- * - /proc: read a snapshot, compute per-destination headroom (the doctor's report);
+ * - /proc: read a snapshot, compute per-destination headroom (the doctor's report), load it into
+ *   a `Netns` (`netnsFromSnapshot`) to ask the model (`inspect()`, `headroom()`);
  * - explanations: a call's decision shaped as data;
  * - the tour: the article's claims as data (`articleClaims`, `runTour`).
  *
@@ -25,6 +26,9 @@ export {
   type DoctorReport,
   type Headroom,
   type HeadroomParams,
+  type LoadedNetns,
+  type LoadOptions,
+  netnsFromSnapshot,
   paramsOf,
   type ReportOptions,
   toPrometheus,

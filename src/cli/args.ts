@@ -64,6 +64,14 @@ export function parseCommandArgs<const O extends NonNullable<ParseArgsConfig['op
   );
 }
 
+/** Refuses arguments to a command that takes options only (`what`: 'arguments', 'file arguments'). */
+export function refuseArguments(command: string, positionals: readonly string[], what = 'arguments'): void {
+  if (positionals.length > 0)
+    throw usageError(
+      `${command} takes no ${what}, got '${positionals.join(' ')}'. See 'portspace ${command} --help'.`,
+    );
+}
+
 /** A non-negative integer option, or undefined when absent. */
 export function intOption(command: string, name: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;

@@ -14,7 +14,7 @@ import type { Script } from '../script/ast.js';
 import { parseScript } from '../script/parse.js';
 import { CliError, EXIT, usageError } from './errors.js';
 
-export { HELP_OPTION, intOption, parseCommandArgs, parseOptions, plural } from './args.js';
+export { HELP_OPTION, intOption, parseCommandArgs, parseOptions, plural, refuseArguments } from './args.js';
 export type { Command } from './command.js';
 
 /** The `--profile` option of the model (run, explain, tour): a known profile, or PORTSPACE_USAGE. */

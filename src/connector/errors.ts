@@ -101,3 +101,16 @@ export function errnoOf(e: unknown): string | null {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : null;
 }
+
+/** The errno name of a failed try: Node's own, a ConnectorError's (timeout), or EUNKNOWN. */
+export function errnoName(e: unknown): string {
+  return errnoOf(e) ?? (e as { errnoName?: string } | null)?.errnoName ?? 'EUNKNOWN';
+}
+
+/**
+ * EADDRINUSE / EADDRNOTAVAIL from the kernel: another program got the port (or the 4-tuple)
+ * first. undici and fetch never retry these, so the connector tries another port or source.
+ */
+export function isCollision(errno: string): boolean {
+  return errno === 'EADDRINUSE' || errno === 'EADDRNOTAVAIL';
+}

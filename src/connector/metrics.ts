@@ -5,7 +5,7 @@
  * One series per (source, destination) pair: many destinations mean many series.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { PairStats } from './connector.js';
+import type { PairStats } from './pair-book.js';
 
 export interface MetricsOptions {
   /** Name prefix (default 'portspace_connector'). */
@@ -43,28 +43,28 @@ export function registerConnectorMetrics(
   const prefix = opts.prefix ?? 'portspace_connector';
   if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))
     throw new Error(`metrics prefix ${JSON.stringify(prefix)} is not a Prometheus metric name`);
-  for (const [name, field, help] of GAUGES) {
+  // What every series shares: the name under the prefix, one label pair per (source, destination).
+  const base = (name: string, help: string) => ({
+    name: `${prefix}_${name}`,
+    help,
+    labelNames: LABELS,
+    registers: [registry],
+  });
+  const labels = (s: PairStats) => ({ source: s.source, destination: s.destination });
+  for (const [name, field, help] of GAUGES)
     new Gauge({
-      name: `${prefix}_${name}`,
-      help,
-      labelNames: LABELS,
-      registers: [registry],
+      ...base(name, help),
       collect() {
         this.reset();
-        for (const s of stats()) this.set({ source: s.source, destination: s.destination }, s[field]);
+        for (const s of stats()) this.set(labels(s), s[field]);
       },
     });
-  }
-  for (const [name, field, help] of COUNTERS) {
+  for (const [name, field, help] of COUNTERS)
     new Counter({
-      name: `${prefix}_${name}`,
-      help,
-      labelNames: LABELS,
-      registers: [registry],
+      ...base(name, help),
       collect() {
         this.reset();
-        for (const s of stats()) this.inc({ source: s.source, destination: s.destination }, s[field]);
+        for (const s of stats()) this.inc(labels(s), s[field]);
       },
     });
-  }
 }

@@ -2,6 +2,7 @@
  * Per (source, destination) bookkeeping: the port pool (userspace strategy) or plain tallies
  * (bind strategy), and the counters stats() and the metrics report.
  */
+import { fmtDest } from './destination.js';
 import type { SourceAddr } from './options.js';
 import type { PortPool } from './port-pool.js';
 
@@ -43,7 +44,7 @@ export class Pair {
   ) {}
 
   get destination(): string {
-    return this.dest.includes(':') ? `[${this.dest}]:${this.dport}` : `${this.dest}:${this.dport}`;
+    return fmtDest(this.dest, this.dport);
   }
 
   get inUse(): number {

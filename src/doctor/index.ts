@@ -6,8 +6,8 @@ export {
   type HeadroomParams,
   headroomOf,
   recyclable,
-  TIME_WAIT_MS,
 } from './headroom.js';
+export { type LoadedNetns, type LoadOptions, netnsFromSnapshot } from './load-netns.js';
 export { type MetricsServer, serveMetrics } from './metrics-server.js';
 export { escapeLabel, toPrometheus } from './prometheus.js';
 export { measureRates } from './rates.js';

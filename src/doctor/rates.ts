@@ -4,8 +4,8 @@
  * the interval are exactly those created during it (minus any recycled meanwhile); established
  * connections are compared between the two samples.
  */
+import { TIME_WAIT_MS } from '../model/index.js';
 import { type Snapshot, ST } from '../procnet/index.js';
-import { TIME_WAIT_MS } from './headroom.js';
 import type { DoctorReport } from './report.js';
 import { type Rates, rateKey } from './warnings.js';
 

@@ -277,6 +277,8 @@ export function buildReport(snap: Snapshot, opts: ReportOptions = {}): DoctorRep
   for (let i = 0; i < snap.udp.count; i++) if (snap.udp.state[i] === ST.ESTABLISHED) udpConnected++;
   const notes = [...snap.sysctls.notes];
   for (const f of snap.missingFiles) notes.push(`${f}: not found (no sockets of that kind read)`);
+  for (const f of snap.provedEmptyFiles)
+    notes.push(`${f}: not read: /proc/net/sockstat and sockstat6 show it has no socket`);
   notes.push(
     'sockets that are only bound (no listen, no connect) do not appear in /proc/net/tcp; their ports are not counted',
   );

@@ -6,9 +6,10 @@
  * (a new destination included; the tightest on a tie), which the fix names. A fix that gains
  * nothing anywhere is not offered.
  */
+import { TIME_WAIT_MS } from '../model/index.js';
 import { ST } from '../procnet/index.js';
 import type { Aggregate, Triple } from './aggregate.js';
-import { type Candidates, candidates, type HeadroomParams, headroomOf, TIME_WAIT_MS } from './headroom.js';
+import { type Candidates, candidates, type HeadroomParams, headroomOf } from './headroom.js';
 import type { DestinationRow, DoctorReport } from './report.js';
 import { fmt, plural } from './text.js';
 

@@ -13,6 +13,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import type { DiffTotals } from '../run/diff-files.js';
 import {
   type DiffOptions,
   type DiffReport,
@@ -20,7 +21,7 @@ import {
   diffScript,
   formatDivergence,
 } from '../run/differential.js';
-import { TCP_RULES } from '../run/spec-rules.js';
+import { sortRules, TCP_RULES } from '../run/spec-rules.js';
 import type { Script } from '../script/ast.js';
 import { planArb, planToScript, planToText } from './random-scripts.js';
 
@@ -50,16 +51,8 @@ export interface RandomDiffOptions extends Omit<DiffOptions, 'budgetMs'> {
   readonly judgedBy?: string;
 }
 
-export interface RandomDiffSummary {
+export interface RandomDiffSummary extends DiffTotals {
   readonly seed: number;
-  readonly scripts: number;
-  readonly calls: number;
-  readonly divergences: number;
-  /** Scripts stopped by a harness error (helper died, ...): not divergences, but not passes. */
-  readonly errors: number;
-  readonly rulesCovered: readonly string[];
-  /** TCP rules of the spec (spec-rules.ts TCP_RULES) that no script hit. */
-  readonly rulesMissing: readonly string[];
   readonly firstDivergence: {
     readonly index: number;
     readonly divergence: Divergence;
@@ -173,7 +166,7 @@ export async function randomDiff(opts: RandomDiffOptions): Promise<RandomDiffSum
       report: formatDivergence(shrunk?.divergence ?? d),
     };
   }
-  const covered = [...rules].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)) || a.localeCompare(b));
+  const covered = sortRules(rules);
   return {
     seed,
     scripts: done,

@@ -59,19 +59,23 @@ export type SysctlSel =
   | { readonly k: 'unprivStart'; readonly v: number }
   | { readonly k: 'maxTw'; readonly v: number };
 
+/** A new socket: its options, maybe a bind, then what it does next towards dest:dport. */
+interface NewSocket<Kind extends string, Next extends string> {
+  readonly kind: Kind;
+  readonly opts: readonly OptSpec[];
+  readonly bind: { readonly addr: number; readonly port: PortSel } | null;
+  readonly next: Next;
+  readonly dest: number;
+  readonly dport: number;
+}
+
 export type Action =
   /** getsockopt, setsockopt with an option length, TCP connect(AF_UNSPEC): random-calls.ts. */
   | CallsAction
-  | {
-      readonly t: 'client';
-      readonly kind: 'tcp4' | 'tcp6';
-      readonly opts: readonly OptSpec[];
-      readonly bind: { readonly addr: number; readonly port: PortSel } | null;
-      readonly next: 'connect' | 'listen' | 'none';
-      readonly dest: number;
-      readonly dport: number;
-      readonly crossFamily: boolean;
-    }
+  | ({ readonly t: 'client'; readonly crossFamily: boolean } & NewSocket<
+      'tcp4' | 'tcp6',
+      'connect' | 'listen' | 'none'
+    >)
   | { readonly t: 'connect'; readonly s: number; readonly dest: number; readonly dport: number }
   /** RA socket bound to an explicit range port, then connected: the same 4-tuples come back (R20, R63). */
   | {
@@ -91,15 +95,7 @@ export type Action =
   | { readonly t: 'sysctl'; readonly sel: SysctlSel }
   | { readonly t: 'uid'; readonly uid: number }
   /** A UDP socket: options, maybe a bind, then connect(), sendto() or nothing (R90-R96). */
-  | {
-      readonly t: 'udp';
-      readonly kind: 'udp4' | 'udp6';
-      readonly opts: readonly OptSpec[];
-      readonly bind: { readonly addr: number; readonly port: PortSel } | null;
-      readonly next: 'connect' | 'sendto' | 'none';
-      readonly dest: number;
-      readonly dport: number;
-    }
+  | ({ readonly t: 'udp' } & NewSocket<'udp4' | 'udp6', 'connect' | 'sendto' | 'none'>)
   | { readonly t: 'sendto'; readonly s: number; readonly dest: number; readonly dport: number }
   | { readonly t: 'disconnect'; readonly s: number }
   /** A reuseport group of n TCP listeners or UDP sockets on the script's group port (R80). */

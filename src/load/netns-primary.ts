@@ -14,7 +14,7 @@ import { readlinkSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { childExecArgv, entryFile } from './entry-files.js';
 import { workerPlan } from './plan.js';
-import { countInProc, type ProcCount, sameCount } from './proc-count.js';
+import { countInProc, type ProcCount, sameCount, timeWaitEntered } from './proc-count.js';
 import { tenths } from './rates.js';
 import type {
   ClientEvent,
@@ -282,6 +282,7 @@ async function runStrategy(o: LoadOptions, strategy: Strategy, hostNetns: string
       closeSeconds,
       leftAfterClose: after.clientEstablished + after.serverEstablished + after.closing,
       timeWaitAfterClose: after.timeWait,
+      timeWaitEntered: timeWaitEntered(),
       clientWorkers: clients.length,
       serverWorkers: servers.length,
       timedOut: results.some((r) => r.timedOut),

@@ -5,6 +5,7 @@
  * as their local end. Must run inside the load's namespace: /proc/net is per namespace.
  */
 
+import { readFileSync } from 'node:fs';
 import { type Snapshot, ST } from '../procnet/index.js';
 import { readProcSnapshot } from '../procnet/reader.js';
 import type { Destination } from './types.js';
@@ -53,4 +54,30 @@ export function sameCount(a: ProcCount, b: ProcCount): boolean {
     a.closing === b.closing &&
     a.timeWait === b.timeWait
   );
+}
+
+/**
+ * The namespace's count of TIME_WAIT entries made so far (TcpExt `TW` of /proc/net/netstat; the
+ * kernel counts an entry when it is made), or null when the file does not have it. The load's
+ * namespace is fresh, so this is the run's own count. It tells "every client end entered
+ * TIME_WAIT" (R60) apart from what the table still shows: on these machines a few entries now and
+ * then leave the table within a second, with no reset and no TWKilled (see docs/load.md).
+ */
+export function timeWaitEntered(proc = '/proc'): number | null {
+  let text: string;
+  try {
+    text = readFileSync(`${proc}/net/netstat`, 'latin1');
+  } catch {
+    return null;
+  }
+  const lines = text.split('\n', 64);
+  for (let i = 0; i + 1 < lines.length; i++) {
+    const names = lines[i]?.split(' ') ?? [];
+    const values = lines[i + 1]?.split(' ') ?? [];
+    if (names[0] !== 'TcpExt:' || values[0] !== 'TcpExt:') continue;
+    const k = names.indexOf('TW');
+    const v = k > 0 ? Number(values[k]) : Number.NaN;
+    return Number.isSafeInteger(v) ? v : null;
+  }
+  return null;
 }

@@ -40,6 +40,8 @@ export interface StrategyReport {
   readonly closeSeconds: number | null;
   readonly leftAfterClose: number;
   readonly timeWaitAfterClose: number;
+  /** TIME_WAIT entries made during the run, by the kernel's count (TcpExt TW); null: unknown. */
+  readonly timeWaitEntered: number | null;
   readonly workers: { readonly clients: number; readonly servers: number };
   readonly timedOut: boolean;
   readonly interrupted: boolean;
@@ -110,6 +112,7 @@ export function strategyReport(run: StrategyRun, p: Prediction): StrategyReport 
     closeSeconds: run.closeSeconds,
     leftAfterClose: run.leftAfterClose,
     timeWaitAfterClose: run.timeWaitAfterClose,
+    timeWaitEntered: run.timeWaitEntered,
     workers: { clients: run.clientWorkers, servers: run.serverWorkers },
     timedOut: run.timedOut,
     interrupted: run.interrupted,
@@ -144,6 +147,7 @@ export function failedReport(
     closeSeconds: null,
     leftAfterClose: 0,
     timeWaitAfterClose: 0,
+    timeWaitEntered: null,
     workers: { clients: 0, servers: 0 },
     timedOut: false,
     interrupted: false,

@@ -114,6 +114,8 @@ export interface StrategyRun {
   /** Entries left in /proc (not TIME_WAIT, not LISTEN) when the close phase ended. */
   readonly leftAfterClose: number;
   readonly timeWaitAfterClose: number;
+  /** TIME_WAIT entries the namespace made, by the kernel's own counter (null: not readable). */
+  readonly timeWaitEntered: number | null;
   readonly clientWorkers: number;
   readonly serverWorkers: number;
   readonly timedOut: boolean;

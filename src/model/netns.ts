@@ -4,7 +4,7 @@
  *
  * The class is a thin facade: each method hands its namespace's state (Core) to the module that
  * does the work (socket-calls.ts, sockopt-calls.ts, namespace-config.ts, deliver-call.ts,
- * call-phases.ts, netns-view.ts). Where the kernel chooses at random (bind(0), listen()
+ * call-phases.ts, inspect.ts, held-towards.ts). Where the kernel chooses at random (bind(0), listen()
  * autobind, connect() autoselection), ChoiceOptions say who decides: see choice.ts.
  */
 
@@ -15,6 +15,9 @@ import { Core } from './core.js';
 import { type DeliveryResult, deliverCall } from './deliver-call.js';
 import type { SockId } from './entities.js';
 import { type HostEntropy, seededHost } from './entropy.js';
+import { type Headroom, headroomOf } from './headroom.js';
+import { heldTowards } from './held-towards.js';
+import { inspectCore, type NetnsView } from './inspect.js';
 import { checkInvariants } from './invariants.js';
 import {
   addAddressCall,
@@ -24,7 +27,6 @@ import {
   setSysctl,
   setUidOf,
 } from './namespace-config.js';
-import { heldTowards, type NetnsView, viewOf } from './netns-view.js';
 import type { Profile } from './profile.js';
 import type { Result, RuleId } from './result.js';
 import { isOutcome, type Outcomes, outcomes, type TraceEvent } from './search.js';
@@ -41,10 +43,11 @@ import {
 } from './socket-calls.js';
 import type { OptValue, ReadableOpt } from './sockopt.js';
 import { getsockoptCall, setsockoptCall } from './sockopt-calls.js';
+import { applySysctlSettings, type SysctlSettings } from './sysctl-settings.js';
 
 export { type ChoiceCall, type ChoiceOptions, NotAnOutcomeError } from './choice.js';
 export type { DeliveryResult } from './deliver-call.js';
-export type { NetnsView } from './netns-view.js';
+export type { NetnsView } from './inspect.js';
 /** The model's API speaks the call vocabulary's socket kinds, options and endpoints. */
 export type { Endpoint, SocketKind, SockOpt };
 
@@ -58,6 +61,11 @@ export interface NetnsOptions {
    * see profile.ts for exactly what it changes.
    */
   readonly profile?: Profile;
+  /**
+   * Sysctls to set, by full name, as text or typed (`'net.ipv4.ip_local_port_range': [40000,
+   * 40009]`). A value the kernel refuses throws a RangeError naming it (sysctl-settings.ts).
+   */
+  readonly sysctls?: SysctlSettings;
 }
 
 export class Netns {
@@ -65,6 +73,7 @@ export class Netns {
 
   constructor(opts: NetnsOptions = {}) {
     this.core = new Core(opts.host ?? seededHost(opts.seed ?? 1), opts.profile);
+    if (opts.sysctls) applySysctlSettings(opts.sysctls, (name, value) => this.sysctl(name, value));
   }
 
   /** The kernel this namespace behaves like. */
@@ -261,9 +270,18 @@ export class Netns {
     return checkInvariants(this.core);
   }
 
-  /** Read-only views of the state, for reports and pages. */
+  /** A typed, read-only picture of the state, per socket, TIME_WAIT entry and port (inspect.ts). */
   inspect(): NetnsView {
-    return viewOf(this.core);
+    return inspectCore(this.core);
+  }
+
+  /**
+   * How many more connect()s from `source` to `destination` can succeed now (R14): the range's
+   * ports minus reserved (R2), bind-owned (R12, R23) and those whose 4-tuple is held, where a
+   * TIME_WAIT entry R62 lets go counts as free (headroom.ts).
+   */
+  headroom(source: string, destination: Endpoint): Result<Headroom> {
+    return headroomOf(this.core, source, destination);
   }
 
   /**

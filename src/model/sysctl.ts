@@ -134,8 +134,48 @@ function formatReserved(set: ReadonlySet<number>): string {
   return parts.join(',');
 }
 
-/** Applies a write, or returns the kernel's errno. Mutates `s` only on success. */
-export function writeSysctl(s: Sysctls, name: SysctlName, value: string): Failure | null {
+/** Each sysctl's value, typed: what `parseSysctlValue` returns and `new Netns({ sysctls })` takes. */
+export interface SysctlValues {
+  /** R1: inclusive [low, high]. */
+  readonly 'net.ipv4.ip_local_port_range': readonly [number, number];
+  /** R2: the reserved ports, ascending. */
+  readonly 'net.ipv4.ip_local_reserved_ports': readonly number[];
+  /** R3 */
+  readonly 'net.ipv4.ip_unprivileged_port_start': number;
+  /** R4: 0 never, 1 always, 2 loopback only. */
+  readonly 'net.ipv4.tcp_tw_reuse': 0 | 1 | 2;
+  /** R4: milliseconds, 1..60000. */
+  readonly 'net.ipv4.tcp_tw_reuse_delay': number;
+  /** R4 */
+  readonly 'net.ipv4.tcp_timestamps': 0 | 1 | 2;
+  /** R5 */
+  readonly 'net.ipv4.ip_autobind_reuse': 0 | 1;
+  /** R6: seconds. */
+  readonly 'net.ipv4.tcp_fin_timeout': number;
+  /** R6 */
+  readonly 'net.ipv4.tcp_max_tw_buckets': number;
+  /** R7 */
+  readonly 'net.ipv4.ip_nonlocal_bind': 0 | 1;
+  readonly 'net.ipv6.ip_nonlocal_bind': 0 | 1;
+  /** R8 */
+  readonly 'net.ipv6.bindv6only': 0 | 1;
+}
+
+export type SysctlValue = SysctlValues[SysctlName];
+
+/**
+ * Reads a value as the kernel's handler does (syntax and each value's own bounds), or returns
+ * its errno. What depends on another sysctl (the range's low end against
+ * ip_unprivileged_port_start, R1/R3) is checked when the value is written (writeSysctl).
+ */
+export function parseSysctlValue<N extends SysctlName>(
+  name: N,
+  value: string,
+): Failure | { readonly value: SysctlValues[N] } {
+  return parseAny(name, value) as Failure | { readonly value: SysctlValues[N] };
+}
+
+function parseAny(name: SysctlName, value: string): Failure | { readonly value: SysctlValue } {
   const einval = (why: string) => fail('EINVAL', 'R1', `${name} = ${JSON.stringify(value)}: ${why}`);
   switch (name) {
     case 'net.ipv4.ip_local_port_range': {
@@ -144,59 +184,47 @@ export function writeSysctl(s: Sysctls, name: SysctlName, value: string): Failur
       const [lo = 0, hi = 0] = v;
       if (lo < 1 || hi > 65535) return einval('values must lie in 1..65535');
       if (hi < lo) return einval('high end is below the low end');
-      if (lo < s.unprivilegedPortStart) return einval('low end is below ip_unprivileged_port_start');
-      s.portRange = [lo, hi];
-      return null;
+      return { value: [lo, hi] };
     }
     case 'net.ipv4.ip_local_reserved_ports': {
       const r = parseReserved(value);
       if (!r) return fail('EINVAL', 'R2', `${name}: expects ports and ranges like "40000,40002-40005"`);
-      s.reserved = r;
-      return null;
+      return { value: [...r].sort((a, b) => a - b) };
     }
     case 'net.ipv4.ip_unprivileged_port_start': {
       const n = oneInt(value, 0, 65535);
       if (n === null) return fail('EINVAL', 'R3', `${name}: expects an integer in 0..65535`);
-      if (n > s.portRange[0])
-        return fail('EINVAL', 'R3', `${name}: may not exceed the low end of ip_local_port_range`);
-      s.unprivilegedPortStart = n;
-      return null;
+      return { value: n };
     }
     case 'net.ipv4.tcp_tw_reuse': {
       const n = oneInt(value, 0, 2);
       if (n === null) return fail('EINVAL', 'R4', `${name}: expects 0, 1 or 2`);
-      s.twReuse = n as 0 | 1 | 2;
-      return null;
+      return { value: n as 0 | 1 | 2 };
     }
     case 'net.ipv4.tcp_tw_reuse_delay': {
       const n = oneInt(value, 1, 60000);
       if (n === null) return fail('EINVAL', 'R4', `${name}: expects milliseconds in 1..60000`);
-      s.twReuseDelayMs = n;
-      return null;
+      return { value: n };
     }
     case 'net.ipv4.tcp_timestamps': {
       const n = oneInt(value, 0, 2);
       if (n === null) return fail('EINVAL', 'R4', `${name}: expects 0, 1 or 2`);
-      s.timestamps = n;
-      return null;
+      return { value: n as 0 | 1 | 2 };
     }
     case 'net.ipv4.ip_autobind_reuse': {
       const n = oneInt(value, 0, 1);
       if (n === null) return fail('EINVAL', 'R5', `${name}: expects 0 or 1`);
-      s.autobindReuse = n as 0 | 1;
-      return null;
+      return { value: n as 0 | 1 };
     }
     case 'net.ipv4.tcp_fin_timeout': {
       const n = oneInt(value, 0, 2147483);
       if (n === null) return fail('EINVAL', 'R6', `${name}: expects seconds >= 0`);
-      s.finTimeoutSec = n;
-      return null;
+      return { value: n };
     }
     case 'net.ipv4.tcp_max_tw_buckets': {
       const n = oneInt(value, 0, 2147483647);
       if (n === null) return fail('EINVAL', 'R6', `${name}: expects an integer >= 0`);
-      s.maxTwBuckets = n;
-      return null;
+      return { value: n };
     }
     case 'net.ipv4.ip_nonlocal_bind':
     case 'net.ipv6.ip_nonlocal_bind':
@@ -204,11 +232,53 @@ export function writeSysctl(s: Sysctls, name: SysctlName, value: string): Failur
       const n = oneInt(value, 0, 1);
       if (n === null)
         return fail('EINVAL', name === 'net.ipv6.bindv6only' ? 'R8' : 'R7', `${name}: expects 0 or 1`);
-      if (name === 'net.ipv4.ip_nonlocal_bind') s.nonlocalBind4 = n as 0 | 1;
-      else if (name === 'net.ipv6.ip_nonlocal_bind') s.nonlocalBind6 = n as 0 | 1;
-      else s.bindV6Only = n as 0 | 1;
+      return { value: n as 0 | 1 };
+    }
+  }
+}
+
+/** The field of Sysctls each sysctl without a cross-check or a form of its own sets. */
+const PLAIN_FIELDS = {
+  'net.ipv4.tcp_tw_reuse': 'twReuse',
+  'net.ipv4.tcp_tw_reuse_delay': 'twReuseDelayMs',
+  'net.ipv4.tcp_timestamps': 'timestamps',
+  'net.ipv4.ip_autobind_reuse': 'autobindReuse',
+  'net.ipv4.tcp_fin_timeout': 'finTimeoutSec',
+  'net.ipv4.tcp_max_tw_buckets': 'maxTwBuckets',
+  'net.ipv4.ip_nonlocal_bind': 'nonlocalBind4',
+  'net.ipv6.ip_nonlocal_bind': 'nonlocalBind6',
+  'net.ipv6.bindv6only': 'bindV6Only',
+} as const satisfies Partial<Record<SysctlName, keyof Sysctls>>;
+
+/** Applies a write, or returns the kernel's errno. Mutates `s` only on success. */
+export function writeSysctl(s: Sysctls, name: SysctlName, value: string): Failure | null {
+  const parsed = parseAny(name, value);
+  if ('ok' in parsed) return parsed;
+  const v = parsed.value;
+  switch (name) {
+    case 'net.ipv4.ip_local_port_range': {
+      const range = v as SysctlValues[typeof name];
+      if (range[0] < s.unprivilegedPortStart)
+        return fail(
+          'EINVAL',
+          'R1',
+          `${name} = ${JSON.stringify(value)}: low end is below ip_unprivileged_port_start`,
+        );
+      s.portRange = range;
       return null;
     }
+    case 'net.ipv4.ip_local_reserved_ports':
+      s.reserved = new Set(v as SysctlValues[typeof name]);
+      return null;
+    case 'net.ipv4.ip_unprivileged_port_start':
+      if ((v as number) > s.portRange[0])
+        return fail('EINVAL', 'R3', `${name}: may not exceed the low end of ip_local_port_range`);
+      s.unprivilegedPortStart = v as number;
+      return null;
+    default:
+      // The parser gave the field's own type (SysctlValues); nothing else depends on it.
+      (s as unknown as Record<string, SysctlValue>)[PLAIN_FIELDS[name]] = v;
+      return null;
   }
 }
 

@@ -7,7 +7,7 @@
 import { parseAddr } from '../model/index.js';
 import { runFast } from './fast-engine.js';
 import type { PlanConfig, StrategyName, StrategyResult } from './plan-types.js';
-import { capacityOf, portLifetimeMs } from './workload.js';
+import { autoselects, capacityOf, portLifetimeMs } from './workload.js';
 
 export type TweakId = 'wider-range' | 'tw-reuse' | 'more-sources' | 'noport' | 'keepalive';
 
@@ -141,7 +141,7 @@ export function advise(cfg: PlanConfig, base: StrategyResult, engine: AdviceEngi
       range: FULL_RANGE,
     });
   }
-  if ((cfg.strategy === 'connect' || cfg.strategy === 'noport') && cfg.twReuse !== 1) {
+  if (autoselects(cfg.strategy) && cfg.twReuse !== 1) {
     add(
       'tw-reuse',
       'net.ipv4.tcp_tw_reuse = 1',

@@ -32,17 +32,22 @@ export interface ExactOptions extends EngineOptions {
 }
 
 export function runExact(cfg: PlanConfig, opts: ExactOptions = {}): StrategyResult {
-  const ns = new Netns({ seed: opts.seed ?? 1 });
+  // A sysctl the model refuses throws here, naming it (the plan's config is validated before).
+  const ns = new Netns({
+    seed: opts.seed ?? 1,
+    sysctls: {
+      'net.ipv4.ip_local_port_range': cfg.range,
+      'net.ipv4.ip_local_reserved_ports': cfg.reserved,
+      'net.ipv4.tcp_tw_reuse': cfg.twReuse,
+      'net.ipv4.tcp_tw_reuse_delay': cfg.twReuseDelayMs,
+      'net.ipv4.tcp_max_tw_buckets': cfg.maxTwBuckets,
+    },
+  });
   const family = cfg.sources[0]?.includes(':') ? 6 : 4;
   const kind = family === 6 ? 'tcp6' : 'tcp4';
   const must = (r: { ok: boolean; reason?: string }, what: string) => {
     if (!r.ok) throw new Error(`plan: the model refused ${what}: ${r.reason ?? ''}`);
   };
-  must(ns.sysctl('net.ipv4.ip_local_port_range', `${cfg.range[0]} ${cfg.range[1]}`), 'the port range');
-  must(ns.sysctl('net.ipv4.ip_local_reserved_ports', cfg.reserved.join(',')), 'the reserved ports');
-  must(ns.sysctl('net.ipv4.tcp_tw_reuse', String(cfg.twReuse)), 'tcp_tw_reuse');
-  must(ns.sysctl('net.ipv4.tcp_tw_reuse_delay', String(cfg.twReuseDelayMs)), 'tcp_tw_reuse_delay');
-  must(ns.sysctl('net.ipv4.tcp_max_tw_buckets', String(cfg.maxTwBuckets)), 'tcp_max_tw_buckets');
   for (const s of cfg.sources) must(ns.addAddress(`${s}/0`), `source ${s}`);
 
   const D = cfg.destinations.length;

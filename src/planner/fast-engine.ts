@@ -23,16 +23,17 @@
  *    a pair are its last `open` port uses, so the next port is open only when all are.
  *  - tcp_max_tw_buckets: a close makes no TIME_WAIT entry once that many exist (R6).
  */
+import { mayReuseTimeWait, TIME_WAIT_MS } from '../model/index.js';
 import type { PlanConfig, StrategyResult } from './plan-types.js';
 import { Recorder } from './recorder.js';
 import {
   arrivalClock,
   attemptCount,
-  autoselectRecycles,
+  autoselects,
   capacityOf,
   destinationIndex,
+  isLoopback,
   sourceIndex,
-  TIME_WAIT_MS,
 } from './workload.js';
 
 export interface EngineOptions {
@@ -104,16 +105,17 @@ export function runFast(cfg: PlanConfig, opts: EngineOptions = {}): StrategyResu
   const userspace = strategy === 'reuseaddr';
   const client = cfg.closer === 'client';
   const hold = cfg.holdMs;
-  const delay = cfg.twReuseDelayMs;
   const maxTw = cfg.maxTwBuckets;
   const rec = new Recorder(cfg, opts.bins);
 
-  const recycles = new Uint8Array(P);
-  for (let s = 0; s < S; s++)
-    for (let d = 0; d < D; d++)
-      recycles[s * D + d] = autoselectRecycles(cfg, cfg.sources[s] ?? '', cfg.destinations[d]?.addr ?? '')
-        ? 1
-        : 0;
+  // R62 is asked of the model about the pair's oldest TIME_WAIT entry (entries only age, so the
+  // oldest is recyclable if any is), through one reused description of it: the pair's two ends
+  // (loopback or not) and when it was made. The plan's peers send timestamps (R4).
+  const ends = { loopback: false };
+  const srcEnds = cfg.sources.map((a) => ({ loopback: isLoopback(a) }));
+  const dstEnds = cfg.destinations.map((d) => ({ loopback: isLoopback(d.addr) }));
+  const oldest = { substate: 'TIME_WAIT' as const, hasPeerTs: true, laddr: ends, raddr: ends, entryMs: 0 };
+  const autoselecting = autoselects(strategy);
   const live = new Int32Array(P);
   const tw = new Int32Array(P);
   const uses = new Float64Array(P);
@@ -197,7 +199,12 @@ export function runFast(cfg: PlanConfig, opts: EngineOptions = {}): StrategyResu
       ok = true;
     } else {
       const h = twHead[p] ?? -1;
-      recycle = recycles[p] === 1 && h >= 0 && t > (tws.time[h & tws.mask] ?? 0) + delay;
+      if (autoselecting && h >= 0) {
+        oldest.laddr = srcEnds[s] ?? ends;
+        oldest.raddr = dstEnds[p % D] ?? ends;
+        oldest.entryMs = tws.time[h & tws.mask] ?? 0;
+        recycle = mayReuseTimeWait(oldest, t, cfg, 'AUTOSELECT');
+      }
       ok = recycle;
     }
     if (!ok) {

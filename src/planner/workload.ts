@@ -9,11 +9,8 @@
  *    time happen before it, TIME_WAIT expiries due by then before those (R6: 60 s).
  * And the port arithmetic the fast engine counts with (capacity per unit, R11/R40/R2).
  */
-import { parseAddr, seededEntropy } from '../model/index.js';
+import { parseAddr, seededEntropy, TIME_WAIT_MS, twReuseAllows } from '../model/index.js';
 import type { PlanConfig, StrategyName } from './plan-types.js';
-
-/** R6: TIME_WAIT lasts a fixed 60 s. */
-export const TIME_WAIT_MS = 60_000;
 
 export function attemptTime(i: number, rate: number): number {
   return Math.floor((i * 1000) / rate);
@@ -106,14 +103,22 @@ export function userspacePorts(cfg: Pick<PlanConfig, 'range' | 'reserved'>): Int
 
 /**
  * R62: does autoselecting connect() recycle TIME_WAIT entries of this (source, destination)?
- * tcp_tw_reuse 1 always, 2 only when an end is loopback, 0 never (and never for the bind
- * strategies: an explicit or bind(0) port never meets its own 4-tuple in TIME_WAIT here).
+ * tcp_tw_reuse decides (the model's twReuseAllows); never for the bind strategies: an explicit
+ * or bind(0) port never meets its own 4-tuple in TIME_WAIT here.
  */
 export function autoselectRecycles(cfg: PlanConfig, src: string, dst: string): boolean {
-  if (cfg.strategy !== 'connect' && cfg.strategy !== 'noport') return false;
-  if (cfg.twReuse === 1) return true;
-  if (cfg.twReuse === 0) return false;
-  return (parseAddr(src)?.loopback ?? false) || (parseAddr(dst)?.loopback ?? false);
+  if (!autoselects(cfg.strategy)) return false;
+  return twReuseAllows(cfg.twReuse, isLoopback(src), isLoopback(dst));
+}
+
+/** Does the strategy let connect() pick the port (R11), so that R62 (not R63) judges TIME_WAIT? */
+export function autoselects(strategy: StrategyName): boolean {
+  return strategy === 'connect' || strategy === 'noport';
+}
+
+/** spec R62 isLoopback of an address given as text (false when it is not one). */
+export function isLoopback(addr: string): boolean {
+  return parseAddr(addr)?.loopback ?? false;
 }
 
 /** The unit whose ports run out: (source, destination) pairs, or the source for bind(0) (R23). */

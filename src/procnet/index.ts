@@ -20,3 +20,4 @@ export {
 export { type Proto, SocketTable } from './socket-table.js';
 export { type PortSysctls, readPortSysctls, SYSCTL_FILES, type SysctlRead } from './sysctls.js';
 export { holdsFourTuple, MAX_STATE, ST, stateName, TCP_STATES } from './tcp-states.js';
+export { timeWaitAgeMs } from './timewait-age.js';

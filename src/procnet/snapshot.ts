@@ -20,6 +20,8 @@ export interface Snapshot {
   readonly missingFiles: string[];
   /** Socket files that were read, with what they held (copyProblems judges them). */
   readonly files: FileStats[];
+  /** Socket files not read because the kernel's own counts proved them empty (sockstat.ts). */
+  readonly provedEmptyFiles: string[];
 }
 
 export const SOCKET_FILES = [
@@ -39,6 +41,7 @@ export function emptySnapshot(littleEndian: boolean, sysctls: SysctlRead): Snaps
     sysctls,
     issues: { unreadable: 0, examples: [] },
     missingFiles: [],
+    provedEmptyFiles: [],
     files: [],
   };
 }

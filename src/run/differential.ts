@@ -23,7 +23,7 @@ import type { Backend } from './backend.js';
 import { matchExpect, printOutcome } from './match.js';
 import type { ExecOptions } from './model-backend.js';
 import { type CallContext, type RunReport, runScript } from './runner.js';
-import { byRule } from './spec-rules.js';
+import { sortRules } from './spec-rules.js';
 
 /** What the differential runner needs of the model: ModelBackend, or a decorator around it. */
 export interface DiffModel {
@@ -195,7 +195,7 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
   const started = Date.now();
   const model = opts.makeModel();
   const covered = new Set<string>(script.rules);
-  const rulesCovered = () => [...covered].sort(byRule);
+  const rulesCovered = () => sortRules(covered);
   let kernel: Backend;
   try {
     kernel = await opts.makeKernel();

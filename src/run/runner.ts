@@ -64,31 +64,29 @@ export interface RoundEvent {
   readonly budgetMs: number;
 }
 
-export interface CallRecord {
-  readonly kind: 'call';
+/** What every step of a run records: where it stands, what ran, what came, what was expected. */
+interface StepRecordBase {
   readonly pos: Pos;
-  /** The call as executed (backend socket names), e.g. `connect(c#3, 127.0.0.1:5000)`. */
+  /** A call: as executed (backend socket names), e.g. `connect(c#3, 127.0.0.1:5000)`; a repeat: `repeat 5000 {...}`. */
   readonly call: string;
-  /** null when the backend threw (the run was aborted). */
+  /**
+   * A call: null when the backend threw (the run was aborted). A repeat: the failure that ended
+   * the loop, or null if it ran out of rounds (or budget).
+   */
   readonly outcome: Outcome | null;
-  /** The expectation as written after `=`, '' for none. */
+  /** A call: as written after `=`; a repeat: `expect 2000 then EADDRNOTAVAIL`; '' for none. */
   readonly expected: string;
   readonly pass: boolean;
   readonly message: string;
+}
+
+export interface CallRecord extends StepRecordBase {
+  readonly kind: 'call';
   readonly round: number | null;
 }
 
-export interface RepeatRecord {
+export interface RepeatRecord extends StepRecordBase {
   readonly kind: 'repeat';
-  readonly pos: Pos;
-  /** `repeat 5000 {...}`. */
-  readonly call: string;
-  /** The failure that ended the loop, or null if it ran out of rounds (or budget). */
-  readonly outcome: Outcome | null;
-  /** `expect 2000 then EADDRNOTAVAIL`, '' for none. */
-  readonly expected: string;
-  readonly pass: boolean;
-  readonly message: string;
   /** Complete rounds. */
   readonly rounds: number;
   readonly stoppedBy: 'error' | 'max' | 'budget' | 'abort';

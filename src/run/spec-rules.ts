@@ -15,10 +15,7 @@ export const TCP_RULES: readonly string[] = [
   ...['R70', 'R71', 'R72'],
 ];
 
-/** Rule ids in spec order: by letter (D before R), then by number. */
-export function byRule(a: string, b: string): number {
-  const ka = a.charCodeAt(0);
-  const kb = b.charCodeAt(0);
-  if (ka !== kb) return ka - kb;
-  return Number(a.slice(1)) - Number(b.slice(1));
+/** Rule names in the spec's order: R2 before R10. */
+export function sortRules(rules: Iterable<string>): string[] {
+  return [...rules].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)) || a.localeCompare(b));
 }

@@ -4,8 +4,9 @@
  * computes (each tweak re-simulated). The page draws ports in use and TIME_WAIT over time from
  * the series, and tabulates the same numbers.
  */
-import { type Advice, advise } from '../planner/advice.js';
-import { type PlanConfig, runFast, STRATEGIES, type StrategyResult } from '../planner/index.js';
+import type { Advice } from '../planner/advice.js';
+import type { PlanConfig, StrategyResult } from '../planner/index.js';
+import { runPlan } from '../planner/run-plan.js';
 
 export interface PlanViewJson {
   readonly plan: PlanConfig;
@@ -15,14 +16,11 @@ export interface PlanViewJson {
 }
 
 export function planView(cfg: PlanConfig, compare: boolean): PlanViewJson {
-  const configs = compare ? STRATEGIES.map((strategy) => ({ ...cfg, strategy })) : [cfg];
-  const strategies = configs.map((c) => runFast(c));
-  const main = strategies.find((r) => r.name === cfg.strategy) ?? strategies[0];
-  const advice = main === undefined ? [] : advise(cfg, main);
+  const { results, advice } = runPlan(cfg, { compare, engine: 'fast', seed: 1 });
   return {
     plan: cfg,
     engine: 'fast',
-    strategies,
+    strategies: results,
     advice: advice.map(({ id, tweak, helps, text }) => ({ id, tweak, helps, text })),
   };
 }

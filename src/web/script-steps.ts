@@ -8,8 +8,8 @@
  */
 
 import type { Call, Outcome } from '../calls/index.js';
-import { type FailureJson, groupTrace, runText, type SearchJson } from '../explain/index.js';
-import type { OwnerRef, Profile, Result, TraceEvent } from '../model/index.js';
+import { type FailureJson, failureOf, groupTrace, runText, type SearchJson } from '../explain/index.js';
+import type { Profile, Result, TraceEvent } from '../model/index.js';
 import { ModelBackend } from '../run/model-backend.js';
 import { runScript, type StepRecord } from '../run/runner.js';
 import type { Script, Step } from '../script/ast.js';
@@ -97,16 +97,6 @@ function resultText(record: StepRecord): string {
   if (!o.ok) return `-1 ${o.errno}`;
   if (o.port !== undefined) return o.addr !== undefined ? endpointOf(o.addr, o.port) : String(o.port);
   return '0';
-}
-
-function failureOf(d: Detail | undefined): FailureJson | null {
-  if (d === undefined || d.ok) return null;
-  return {
-    errno: d.errno,
-    rule: d.rule,
-    reason: d.reason,
-    blocking: d.conflictsWith.map((o: OwnerRef) => o.label),
-  };
 }
 
 interface Unit {

@@ -9,7 +9,7 @@
  * from a /proc snapshot (the live host: the doctor's aggregate supplies the listening ports, the
  * inferred bind-before-connect ports, R23, and which TIME_WAIT entries connect() may recycle, R62).
  */
-import { type Aggregate, type HeadroomParams, recyclable, TIME_WAIT_MS } from '../doctor/index.js';
+import { type Aggregate, type HeadroomParams, recyclable } from '../doctor/index.js';
 import { type NetnsView, parseAddr } from '../model/index.js';
 import { holdsFourTuple, ST, stateName } from '../procnet/index.js';
 
@@ -107,19 +107,6 @@ function modelSysctls(read: (name: string) => string | null): SpaceJson['sysctls
   };
 }
 
-/**
- * R62 for an entry of the model's state: tcp_tw_reuse on for its addresses (2: loopback only),
- * timestamps on, older than tcp_tw_reuse_delay; a FIN_WAIT2 entry never.
- */
-function modelRecyclable(tw: NetnsView['timewaits'][number], now: number, s: SpaceJson['sysctls']): boolean {
-  if (tw.substate !== 'TIME_WAIT' || s.timestamps === 0 || s.twReuse === 0) return false;
-  if (s.twReuse === 2) {
-    const loop = (a: string) => parseAddr(a)?.loopback ?? false;
-    if (!loop(tw.local.addr) && !loop(tw.remote.addr)) return false;
-  }
-  return now > tw.expiresMs - TIME_WAIT_MS + s.twReuseDelayMs;
-}
-
 /** A script step's state: `read` is Netns.readSysctl's value (null when the profile lacks it). */
 export function spaceFromModel(view: NetnsView, read: (name: string) => string | null): SpaceJson {
   const range = view.portRange;
@@ -154,7 +141,8 @@ export function spaceFromModel(view: NetnsView, read: (name: string) => string |
       state: t.substate,
       label: `${t.substate} entry ${endpointText(t.local.addr, p)} -> ${endpointText(t.remote.addr, t.remote.port)}, ${Math.max(0, Math.ceil((t.expiresMs - view.now) / 1000))} s left`,
       bindOwned: false,
-      recyclable: modelRecyclable(t, view.now, sysctls),
+      // The model's own R62 verdict (it knows whether the peer sent timestamps, R4).
+      recyclable: t.recyclable,
     });
   }
   return finish(range, view.reserved, bindOwned, holders, sysctls, []);

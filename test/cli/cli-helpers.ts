@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { kernelAvailability } from '../../src/kernel/availability.js';
 
 export const root = new URL('../..', import.meta.url).pathname;
 export const cliPath = join(root, 'dist', 'cli', 'main.js');
@@ -102,4 +103,14 @@ export const hasAnsi = (s: string): boolean => s.includes('\u001b[');
 /** A user mistake: no stack trace in either stream. */
 export function noStack(r: CliResult): boolean {
   return !/\n\s+at .+:\d+:\d+\)?/.test(r.stdout + r.stderr);
+}
+
+/** For a kernel part of a test: true where kernel runs can happen; else skips it, saying why. */
+export async function kernelOr(t: { skip: (m: string) => void }): Promise<boolean> {
+  const a = await kernelAvailability();
+  if (!a.ok) {
+    console.log(`# kernel part skipped: ${a.reason}`);
+    t.skip(`kernel part skipped: ${a.reason}`);
+  }
+  return a.ok;
 }

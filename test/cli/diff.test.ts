@@ -5,22 +5,12 @@
 import assert from 'node:assert/strict';
 import { release, version } from 'node:os';
 import { before, test } from 'node:test';
-import { kernelAvailability } from '../../src/kernel/availability.js';
-import { cli, ensureBuilt, json, noStack } from './cli-helpers.js';
+import { cli, ensureBuilt, json, kernelOr, noStack } from './cli-helpers.js';
 
 const SMALL = 'docs/examples/r12-reserved-ports.pst';
 const WRONG = 'test/scripts/wrong/r11-wrong-parity.pst';
 
 before(() => ensureBuilt());
-
-async function kernelOr(t: { skip: (m: string) => void }): Promise<boolean> {
-  const a = await kernelAvailability();
-  if (!a.ok) {
-    console.log(`# kernel part skipped: ${a.reason}`);
-    t.skip(`kernel part skipped: ${a.reason}`);
-  }
-  return a.ok;
-}
 
 test('diff FILE: model and kernel agree on a small script; the summary counts scripts, calls, agreements, divergences, rules', async (t) => {
   if (!(await kernelOr(t))) return;

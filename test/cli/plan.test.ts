@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { cli, ensureBuilt, hasAnsi, json, noStack } from './cli-helpers.js';
 
+/** One source, one destination: the pair most tests plan for. */
+const PAIR = ['--from', '10.0.0.1', '--to', '10.1.1.1:5432'];
+
 const HEADLINE = [
   'plan',
-  '--from',
-  '10.0.0.1',
-  '--to',
-  '10.1.1.1:5432',
+  ...PAIR,
   '--rate',
   '500',
   '--hold',
@@ -160,7 +160,7 @@ function fails(args: string[], code: string, message: RegExp): void {
 }
 
 test('plan: bad input says what was wrong and what to give, with a PORTSPACE_* code and exit 2', () => {
-  const base = ['--from', '10.0.0.1', '--to', '10.1.1.1:5432', '--rate', '500'];
+  const base = [...PAIR, '--rate', '500'];
   fails(
     ['--from', '10.0.0.300', '--to', '10.1.1.1:5432', '--rate', '5'],
     'PORTSPACE_PLAN_INPUT',
@@ -205,10 +205,7 @@ test('plan: bad input says what was wrong and what to give, with a PORTSPACE_* c
 test('plan: aliases of the strategy and sysctl names are accepted', () => {
   const r = cli([
     'plan',
-    '--from',
-    '10.0.0.1',
-    '--to',
-    '10.1.1.1:5432',
+    ...PAIR,
     '--rate',
     '100',
     '--duration',

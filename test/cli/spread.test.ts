@@ -3,19 +3,9 @@
 // claim A6). The kernel part skips with the reason printed where kernel runs cannot happen.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { kernelAvailability } from '../../src/kernel/availability.js';
-import { cli, ensureBuilt, json, noStack } from './cli-helpers.js';
+import { cli, ensureBuilt, json, kernelOr, noStack } from './cli-helpers.js';
 
 before(() => ensureBuilt());
-
-async function kernelOr(t: { skip: (m: string) => void }): Promise<boolean> {
-  const a = await kernelAvailability();
-  if (!a.ok) {
-    console.log(`# kernel part skipped: ${a.reason}`);
-    t.skip(`kernel part skipped: ${a.reason}`);
-  }
-  return a.ok;
-}
 
 test('spread --help explains the measurement and the options', () => {
   const r = cli(['spread', '--help']);

@@ -3,21 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { readProcSnapshot } from '../../src/procnet/reader.js';
-
-const TCP_STATE_NAMES = [
-  '',
-  'ESTABLISHED',
-  'SYN_SENT',
-  'SYN_RECV',
-  'FIN_WAIT1',
-  'FIN_WAIT2',
-  'TIME_WAIT',
-  'CLOSE',
-  'CLOSE_WAIT',
-  'LAST_ACK',
-  'LISTEN',
-  'CLOSING',
-];
+import { TCP_STATES } from '../../src/procnet/tcp-states.js';
 
 /** Addresses to add to lo (e.g. '10.0.0.1/32', 'fd00::1/128') and sysctls (net.ipv4.x -> value). */
 export function setupNetns(addrs: readonly string[], sysctls: Readonly<Record<string, string>> = {}): void {
@@ -38,7 +24,7 @@ export function kernelView(sources: readonly string[], ports?: readonly [number,
   const want = new Set(sources);
   const out: string[] = [];
   for (let i = 0; i < t.count; i++) {
-    const state = TCP_STATE_NAMES[t.state[i] ?? 0] ?? '?';
+    const state = TCP_STATES[t.state[i] ?? 0] ?? '?';
     if (state === 'LISTEN') continue;
     const l = snap.addrs.info(t.laddr[i] ?? 0);
     if (!want.has(l.text)) continue;

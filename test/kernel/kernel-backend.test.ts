@@ -6,27 +6,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Call, Outcome } from '../../src/calls/index.js';
-import { kernelAvailability } from '../../src/kernel/availability.js';
 import { isKernelError } from '../../src/kernel/errors.js';
 import { KernelBackend } from '../../src/kernel/kernel-backend.js';
-
-const availability = await kernelAvailability();
-
-/** A test that runs on a fresh KernelBackend and always closes it. */
-function kernelTest(name: string, fn: (k: KernelBackend) => Promise<void>): void {
-  test(name, { timeout: 20_000 }, async (t) => {
-    if (!availability.ok) {
-      t.skip(availability.reason);
-      return;
-    }
-    const k = await KernelBackend.start();
-    try {
-      await fn(k);
-    } finally {
-      await k.close();
-    }
-  });
-}
+import { availability, kernelTest } from './kernel-test.js';
 
 async function run(k: KernelBackend, calls: readonly Call[]): Promise<Outcome[]> {
   const out: Outcome[] = [];
@@ -424,15 +406,9 @@ test('close() leaves no helper, worker or remote process behind and is safe twic
   await assert.rejects(k.exec({ op: 'sleep', ms: 0 }), (e) => isKernelError(e, 'PORTSPACE_KERNEL_CLOSED'));
 });
 
-test('socket workers hold sockets past the per-process fd cap, transparently', {
-  timeout: 20_000,
-}, async (t) => {
-  if (!availability.ok) {
-    t.skip(availability.reason);
-    return;
-  }
-  const k = await KernelBackend.start({ socketsPerProcess: 2 });
-  try {
+kernelTest(
+  'socket workers hold sockets past the per-process fd cap, transparently',
+  async (k) => {
     await k.exec(range(40000, 40001));
     await listener(k, 'L', '127.0.0.1', 5001); // in the helper itself
     const out = await run(k, [
@@ -483,20 +459,13 @@ test('socket workers hold sockets past the per-process fd cap, transparently', {
     const stats = await k.stats();
     assert.equal(stats.workers, 2);
     assert.equal(stats.sockets, 6);
-  } finally {
-    await k.close();
-  }
-});
+  },
+  { timeout: 20_000, backend: { socketsPerProcess: 2 } },
+);
 
-test('3000 connections to remote hosts over socket workers and several acceptors', {
-  timeout: 30_000,
-}, async (t) => {
-  if (!availability.ok) {
-    t.skip(availability.reason);
-    return;
-  }
-  const k = await KernelBackend.start({ socketsPerProcess: 1000 });
-  try {
+kernelTest(
+  '3000 connections to remote hosts over socket workers and several acceptors',
+  async (k) => {
     await k.exec({ op: 'addr', cidr: '10.3.0.1/16' });
     const n = 3000;
     const ports = new Set<number>();
@@ -515,7 +484,6 @@ test('3000 connections to remote hosts over socket workers and several acceptors
       ports.size <= n && ports.size >= n / 3,
       `ports are shared per destination (R14): ${ports.size}`,
     );
-  } finally {
-    await k.close();
-  }
-});
+  },
+  { timeout: 30_000, backend: { socketsPerProcess: 1000 } },
+);

@@ -9,13 +9,11 @@
  * Skips with the printed reason where kernel runs are impossible.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 import type { Call } from '../../src/calls/index.js';
-import { kernelAvailability } from '../../src/kernel/availability.js';
-import { KernelBackend } from '../../src/kernel/kernel-backend.js';
+import type { KernelBackend } from '../../src/kernel/kernel-backend.js';
 import { openGroup } from '../../src/kernel/reuseport-spread.js';
+import { kernelTest } from './kernel-test.js';
 
-const availability = await kernelAvailability();
 const FLOWS = 80;
 
 function group(k: KernelBackend, proto: 'tcp' | 'udp', n: number): Promise<string[]> {
@@ -44,15 +42,9 @@ function allowed(k: number, n: number): number[] {
 
 for (const proto of ['tcp', 'udp'] as const) {
   for (const which of ['last', 'middle'] as const) {
-    test(`R81 ${proto}: removing the ${which} member of 4 remaps flows as the slot structure says`, {
-      timeout: 60_000,
-    }, async (t) => {
-      if (!availability.ok) {
-        t.skip(availability.reason);
-        return;
-      }
-      const k = await KernelBackend.start();
-      try {
+    kernelTest(
+      `R81 ${proto}: removing the ${which} member of 4 remaps flows as the slot structure says`,
+      async (k) => {
         const names = await group(k, proto, 4);
         const before = await members(k, proto);
         const again = await members(k, proto);
@@ -78,22 +70,15 @@ for (const proto of ['tcp', 'udp'] as const) {
           `flows that moved where the slot structure does not allow: ${violations} of ${FLOWS}`,
         );
         assert.ok(!after.includes(gone));
-      } finally {
-        await k.close();
-      }
-    });
+      },
+      { timeout: 60_000 },
+    );
   }
 }
 
-test('R80 the TCP delivery probe leaves a queued connection in place for accept()', {
-  timeout: 30_000,
-}, async (t) => {
-  if (!availability.ok) {
-    t.skip(availability.reason);
-    return;
-  }
-  const k = await KernelBackend.start();
-  try {
+kernelTest(
+  'R80 the TCP delivery probe leaves a queued connection in place for accept()',
+  async (k) => {
     await group(k, 'tcp', 1);
     const c: Call[] = [
       { op: 'socket', name: 'c', kind: 'tcp4' },
@@ -111,20 +96,13 @@ test('R80 the TCP delivery probe leaves a queued connection in place for accept(
     const a = await k.exec({ op: 'accept', sock: 'm0', name: 'a' });
     assert.deepEqual(a, { ok: true, peer: { addr: '127.0.0.1', port: 41000 } });
     assert.deepEqual(await k.exec({ op: 'accept', sock: 'm0', name: 'b' }), { ok: false, errno: 'EAGAIN' });
-  } finally {
-    await k.close();
-  }
-});
+  },
+  { timeout: 30_000 },
+);
 
-test('R80 the TCP delivery probe knows its connection by its real source, not a wildcard FROM', {
-  timeout: 30_000,
-}, async (t) => {
-  if (!availability.ok) {
-    t.skip(availability.reason);
-    return;
-  }
-  const k = await KernelBackend.start();
-  try {
+kernelTest(
+  'R80 the TCP delivery probe knows its connection by its real source, not a wildcard FROM',
+  async (k) => {
     await group(k, 'tcp', 1);
     // From 0.0.0.0 the probe's connection comes from 127.0.0.1: it must be taken back, not left
     // queued for the script's next accept() (the protocol still accepts such a FROM).
@@ -136,7 +114,6 @@ test('R80 the TCP delivery probe knows its connection by its real source, not a 
     });
     assert.deepEqual(d, { ok: true, member: 'm0' });
     assert.deepEqual(await k.exec({ op: 'accept', sock: 'm0', name: 'a' }), { ok: false, errno: 'EAGAIN' });
-  } finally {
-    await k.close();
-  }
-});
+  },
+  { timeout: 30_000 },
+);

@@ -48,13 +48,18 @@ async function one(strategy: Strategy, o: Partial<LoadOptions> = {}) {
     closeSeconds: s.closeSeconds,
     leftAfterClose: s.leftAfterClose,
     timeWaitAfterClose: s.timeWaitAfterClose,
+    timeWaitEntered: s.timeWaitEntered,
     lost: s.lost,
   };
   const seen = JSON.stringify(closed);
   assert.notEqual(s.closeSeconds, null, `closed within the bound: ${seen}`);
   assert.equal(s.lost, 0, `no connection ended before the close phase: ${seen}`);
   assert.equal(s.leftAfterClose, 0, `nothing left open or closing: ${seen}`);
-  assert.equal(s.timeWaitAfterClose, s.reached, `every client end in TIME_WAIT: ${seen}`);
+  // R60 by the kernel's own count of entries made. The table shows them too, except that on these
+  // machines a few entries now and then leave it within a second (no reset, no TWKilled: seen in
+  // CI as 261-299 of 300; docs/load.md), so the table's count is only bounded by it.
+  assert.equal(s.timeWaitEntered, s.reached, `every client end entered TIME_WAIT: ${seen}`);
+  assert.ok(s.timeWaitAfterClose <= s.reached, `no TIME_WAIT entry the run did not make: ${seen}`);
   assert.equal(
     s.tenths.reduce((a, t) => a + (t.to - t.from), 0),
     s.reached,

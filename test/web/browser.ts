@@ -8,17 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { PageDocument, PageWindow } from './page-dom.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-/**
- * The page's globals, for functions that run in the browser (page.evaluate). Declared here, in
- * this module only: the tests themselves run in Node, whose types have no DOM.
- */
-declare const window: {
-  portspace: { cellCenter(view: string, source: string, port: number): { x: number; y: number } | null };
-};
-declare const document: { body: { dataset: Record<string, string | undefined> } };
+/** The page's globals, for functions that run in the browser (page.evaluate). */
+declare const window: PageWindow;
+declare const document: PageDocument;
 
 const ARGS = [
   '--no-sandbox',

@@ -14,25 +14,11 @@ import { kernelAvailability } from '../../src/kernel/availability.js';
 import { readProcSnapshot } from '../../src/procnet/reader.js';
 import { LiveSource, startWebServer } from '../../src/web/index.js';
 import { cellCenter, launch, pixel, waitForBody } from './browser.js';
+import type { PageDocument, PageWindow } from './page-dom.js';
 
-/** Browser globals used by the functions that run in the page (this module only; Node has no DOM). */
-interface PageNode {
-  readonly textContent: string | null;
-  readonly children: Iterable<PageNode>;
-}
-declare const window: {
-  portspace: { palette: Record<string, string>; marks: Record<string, string> };
-  noteWalk(s: string): void;
-};
-declare const document: {
-  body: { dataset: Record<string, string | undefined> };
-  getElementById(id: string): PageNode | null;
-  querySelectorAll(selector: string): Iterable<PageNode>;
-};
-declare class MutationObserver {
-  constructor(callback: () => void);
-  observe(target: PageNode, options: { childList: boolean; characterData: boolean; subtree: boolean }): void;
-}
+/** The page's globals, for the functions that run in it (Node has no DOM types). */
+declare const window: PageWindow;
+declare const document: PageDocument;
 
 const worker = new URL('./live-ns-worker.py', import.meta.url).pathname;
 

@@ -14,25 +14,12 @@ import { buildReport } from '../../src/doctor/index.js';
 import { readProcSnapshot } from '../../src/procnet/reader.js';
 import { cellCenter, launch, type Page, pixel, type Session, waitForBody } from './browser.js';
 import { captured, type FixtureServer, fixtureServer } from './helpers.js';
+import type { PageDocument, PageMutationObserver, PageWindow } from './page-dom.js';
 
-/** Browser globals used by the functions that run in the page (this module only; Node has no DOM). */
-interface PageNode {
-  readonly textContent: string | null;
-  readonly children: Iterable<PageNode>;
-}
-declare const window: {
-  portspace: { palette: Record<string, string>; marks: Record<string, string> };
-  noteWalk(s: string): void;
-};
-declare const document: {
-  body: { dataset: Record<string, string | undefined> };
-  getElementById(id: string): PageNode | null;
-  querySelectorAll(selector: string): Iterable<PageNode>;
-};
-declare class MutationObserver {
-  constructor(callback: () => void);
-  observe(target: PageNode, options: { childList: boolean; characterData: boolean; subtree: boolean }): void;
-}
+/** The page's globals, for the functions that run in it (Node has no DOM types). */
+declare const window: PageWindow;
+declare const document: PageDocument;
+declare const MutationObserver: PageMutationObserver;
 
 const shots = mkdtempSync(join(tmpdir(), 'portspace-web-shots-'));
 let fx: FixtureServer;

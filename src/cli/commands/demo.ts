@@ -1,11 +1,11 @@
 /**
- * `portspace demo [--json]`: a short tour of the model (src/cli/demo.ts runs it); --json gives the
+ * `portspace demo [--json]`: a short tour of the model (src/tour/demo.ts runs it); --json gives the
  * same sections and steps as one document, like every other command.
  */
-import { parseCommandArgs } from '../args.js';
+import { DEMO_SEED, runDemo } from '../../tour/demo.js';
+import { parseCommandArgs, refuseArguments } from '../args.js';
 import type { Command } from '../command.js';
-import { runDemo } from '../demo.js';
-import { EXIT, usageError } from '../errors.js';
+import { EXIT } from '../errors.js';
 
 const HELP = `usage: portspace demo [--json]
 
@@ -31,12 +31,17 @@ export const demoCommand: Command = {
       out.line(HELP);
       return EXIT.ok;
     }
-    if (positionals.length > 0)
-      throw usageError(
-        `demo takes no arguments, got '${positionals.join(' ')}'. See 'portspace demo --help'.`,
-      );
-    const sections = runDemo(values.json ? () => {} : (line) => out.line(line));
-    if (values.json) out.json({ seed: 1, sections });
+    refuseArguments('demo', positionals);
+    const sections = runDemo();
+    if (values.json) {
+      out.json({ seed: DEMO_SEED, sections });
+      return EXIT.ok;
+    }
+    out.line(`portspace demo: Linux 6.18 local port allocation, modelled (seed ${DEMO_SEED})\n`);
+    sections.forEach((s, i) => {
+      out.line(i === 0 ? s.title : `\n${s.title}`);
+      for (const step of s.steps) out.line(`   ${step}`);
+    });
     return EXIT.ok;
   },
 };

@@ -12,16 +12,9 @@ import type { RandomDiffSummary } from '../../fuzz/random-diff.js';
 import { kernelAvailability } from '../../kernel/availability.js';
 import { formatKernelIdentity, kernelIdentity } from '../../kernel/identity.js';
 import { KernelBackend } from '../../kernel/kernel-backend.js';
-import {
-  type DiffModel,
-  type DiffOptions,
-  type DiffReport,
-  type Divergence,
-  diffScript,
-  formatDivergence,
-} from '../../run/differential.js';
+import { diffFiles, failedExpectations } from '../../run/diff-files.js';
+import { type DiffModel, formatDivergence } from '../../run/differential.js';
 import { ModelBackend } from '../../run/model-backend.js';
-import { TCP_RULES } from '../../run/spec-rules.js';
 import { type Command, intOption, loadScripts, parseCommandArgs, plural } from '../common.js';
 import { CliError, EXIT, errorJson, usageError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -95,10 +88,6 @@ async function loadRandomDiff(): Promise<typeof import('../../fuzz/random-diff.j
       { cause: e },
     );
   }
-}
-
-function sortRules(rules: Iterable<string>): string[] {
-  return [...rules].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)) || a.localeCompare(b));
 }
 
 export const diffCommand: Command = {
@@ -245,66 +234,47 @@ export const diffCommand: Command = {
       // One script is quick: a bar is for long runs.
       enabled: out.stderr.isTTY === true && scripts.length > 1,
     });
-    const base: DiffOptions = { makeModel: () => new ModelBackend(), makeKernel };
-    const rules = new Set<string>();
-    const reports: DiffReport[] = [];
-    let first: Divergence | null = null;
-    let calls = 0;
-    let agreements = 0;
-    let divergences = 0;
-    let failures = 0;
-    let errors = 0;
-    for (const script of scripts) {
-      progress.update(reports.length, `diff ${script.file}`);
-      const r = await diffScript(script, base);
-      reports.push(r);
-      calls += r.calls;
-      agreements += r.agreements;
-      divergences += r.divergences;
-      if (r.error !== null) errors++;
-      const f = r.failures.kernel.length + r.failures.model.length;
-      failures += f;
-      for (const x of r.rulesCovered) rules.add(x);
-      first ??= r.divergence;
-      if (!json) {
-        const p = out.paint;
-        const mark = r.divergence
-          ? p('red', 'DIVERGED')
-          : r.error
-            ? p('red', 'ERROR')
-            : f > 0
-              ? p('yellow', 'FAIL')
-              : p('green', 'ok');
-        const lines = [
-          `${mark}  ${r.file}: ${plural(r.calls, 'call')}, ${plural(r.agreements, 'agreement')}, ${r.ms} ms`,
-        ];
-        if (r.divergence) lines.push(formatDivergence(r.divergence));
-        if (r.error) lines.push(`  ${r.error}`);
-        for (const m of r.failures.kernel) lines.push(`  kernel: ${m}`);
-        for (const m of r.failures.model) lines.push(`  model: ${m}`);
-        for (const l of lines) {
-          if (progress.active) progress.log(l);
-          else out.line(l);
-        }
-      }
-      progress.update(reports.length);
-    }
+    const sum = await diffFiles(
+      scripts,
+      { makeModel: () => new ModelBackend(), makeKernel },
+      {
+        starting: (script, i) => progress.update(i, `diff ${script.file}`),
+        done: (r, n) => {
+          if (!json) {
+            const f = failedExpectations(r);
+            const p = out.paint;
+            const mark = r.divergence
+              ? p('red', 'DIVERGED')
+              : r.error
+                ? p('red', 'ERROR')
+                : f > 0
+                  ? p('yellow', 'FAIL')
+                  : p('green', 'ok');
+            const lines = [
+              `${mark}  ${r.file}: ${plural(r.calls, 'call')}, ${plural(r.agreements, 'agreement')}, ${r.ms} ms`,
+            ];
+            if (r.divergence) lines.push(formatDivergence(r.divergence));
+            if (r.error) lines.push(`  ${r.error}`);
+            for (const m of r.failures.kernel) lines.push(`  kernel: ${m}`);
+            for (const m of r.failures.model) lines.push(`  model: ${m}`);
+            for (const l of lines) {
+              if (progress.active) progress.log(l);
+              else out.line(l);
+            }
+          }
+          progress.update(n);
+        },
+      },
+    );
     progress.stop();
-    const covered = sortRules(rules);
+    const { calls, agreements, divergences, failures, errors } = sum;
     if (json) {
+      const { reports, ...totals } = sum;
       out.json({
         kernel: 'linux',
         kernelRelease: judge.release,
         kernelBuild: judge.build,
-        scripts: scripts.length,
-        calls,
-        agreements,
-        divergences,
-        failures,
-        errors,
-        rulesCovered: covered,
-        rulesMissing: TCP_RULES.filter((r) => !rules.has(r)),
-        firstDivergence: first,
+        ...totals,
         reports: reports.map((r) => ({
           file: r.file,
           calls: r.calls,
@@ -320,7 +290,7 @@ export const diffCommand: Command = {
       out.line(
         `${plural(scripts.length, 'script')}, ${plural(calls, 'call')}, ${plural(agreements, 'agreement')}, ${plural(divergences, 'divergence')}, ${plural(failures, 'failed expectation')}, ${plural(errors, 'error')}`,
       );
-      out.line(`rules covered (${covered.length}): ${covered.join(' ')}`);
+      out.line(`rules covered (${sum.rulesCovered.length}): ${sum.rulesCovered.join(' ')}`);
       out.line(judgeLine);
       out.line(verdict(out, divergences === 0 && errors === 0 && failures === 0, divergences));
     }

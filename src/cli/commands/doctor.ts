@@ -17,9 +17,10 @@ import { parseAddr } from '../../model/index.js';
 import { copyProblems, PROC_COPY_COMMANDS, type Snapshot } from '../../procnet/index.js';
 import { ProcFileError, readProcSnapshot } from '../../procnet/reader.js';
 import { visible } from '../../script/escape.js';
-import { intOption, parseCommandArgs } from '../args.js';
+import { intOption, parseCommandArgs, refuseArguments } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, EXIT, usageError } from '../errors.js';
+import { interruptSignal, untilInterrupted } from '../interrupt.js';
 import type { Output } from '../output.js';
 
 /** How to make a copy of /proc that --proc reads (shown in --help and in the error). */
@@ -261,21 +262,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Aborts on Ctrl-C / SIGTERM so loops and the server end cleanly. */
-function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
-  const ac = new AbortController();
-  const stop = () => ac.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return {
-    signal: ac.signal,
-    dispose: () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    },
-  };
-}
-
 export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'headroom per (source, destination) before connect() fails with EADDRNOTAVAIL, with fixes',
@@ -296,10 +282,7 @@ export const doctorCommand: Command = {
       out.line(HELP);
       return EXIT.ok;
     }
-    if (positionals.length > 0)
-      throw usageError(
-        `doctor takes no arguments, got '${positionals.join(' ')}'. See 'portspace doctor --help'.`,
-      );
+    refuseArguments('doctor', positionals);
     if (values.json && values.prometheus) throw usageError('--json and --prometheus exclude each other.');
     const to = values.to === undefined ? undefined : parseEndpoint('to', values.to, 1);
     const listen = values.listen === undefined ? undefined : parseEndpoint('listen', values.listen, 0);
@@ -333,10 +316,9 @@ export const doctorCommand: Command = {
       }
       // The handler goes in before the announcement: a SIGTERM sent as soon as it reads
       // "serving" must stop the server cleanly, not kill the process.
-      const { signal, dispose } = interruptSignal();
+      const stopped = untilInterrupted();
       out.err(`portspace doctor: serving ${server.url} (Ctrl-C stops)`);
-      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
-      dispose();
+      await stopped;
       await server.close();
       return EXIT.ok;
     }

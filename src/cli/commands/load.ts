@@ -19,7 +19,7 @@ import {
   type StrategyReport,
   strategyOk,
 } from '../../load/index.js';
-import { type Command, intOption, parseCommandArgs } from '../common.js';
+import { type Command, intOption, parseCommandArgs, refuseArguments } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { Progress } from '../progress.js';
@@ -140,7 +140,7 @@ function strategyText(s: StrategyReport, out: Output): string[] {
   lines.push(
     s.closeSeconds === null
       ? `  close        ${p('red', 'not everything closed')}: ${fmt(s.leftAfterClose)} entries left`
-      : `  close        ${s.closeSeconds.toFixed(2)} s (${fmt(s.timeWaitAfterClose)} TIME_WAIT entries left, gone with the namespace)`,
+      : `  close        ${s.closeSeconds.toFixed(2)} s (${fmt(s.timeWaitAfterClose)} TIME_WAIT entries left${s.timeWaitEntered === null || s.timeWaitEntered === s.timeWaitAfterClose ? '' : ` of ${fmt(s.timeWaitEntered)} made`}, gone with the namespace)`,
   );
   if (s.timedOut) lines.push(`  ${p('yellow', 'timed out')}: the connect phase hit --timeout`);
   if (s.interrupted) lines.push(`  ${p('yellow', 'interrupted')}: stopped by a signal`);
@@ -223,10 +223,7 @@ export const loadCommand: Command = {
       out.line(HELP);
       return EXIT.ok;
     }
-    if (positionals.length > 0)
-      throw usageError(
-        `load takes no arguments, got '${positionals.join(' ')}'. See 'portspace load --help'.`,
-      );
+    refuseArguments('load', positionals);
     if (values.to === undefined) throw usageError(`load needs --to ADDR:PORT. See 'portspace load --help'.`);
     const to = parse(parseDestination(values.to));
     const v6 = to.addr.includes(':');

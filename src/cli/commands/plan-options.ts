@@ -6,7 +6,7 @@
 import { parseAddr } from '../../model/index.js';
 import { type PlanConfig, STRATEGIES, type StrategyName } from '../../planner/plan-types.js';
 import { attemptCount, capacityOf } from '../../planner/workload.js';
-import { CliError, EXIT } from '../errors.js';
+import { CliError, EXIT, usageError } from '../errors.js';
 
 export const DEFAULTS = {
   range: '32768-60999',
@@ -161,26 +161,69 @@ export interface RawPlanOptions {
   readonly seed?: number | undefined;
 }
 
+/**
+ * The workload options `plan` and `web --plan` both take, as node:util parseArgs declares them.
+ * --port-range and --tcp-tw-reuse are the sysctls' own names for --range and --tw-reuse.
+ */
+export const WORKLOAD_OPTIONS = {
+  from: { type: 'string', multiple: true },
+  to: { type: 'string', multiple: true },
+  rate: { type: 'string' },
+  hold: { type: 'string' },
+  closer: { type: 'string' },
+  duration: { type: 'string' },
+  strategy: { type: 'string' },
+  arrivals: { type: 'string' },
+  range: { type: 'string' },
+  'port-range': { type: 'string' },
+  reserved: { type: 'string' },
+  'tw-reuse': { type: 'string' },
+  'tcp-tw-reuse': { type: 'string' },
+  'tw-reuse-delay': { type: 'string' },
+  'max-tw-buckets': { type: 'string' },
+} as const;
+
+export const WORKLOAD_FLAGS = Object.keys(WORKLOAD_OPTIONS) as readonly (keyof typeof WORKLOAD_OPTIONS)[];
+
+/** The workload options as parseArgs returns them. */
+export type WorkloadValues = {
+  readonly [K in keyof typeof WORKLOAD_OPTIONS]?:
+    | ((typeof WORKLOAD_OPTIONS)[K] extends { multiple: true } ? string[] : string)
+    | undefined;
+};
+
+/** `--seed N`: an integer >= 0, default 1 (Poisson arrivals, the exact engine). */
+export function seedOption(v: string | undefined): number {
+  const seed = v === undefined ? 1 : Number(v);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw usageError(`--seed must be an integer >= 0, got '${v}'.`);
+  return seed;
+}
+
+/** The workload options (plan's and web --plan's), aliases folded in, as a checked PlanConfig. */
+export function workloadConfig(values: WorkloadValues, seed: number): PlanConfig {
+  return planConfig({
+    ...values,
+    range: values.range ?? values['port-range'],
+    'tw-reuse': values['tw-reuse'] ?? values['tcp-tw-reuse'],
+    seed,
+  });
+}
+
 export function planConfig(o: RawPlanOptions): PlanConfig {
   const fromTexts = list(o.from);
   if (fromTexts.length === 0)
-    throw new CliError(
-      'PORTSPACE_USAGE',
+    throw usageError(
       "give at least one source address with --from, like '--from 10.0.0.1'. See 'portspace plan --help'.",
-      EXIT.usage,
     );
   const toTexts = list(o.to);
   if (toTexts.length === 0)
-    throw new CliError(
-      'PORTSPACE_USAGE',
+    throw usageError(
       "give at least one destination with --to, like '--to 10.1.1.1:5432'. See 'portspace plan --help'.",
-      EXIT.usage,
     );
   if (o.rate === undefined)
-    throw new CliError(
-      'PORTSPACE_USAGE',
+    throw usageError(
       "give the rate of new connections per second with --rate, like '--rate 500'. See 'portspace plan --help'.",
-      EXIT.usage,
     );
   if (fromTexts.length > MAX_SOURCES)
     throw bad('from', fromTexts.join(','), `at most ${MAX_SOURCES} sources`);

@@ -6,20 +6,29 @@
  * (they are the answer, not an error); 2 for bad input.
  */
 import { writeFileSync } from 'node:fs';
-import { type Advice, advise, percent, strategyText } from '../../planner/advice.js';
+import { type Advice, percent, strategyText } from '../../planner/advice.js';
 import { svgChart } from '../../planner/chart-svg.js';
 import { textChart } from '../../planner/chart-text.js';
-import { runExact } from '../../planner/exact-engine.js';
-import { runFast } from '../../planner/fast-engine.js';
-import { type PlanConfig, STRATEGIES, type StrategyResult } from '../../planner/plan-types.js';
+import { answerConcurrent } from '../../planner/concurrent.js';
+import type { PlanConfig, StrategyResult } from '../../planner/plan-types.js';
+import { readingNotes } from '../../planner/reading-notes.js';
 import { endpoint } from '../../planner/recorder.js';
-import { autoselectRecycles, capacityOf, portLifetimeMs, rangeIsExact } from '../../planner/workload.js';
-import { type Command, parseCommandArgs } from '../common.js';
+import { planStrategies, runPlan } from '../../planner/run-plan.js';
+import { capacityOf, portLifetimeMs, rangeIsExact } from '../../planner/workload.js';
+import { type Command, parseCommandArgs, refuseArguments } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { Progress } from '../progress.js';
-import { answerConcurrent, printConcurrent } from './plan-concurrent.js';
-import { checkSize, DEFAULTS, integerOption, planConfig } from './plan-options.js';
+import { printConcurrent } from './plan-concurrent.js';
+import {
+  checkSize,
+  DEFAULTS,
+  integerOption,
+  planConfig,
+  seedOption,
+  WORKLOAD_OPTIONS,
+  workloadConfig,
+} from './plan-options.js';
 
 const HELP = `usage: portspace plan --from ADDR --to ADDR:PORT --rate N [options]
        portspace plan --from ADDR --to ADDR:PORT --concurrent N
@@ -94,27 +103,6 @@ function strategyJson(r: StrategyResult) {
   };
 }
 
-/** Things the reader must know to read the numbers right. */
-function notes(cfg: PlanConfig, engine: 'fast' | 'exact', strategies: readonly PlanConfig[]): string[] {
-  const out: string[] = [];
-  if (!rangeIsExact(cfg.range))
-    out.push(
-      `the range has an odd number of ports: connect() and bind(ip, 0) scan an even count, so one port (which one depends on the random start) is out of reach on each attempt (R11, R40); the fast engine counts ${capacityOf({ ...cfg, strategy: 'connect' })} ports, the lower bound.`,
-    );
-  if (cfg.sources.length > 1 && strategies.some((s) => s.strategy === 'connect'))
-    out.push(
-      `plain connect() takes its source from the route (R10): ${cfg.sources[0]} only; the other --from addresses need a bind strategy (noport, bind0, reuseaddr).`,
-    );
-  const recycling = strategies.some((s) =>
-    s.sources.some((a) => s.destinations.some((d) => autoselectRecycles(s, a, d.addr))),
-  );
-  if (recycling && engine === 'fast')
-    out.push(
-      'tcp_tw_reuse lets connect() recycle TIME_WAIT entries (R62): failures are exact, but which entry the kernel recycles rather than a free port is its random walk (R13); peak TIME_WAIT and ports in use are upper bounds here (--engine exact samples them).',
-    );
-  return out;
-}
-
 function num(n: number): string {
   return n.toLocaleString('en-US');
 }
@@ -179,7 +167,7 @@ function adviceLines(advice: readonly Advice[], out: Output): string[] {
   return lines;
 }
 
-/** `--concurrent N`: connections open at once to one destination (plan-concurrent.ts). */
+/** `--concurrent N`: connections open at once to one destination (planner/concurrent.ts). */
 function concurrentPlan(
   values: Record<string, string | boolean | string[] | undefined>,
   out: Output,
@@ -211,23 +199,9 @@ export const planCommand: Command = {
   help: HELP,
   async run(argv, out) {
     const { values, positionals } = parseCommandArgs('plan', argv, {
-      from: { type: 'string', multiple: true },
-      to: { type: 'string', multiple: true },
-      rate: { type: 'string' },
+      ...WORKLOAD_OPTIONS,
       concurrent: { type: 'string' },
-      hold: { type: 'string' },
-      closer: { type: 'string' },
-      duration: { type: 'string' },
-      strategy: { type: 'string' },
       compare: { type: 'boolean', default: false },
-      arrivals: { type: 'string' },
-      range: { type: 'string' },
-      'port-range': { type: 'string' },
-      reserved: { type: 'string' },
-      'tw-reuse': { type: 'string' },
-      'tcp-tw-reuse': { type: 'string' },
-      'tw-reuse-delay': { type: 'string' },
-      'max-tw-buckets': { type: 'string' },
       engine: { type: 'string', default: DEFAULTS.engine },
       seed: { type: 'string' },
       svg: { type: 'string' },
@@ -237,48 +211,30 @@ export const planCommand: Command = {
       out.line(HELP);
       return EXIT.ok;
     }
-    if (positionals.length > 0)
-      throw usageError(
-        `plan takes no arguments, got '${positionals.join(' ')}'. See 'portspace plan --help'.`,
-      );
+    refuseArguments('plan', positionals);
     const engine = values.engine;
     if (engine !== 'fast' && engine !== 'exact')
       throw usageError(`--engine must be 'fast' or 'exact', got '${engine}'.`);
-    const seed = values.seed === undefined ? 1 : Number(values.seed);
-    if (!Number.isSafeInteger(seed) || seed < 0)
-      throw usageError(`--seed must be an integer >= 0, got '${values.seed}'.`);
+    const seed = seedOption(values.seed);
     if (values.concurrent !== undefined) return concurrentPlan(values, out);
-    const cfg = planConfig({
-      ...values,
-      range: values.range ?? values['port-range'],
-      'tw-reuse': values['tw-reuse'] ?? values['tcp-tw-reuse'],
-      seed,
-    });
-    const plans = values.compare ? STRATEGIES.map((s) => ({ ...cfg, strategy: s })) : [cfg];
+    const cfg = workloadConfig(values, seed);
+    const plans = planStrategies(cfg, values.compare);
     const sizes = plans.map((p) => checkSize(p, engine));
-
-    const results: StrategyResult[] = [];
-    for (const [k, p] of plans.entries()) {
+    const { results, main, advice } = runPlan(cfg, {
+      compare: values.compare,
+      engine,
+      seed,
       // Drawn on a terminal only, and only for runs long enough to be worth watching.
-      const progress = new Progress({
-        stream: out.stderr,
-        total: sizes[k] ?? 0,
-        label: `plan ${p.strategy} (${engine})`,
-        paint: out.paintErr,
-        enabled: out.stderr.isTTY === true && (sizes[k] ?? 0) >= (engine === 'fast' ? 5_000_000 : 200_000),
-      });
-      const onProgress = (done: number) => progress.update(done);
-      results.push(engine === 'fast' ? runFast(p, { onProgress }) : runExact(p, { seed, onProgress }));
-      progress.stop();
-    }
-    const main = results.find((r) => r.name === cfg.strategy) ?? results[0];
-    if (!main) throw new Error('plan: no result');
-    // Advice re-runs its tweaks on the engine the plan used, so before and after compare.
-    const advice = advise(cfg, main, {
-      name: engine,
-      run: (c) => (engine === 'fast' ? runFast(c) : runExact(c, { seed })),
+      watch: (p, k) =>
+        new Progress({
+          stream: out.stderr,
+          total: sizes[k] ?? 0,
+          label: `plan ${p.strategy} (${engine})`,
+          paint: out.paintErr,
+          enabled: out.stderr.isTTY === true && (sizes[k] ?? 0) >= (engine === 'fast' ? 5_000_000 : 200_000),
+        }),
     });
-    const planNotes = notes(cfg, engine, plans);
+    const planNotes = readingNotes(cfg, engine, plans);
     const unitsLabel = results.length > 1 ? '(source, destination); source for bind0' : unitText(main);
     const title = `ports in use by the fullest unit over time: ${num(cfg.rate)}/s from ${cfg.sources.join(', ')} to ${cfg.destinations.map(endpoint).join(', ')}`;
     if (values.svg !== undefined) {

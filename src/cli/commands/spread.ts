@@ -7,7 +7,7 @@
  */
 import { measureSpread } from '../../kernel/reuseport-spread.js';
 import { MIN_FLOWS_PER_MEMBER, MIN_MEMBERS, type SpreadReport } from '../../run/spread-stats.js';
-import { type Command, intOption, parseCommandArgs, requireKernel } from '../common.js';
+import { type Command, intOption, parseCommandArgs, refuseArguments, requireKernel } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { Progress } from '../progress.js';
@@ -84,10 +84,7 @@ export const spreadCommand: Command = {
       out.line(HELP);
       return EXIT.ok;
     }
-    if (positionals.length > 0)
-      throw usageError(
-        `spread takes no file arguments, got '${positionals.join(' ')}'. See 'portspace spread --help'.`,
-      );
+    refuseArguments('spread', positionals, 'file arguments');
     const proto = values.proto;
     if (proto !== 'tcp' && proto !== 'udp')
       throw usageError(

@@ -8,7 +8,7 @@
 import { kernelAvailability } from '../../kernel/availability.js';
 import { PROFILES } from '../../model/index.js';
 import { articleClaims, CLAIM_IDS, type Claim, type ClaimResult, runTour } from '../../tour/index.js';
-import { type Command, parseCommandArgs, profileOption } from '../common.js';
+import { type Command, parseCommandArgs, profileOption, refuseArguments } from '../common.js';
 import { EXIT, usageError } from '../errors.js';
 import { Progress } from '../progress.js';
 import { renderTour } from '../tour-render.js';
@@ -51,10 +51,7 @@ export const tourCommand: Command = {
       out.line(HELP);
       return EXIT.ok;
     }
-    if (positionals.length > 0)
-      throw usageError(
-        `tour takes no file arguments, got '${positionals.join(' ')}'. See 'portspace tour --help'.`,
-      );
+    refuseArguments('tour', positionals, 'file arguments');
     const profile = profileOption('tour', values.profile);
     // Claim ids are matched without regard to case: `--claim a6` means A6.
     const only = (values.claim ?? []).map(

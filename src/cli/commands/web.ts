@@ -18,8 +18,9 @@ import {
 } from '../../web/index.js';
 import { type Command, loadScripts, parseCommandArgs, profileOption } from '../common.js';
 import { CliError, EXIT, usageError } from '../errors.js';
+import { untilInterrupted } from '../interrupt.js';
 import { readSnapshot } from './doctor.js';
-import { checkSize, planConfig } from './plan-options.js';
+import { checkSize, seedOption, WORKLOAD_FLAGS, WORKLOAD_OPTIONS, workloadConfig } from './plan-options.js';
 
 const HELP = `usage: portspace web [FILE.pst] [--proc DIR] [--plan PLAN-OPTIONS] [--listen HOST:PORT]
                      [--allow-remote] [--interval SECONDS] [--profile P] [--json]
@@ -74,37 +75,6 @@ function parseInterval(v: string | undefined): number {
   return Math.round(n * 1000);
 }
 
-/** Resolves when the process is asked to stop. */
-function untilStopped(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
-
-const PLAN_FLAGS = [
-  'from',
-  'to',
-  'rate',
-  'hold',
-  'closer',
-  'duration',
-  'strategy',
-  'arrivals',
-  'range',
-  'port-range',
-  'reserved',
-  'tw-reuse',
-  'tcp-tw-reuse',
-  'tw-reuse-delay',
-  'max-tw-buckets',
-] as const;
-
 export const webCommand: Command = {
   name: 'web',
   summary: 'a local page that shows the port space: grids, headroom, a script step by step, a plan',
@@ -120,21 +90,7 @@ export const webCommand: Command = {
       plan: { type: 'boolean', default: false },
       compare: { type: 'boolean', default: false },
       seed: { type: 'string' },
-      from: { type: 'string', multiple: true },
-      to: { type: 'string', multiple: true },
-      rate: { type: 'string' },
-      hold: { type: 'string' },
-      closer: { type: 'string' },
-      duration: { type: 'string' },
-      strategy: { type: 'string' },
-      arrivals: { type: 'string' },
-      range: { type: 'string' },
-      'port-range': { type: 'string' },
-      reserved: { type: 'string' },
-      'tw-reuse': { type: 'string' },
-      'tcp-tw-reuse': { type: 'string' },
-      'tw-reuse-delay': { type: 'string' },
-      'max-tw-buckets': { type: 'string' },
+      ...WORKLOAD_OPTIONS,
     });
     if (values.help) {
       out.line(HELP);
@@ -144,7 +100,7 @@ export const webCommand: Command = {
       throw usageError(
         `web takes at most one script file, got ${positionals.length}. See 'portspace web --help'.`,
       );
-    const given = PLAN_FLAGS.filter((f) => values[f] !== undefined);
+    const given = WORKLOAD_FLAGS.filter((f) => values[f] !== undefined);
     if (!values.plan && (given.length > 0 || values.compare))
       throw usageError(
         `--${given[0] ?? 'compare'} is a plan option: add --plan to show a plan. See 'portspace web --help'.`,
@@ -177,15 +133,7 @@ export const webCommand: Command = {
       titles.push(`script ${file}`);
     }
     if (values.plan) {
-      const seed = values.seed === undefined ? 1 : Number(values.seed);
-      if (!Number.isSafeInteger(seed) || seed < 0)
-        throw usageError(`--seed must be an integer >= 0, got '${values.seed}'.`);
-      const cfg = planConfig({
-        ...values,
-        range: values.range ?? values['port-range'],
-        'tw-reuse': values['tw-reuse'] ?? values['tcp-tw-reuse'],
-        seed,
-      });
+      const cfg = workloadConfig(values, seedOption(values.seed));
       for (const s of values.compare ? STRATEGIES : [cfg.strategy])
         checkSize({ ...cfg, strategy: s }, 'fast');
       sources.plan = planView(cfg, values.compare);
@@ -212,7 +160,7 @@ export const webCommand: Command = {
         );
       throw e;
     }
-    const stopped = untilStopped();
+    const stopped = untilInterrupted();
     if (values.json) out.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
     else
       out.line(

@@ -1,6 +1,6 @@
 /**
- * The small demo of the model (the README's first command until `portspace tour` exists): a few
- * of the article's claims, run on a virtual namespace, with the model's reasons.
+ * The small demo of the model (`portspace demo`): a few of the article's claims, run on a
+ * virtual namespace, with the model's reasons. Returns data (sections of steps); the CLI renders.
  */
 import { Netns, type Result, type TraceEvent } from '../model/index.js';
 
@@ -25,25 +25,23 @@ function summarizeTrace(trace: readonly TraceEvent[] | undefined): string {
 /** One section of the demo, as `demo --json` gives it: its title and the lines under it. */
 export interface DemoSection {
   readonly title: string;
-  readonly steps: string[];
+  readonly steps: readonly string[];
 }
 
-/**
- * Runs the demo, printing each line through `print`, and returns the same content as sections
- * (section titles are the numbered lines, steps the indented ones under them).
- */
-export function runDemo(print: (line: string) => void): DemoSection[] {
-  const sections: DemoSection[] = [];
-  const out = (line: string) => {
-    print(line);
-    const text = line.trim();
-    if (/^\d+\. /.test(text)) sections.push({ title: text, steps: [] });
-    else if (text !== '') sections.at(-1)?.steps.push(text);
-  };
-  print('portspace demo: Linux 6.18 local port allocation, modelled (seed 1)\n');
+/** The seed of every namespace the demo makes. */
+export const DEMO_SEED = 1;
 
-  out('1. connect() reuses ports per destination (R11, R14): range 40000-40001');
-  let ns = new Netns({ seed: 1 });
+/** Runs the demo on the model: one section per claim, each step a call and what came of it. */
+export function runDemo(): DemoSection[] {
+  const sections: DemoSection[] = [];
+  const section = (title: string): string[] => {
+    const steps: string[] = [];
+    sections.push({ title, steps });
+    return steps;
+  };
+
+  let steps = section('1. connect() reuses ports per destination (R11, R14): range 40000-40001');
+  let ns = new Netns({ seed: DEMO_SEED });
   must(ns.sysctl('net.ipv4.ip_local_port_range', '40000 40001'), 'sysctl');
   for (const port of [5000, 5001]) {
     const l = must(ns.socket('tcp4'), 'socket').sock;
@@ -53,43 +51,47 @@ export function runDemo(print: (line: string) => void): DemoSection[] {
   for (const dport of [5000, 5000, 5000, 5001, 5001]) {
     const c = must(ns.socket('tcp4'), 'socket').sock;
     const r = ns.connect(c, '127.0.0.1', dport, { trace: true });
-    out(`   connect(127.0.0.1:${dport}) = ${show(r)}${r.ok ? `   ${summarizeTrace(r.trace)}` : ''}`);
+    steps.push(`connect(127.0.0.1:${dport}) = ${show(r)}${r.ok ? `   ${summarizeTrace(r.trace)}` : ''}`);
   }
 
-  out('\n2. bind(ip, 0) before connect() spends the range for every destination (R23, R40)');
-  ns = new Netns({ seed: 1 });
+  steps = section('2. bind(ip, 0) before connect() spends the range for every destination (R23, R40)');
+  ns = new Netns({ seed: DEMO_SEED });
   must(ns.sysctl('net.ipv4.ip_local_port_range', '40000 40001'), 'sysctl');
   for (let i = 0; i < 3; i++) {
     const c = must(ns.socket('tcp4'), 'socket').sock;
-    out(`   bind(127.0.0.1, 0) = ${show(ns.bind(c, '127.0.0.1', 0))}`);
+    steps.push(`bind(127.0.0.1, 0) = ${show(ns.bind(c, '127.0.0.1', 0))}`);
   }
 
-  out('\n3. IP_BIND_ADDRESS_NO_PORT defers the port to connect(), which shares it per destination (R22)');
-  ns = new Netns({ seed: 1 });
+  steps = section(
+    '3. IP_BIND_ADDRESS_NO_PORT defers the port to connect(), which shares it per destination (R22)',
+  );
+  ns = new Netns({ seed: DEMO_SEED });
   must(ns.sysctl('net.ipv4.ip_local_port_range', '40000 40001'), 'sysctl');
   must(ns.addAddress('10.0.0.1/24'), 'addr');
   for (const dest of ['10.0.0.2', '10.0.0.2', '10.0.0.3', '10.0.0.3', '10.0.0.3']) {
     const c = must(ns.socket('tcp4'), 'socket').sock;
     must(ns.setsockopt(c, 'IP_BIND_ADDRESS_NO_PORT', 1), 'setsockopt');
     must(ns.bind(c, '10.0.0.1', 0), 'bind');
-    out(`   bind(10.0.0.1, 0) + connect(${dest}:80) = ${show(ns.connect(c, dest, 80))}`);
+    steps.push(`bind(10.0.0.1, 0) + connect(${dest}:80) = ${show(ns.connect(c, dest, 80))}`);
   }
 
-  out('\n4. TIME_WAIT blocks its own 4-tuple only; tcp_tw_reuse=2 recycles loopback after 1 s (R62)');
-  ns = new Netns({ seed: 1 });
+  steps = section(
+    '4. TIME_WAIT blocks its own 4-tuple only; tcp_tw_reuse=2 recycles loopback after 1 s (R62)',
+  );
+  ns = new Netns({ seed: DEMO_SEED });
   must(ns.sysctl('net.ipv4.ip_local_port_range', '40000 40000'), 'sysctl');
   const l = must(ns.socket('tcp4'), 'socket').sock;
   must(ns.bind(l, '127.0.0.1', 5000), 'bind');
   must(ns.listen(l), 'listen');
   const c = must(ns.socket('tcp4'), 'socket').sock;
-  out(`   connect(127.0.0.1:5000) = ${show(ns.connect(c, '127.0.0.1', 5000))}`);
+  steps.push(`connect(127.0.0.1:5000) = ${show(ns.connect(c, '127.0.0.1', 5000))}`);
   const a = must(ns.accept(l), 'accept').sock;
   must(ns.close(c), 'close');
   must(ns.close(a), 'close');
   const again = must(ns.socket('tcp4'), 'socket').sock;
-  out(`   client closed first; connect again at once = ${show(ns.connect(again, '127.0.0.1', 5000))}`);
+  steps.push(`client closed first; connect again at once = ${show(ns.connect(again, '127.0.0.1', 5000))}`);
   ns.advance(1100);
   const later = must(ns.socket('tcp4'), 'socket').sock;
-  out(`   1.1 s later = ${show(ns.connect(later, '127.0.0.1', 5000))}`);
+  steps.push(`1.1 s later = ${show(ns.connect(later, '127.0.0.1', 5000))}`);
   return sections;
 }
