@@ -5,7 +5,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Netns, Result } from '../../src/model/index.js';
-import { bind, close, connect, listen, listener, makeTimeWait, netns, pair, sock } from './helpers.js';
+import {
+  bind,
+  boundPair,
+  close,
+  connect,
+  listen,
+  listener,
+  makeTimeWait,
+  netns,
+  pair,
+  sock,
+} from './helpers.js';
 
 /** The rules of the call just made, after checking it succeeded. */
 function rulesOf(ns: Netns, r: Result<object>): string[] {
@@ -85,13 +96,8 @@ test('R36: an owner of the other family on the port; R64: a TIME_WAIT owner on t
   const ns = netns();
   assert.equal(bind(ns, sock(ns, { kind: 'tcp6', v6only: true }), '::', 40000), 40000);
   has(rulesOf(ns, ns.bind(sock(ns), '127.0.0.1', 40000)), 'R31', 'R36');
-  const l = listener(ns, '127.0.0.1', 5000);
-  const c = sock(ns);
-  assert.equal(bind(ns, c, '127.0.0.1', 40010), 40010);
-  assert.equal(connect(ns, c, '127.0.0.1', 5000), 40010);
-  const a = ns.accept(l);
-  if (!a.ok) assert.fail(a.errno);
-  makeTimeWait(ns, c, a.sock);
+  const p = boundPair(ns, listener(ns, '127.0.0.1', 5000), '127.0.0.1', 40010, 5000);
+  makeTimeWait(ns, p.c, p.s);
   // The entry is an ordinary owner: another specific address may take the port (R35).
   has(rulesOf(ns, ns.bind(sock(ns), '127.0.0.2', 40010)), 'R31', 'R35', 'R64');
 });
@@ -182,14 +188,10 @@ test('R20 R21 R23 R63: connect() from a bound port', () => {
 test('R60 R6 R64: close() of a connected socket leaves TIME_WAIT; R61: an abort leaves nothing', () => {
   const ns = netns();
   const l = listener(ns, '127.0.0.1', 5000);
-  const c = sock(ns);
-  assert.equal(bind(ns, c, '127.0.0.1', 40000), 40000);
-  assert.equal(connect(ns, c, '127.0.0.1', 5000), 40000);
-  const a = ns.accept(l);
-  if (!a.ok) assert.fail(a.errno);
+  const { c, s } = boundPair(ns, l, '127.0.0.1', 40000, 5000);
   // The client closes first and keeps its bound port in TIME_WAIT; the server then closes passively.
   has(rulesOf(ns, ns.close(c)), 'R60', 'R6', 'R64');
-  const server = rulesOf(ns, ns.close(a.sock));
+  const server = rulesOf(ns, ns.close(s));
   has(server, 'R60');
   lacks(server, 'R6', 'R64');
   const p = pair(ns, l, '127.0.0.1', 5000);
