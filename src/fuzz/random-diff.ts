@@ -13,8 +13,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { TCP_RULES } from '../run/coverage.js';
-import { type DiffTotals, sortRules } from '../run/diff-files.js';
+import type { DiffTotals } from '../run/diff-files.js';
 import {
   type DiffOptions,
   type DiffReport,
@@ -22,6 +21,7 @@ import {
   diffScript,
   formatDivergence,
 } from '../run/differential.js';
+import { sortRules, TCP_RULES } from '../run/spec-rules.js';
 import type { Script } from '../script/ast.js';
 import { planArb, planToScript, planToText } from './random-scripts.js';
 

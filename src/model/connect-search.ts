@@ -8,6 +8,7 @@ import type { Owner, TimeWait } from './entities.js';
 import { LINUX41_CONNECT_LABEL, linux41ConnectStart } from './linux41-search.js';
 import { nextClearInAll, type PortFinder } from './port-bitmap.js';
 import { isConnectShareable } from './port-bucket.js';
+import type { DeferredRules, RuleLog } from './rule-log.js';
 import { roundedRemaining, type ScanWindow } from './scan-order.js';
 import type { Phase, PortJudge, Skip, Taken } from './search.js';
 import type { TupleSlot } from './tuple-table.js';
@@ -20,7 +21,7 @@ import { recyclingPossible, twRecyclable } from './tw-recycle.js';
  * connect() reuses the one kept in its 4-tuple slot (`reuse`) and takes the result in `port`
  * and `i`: no object is made per call. Plans handed out (planConnect) are always fresh.
  */
-export class ConnectSearch implements Phase, PortJudge, ScanWindow, ConnectPlanAuto, Taken {
+export class ConnectSearch implements Phase, PortJudge, ScanWindow, ConnectPlanAuto, Taken, DeferredRules {
   // Set by `reuse`, which the constructor runs: they depend on the socket and the sysctls.
   src!: Addr;
   dest!: Addr;
@@ -132,6 +133,33 @@ export class ConnectSearch implements Phase, PortJudge, ScanWindow, ConnectPlanA
       p = q + step;
     }
     return -1;
+  }
+
+  /**
+   * R11 (order) and R13 (offset) decided the search; the window [lo, end) held reserved ports
+   * (R2), bind-owned ones (R12), live 4-tuples towards the destination other than the one taken
+   * (R14), or TIME_WAIT entries on ports connect may share (R62: an entry blocks its own 4-tuple
+   * until it may be recycled, and no other). Which of them a given draw passed over depends on
+   * the kernel's secret (R13): these are the rules that shaped the set of possible results.
+   */
+  recordRules(log: RuleLog, taken: number): void {
+    log.add('R11');
+    log.add('R13');
+    const lo = this.lo;
+    const hi = this.end - 1;
+    const core = this.core;
+    const ports = core.ports;
+    if (ports.reserved.anyIn(lo, hi)) log.add('R2');
+    if (ports.bindOwned.anyIn(lo, hi)) log.add('R12');
+    const live = this.slot?.live;
+    if (live && (taken < 0 ? live.anyIn(lo, hi) : live.anyIn(lo, taken - 1) || live.anyIn(taken + 1, hi)))
+      log.add('R14');
+    for (const tw of core.timewaits.values()) {
+      if (lo <= tw.lport && tw.lport <= hi && !ports.bindOwned.has(tw.lport)) {
+        log.add('R62');
+        break;
+      }
+    }
   }
 
   verdict(port: number): Skip | null {

@@ -10,6 +10,7 @@ import type { HostEntropy } from './entropy.js';
 import { type LocalRoute, localRouteFor } from './local-routes.js';
 import { applyProfileDefaults, DEFAULT_PROFILE, type Profile } from './profile.js';
 import { ReuseportGroups } from './reuseport-groups.js';
+import { RuleLog } from './rule-log.js';
 import { defaultSysctls, type Sysctls } from './sysctl.js';
 import { TcpPorts } from './tcp-ports.js';
 import { TimerHeap } from './timers.js';
@@ -82,6 +83,8 @@ export class Core {
   /** Route lookups by destination, cleared when an address is added. */
   private readonly routes = new Map<Addr, Prefix | null>();
   readonly timers = new TimerHeap<TimeWait>();
+  /** The rules that decided the current call (Netns.lastCallRules). */
+  readonly rules = new RuleLog();
   now = 0;
   /** The effective uid of the caller (socket ownership R33, privileged ports R3). */
   uid = 0;
@@ -182,9 +185,16 @@ export class Core {
     if (!s.lport) return;
     this.removeTuple(s);
     if (s.state === 'LISTEN') this.unlisten(s);
-    this.ports.release(s, s.lport);
+    this.releaseOwner(s, s.lport);
     s.lport = 0;
     s.connectBound = false;
+  }
+
+  /** Takes an owner off its port; R15 when the bucket becomes connect-shareable with owners left. */
+  private releaseOwner(o: Socket | TimeWait, port: number): void {
+    const wasBindOwned = this.ports.bindOwned.has(port);
+    this.ports.release(o, port);
+    if (wasBindOwned && !this.ports.bindOwned.has(port) && this.ports.bucket(port)) this.rules.add('R15');
   }
 
   listen(s: Socket): void {
@@ -218,6 +228,7 @@ export class Core {
    * freed at once (R6).
    */
   enterTimeWait(s: Socket, substate: TwSubstate, lifetimeMs: number, peer: Socket | null): TimeWait | null {
+    this.rules.add('R6');
     if (!s.raddr || !s.lport || this.timewaits.size >= this.sysctl.maxTwBuckets) {
       this.destroy(s);
       return null;
@@ -253,6 +264,8 @@ export class Core {
     if (peer) peer.peerEntry = tw;
     this.timewaits.set(tw.id, tw);
     this.timers.push(tw.expiresMs, tw);
+    // R64: the entry keeps a port bind() chose: a later bind() meets it as an ordinary owner.
+    if (s.portLocked) this.rules.add('R64');
     this.destroy(s);
     return tw;
   }
@@ -261,7 +274,7 @@ export class Core {
   removeTimeWait(tw: TimeWait): void {
     if (!this.timewaits.delete(tw.id)) return;
     this.ports.removeTuple(tw, tw.raddr, tw.rport, tw.lport);
-    this.ports.release(tw, tw.lport);
+    this.releaseOwner(tw, tw.lport);
   }
 
   /** A FIN arrives for an orphaned FIN_WAIT2 entry: it becomes TIME_WAIT for 60 s (R60). */

@@ -26,6 +26,9 @@ export function deliverCall(
   to: Endpoint,
   follow: SockId | undefined,
 ): Result<DeliveryResult> {
+  // R80: group formation and lookup precedence; R81 (TCP) or R82 (UDP): the member selection.
+  core.rules.add('R80');
+  core.rules.add(proto === 'tcp' ? 'R81' : 'R82');
   const sa = core.addrs.parse(from.addr);
   const da = core.addrs.parse(to.addr);
   if (!sa || !da || !validPort(from.port) || !validPort(to.port) || from.port === 0)

@@ -7,11 +7,12 @@ import type { Core } from './core.js';
 import { addLocalRoute } from './local-routes.js';
 import { missingSysctl, refusedSysctlValue } from './profile.js';
 import { fail, type Result } from './result.js';
-import { canonicalSysctlName, readSysctl, writeSysctl } from './sysctl.js';
+import { canonicalSysctlName, readSysctl, SYSCTL_RULE, writeSysctl } from './sysctl.js';
 
 export function setSysctl(core: Core, name: string, value: string): Result {
   const n = canonicalSysctlName(name);
   if (!n) return fail('ENOENT', 'R1', `unknown sysctl ${name}`);
+  core.rules.add(SYSCTL_RULE[n]);
   const absent = missingSysctl(core.profile, n) ?? refusedSysctlValue(core.profile, n, value);
   if (absent) return absent;
   const f = writeSysctl(core.sysctl, n, value);
@@ -23,6 +24,7 @@ export function setSysctl(core: Core, name: string, value: string): Result {
 export function getSysctl(core: Core, name: string): Result<{ value: string }> {
   const n = canonicalSysctlName(name);
   if (!n) return fail('ENOENT', 'R1', `unknown sysctl ${name}`);
+  core.rules.add(SYSCTL_RULE[n]);
   const absent = missingSysctl(core.profile, n);
   if (absent) return absent;
   return { ok: true, value: readSysctl(core.sysctl, n) };
@@ -50,6 +52,9 @@ export function addLocalRouteCall(core: Core, cidr: string, src: string | undefi
     if (!s) return fail('EINVAL', 'R10', `not an IP address: ${src}`);
   }
   const f = addLocalRoute(core, p, s);
+  // R7: every address of a local route is this host's (bind, AnyIP); R10: its source for connect().
+  core.rules.add('R7');
+  core.rules.add('R10');
   return f ?? { ok: true };
 }
 

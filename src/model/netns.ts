@@ -28,7 +28,7 @@ import {
   setUidOf,
 } from './namespace-config.js';
 import type { Profile } from './profile.js';
-import type { Result } from './result.js';
+import type { Result, RuleId } from './result.js';
 import { isOutcome, type Outcomes, outcomes, type TraceEvent } from './search.js';
 import {
   acceptCall,
@@ -87,20 +87,20 @@ export class Netns {
   }
 
   advance(ms: number): void {
-    advanceTime(this.core, ms);
+    advanceTime(this.begun(), ms);
   }
 
   sysctl(name: string, value: string): Result {
-    return setSysctl(this.core, name, value);
+    return this.ended(setSysctl(this.begun(), name, value));
   }
 
   readSysctl(name: string): Result<{ value: string }> {
-    return getSysctl(this.core, name);
+    return this.ended(getSysctl(this.begun(), name));
   }
 
   /** Adds a local address (`10.0.0.1/24`): it becomes local, the rest of its prefix is remote hosts that accept. */
   addAddress(cidr: string): Result {
-    return addAddressCall(this.core, cidr);
+    return this.ended(addAddressCall(this.begun(), cidr));
   }
 
   /**
@@ -108,17 +108,18 @@ export class Netns {
    * prefix is this host, and SRC is the source connect() takes towards it (local-routes.ts).
    */
   addLocalRoute(cidr: string, src?: string): Result {
-    return addLocalRouteCall(this.core, cidr, src);
+    return this.ended(addLocalRouteCall(this.begun(), cidr, src));
   }
 
   /** The effective uid of the following calls (socket ownership, privileged ports). */
   setUid(uid: number): void {
-    setUidOf(this.core, uid);
+    setUidOf(this.begun(), uid);
   }
 
   socket(kind: SocketKind): Result<{ sock: SockId }> {
     const udp = kind === 'udp4' || kind === 'udp6';
-    const s = this.core.newSocket(udp ? 'udp' : 'tcp', kind === 'tcp4' || kind === 'udp4' ? 4 : 6);
+    const s = this.begun().newSocket(udp ? 'udp' : 'tcp', kind === 'tcp4' || kind === 'udp4' ? 4 : 6);
+    if (s.family === 6) this.core.rules.add('R36'); // v6only starts as net.ipv6.bindv6only says
     return { ok: true, sock: s.id };
   }
 
@@ -127,12 +128,12 @@ export class Netns {
    * bytes, cut or zero-padded): see sockopt.ts for what the kernel reads from it.
    */
   setsockopt(sock: SockId, opt: SockOpt, value: number | readonly [number, number], optlen?: number): Result {
-    return setsockoptCall(this.core, sock, opt, value, optlen);
+    return this.ended(setsockoptCall(this.begun(), sock, opt, value, optlen));
   }
 
   /** getsockopt() of an option the model keeps (sockopt.ts); IP_LOCAL_PORT_RANGE as [lo, hi]. */
   getsockopt(sock: SockId, opt: ReadableOpt): Result<{ value: OptValue }> {
-    return getsockoptCall(this.core, sock, opt);
+    return this.ended(getsockoptCall(this.begun(), sock, opt));
   }
 
   bind(
@@ -141,11 +142,11 @@ export class Netns {
     port: number,
     opts: ChoiceOptions = {},
   ): Result<Endpoint & { trace?: TraceEvent[] }> {
-    return bindCall(this.core, sock, addr, port, opts);
+    return this.ended(bindCall(this.begun(), sock, addr, port, opts));
   }
 
   listen(sock: SockId, opts: ChoiceOptions = {}): Result<Endpoint & { trace?: TraceEvent[] }> {
-    return listenCall(this.core, sock, opts);
+    return this.ended(listenCall(this.begun(), sock, opts));
   }
 
   connect(
@@ -154,15 +155,18 @@ export class Netns {
     port: number,
     opts?: ChoiceOptions,
   ): Result<Endpoint & { trace?: TraceEvent[] }> {
-    return connectCall(this.core, sock, addr, port, opts);
+    // ended() inlined: its `ok` load would see every call's result shape, and connect() is hot.
+    const r = connectCall(this.begun(), sock, addr, port, opts);
+    if (!r.ok) this.core.rules.add(r.rule);
+    return r;
   }
 
   accept(sock: SockId): Result<{ sock: SockId; peer: Endpoint }> {
-    return acceptCall(this.core, sock);
+    return this.ended(acceptCall(this.begun(), sock));
   }
 
   close(sock: SockId, opts: { rst?: boolean } = {}): Result {
-    return closeCall(this.core, sock, opts.rst === true);
+    return this.ended(closeCall(this.begun(), sock, opts.rst === true));
   }
 
   /**
@@ -173,7 +177,7 @@ export class Netns {
    * peer inside this namespace is closed through that peer's own socket instead (EINVAL here).
    */
   remotePeerClosed(sock: SockId, opts: { rst?: boolean } = {}): Result {
-    return remotePeerClosedCall(this.core, sock, opts.rst === true);
+    return this.ended(remotePeerClosedCall(this.begun(), sock, opts.rst === true));
   }
 
   /**
@@ -187,7 +191,7 @@ export class Netns {
     port: number,
     opts: ChoiceOptions = {},
   ): Result<Endpoint & { trace?: TraceEvent[] }> {
-    return sendtoCall(this.core, sock, addr, port, opts);
+    return this.ended(sendtoCall(this.begun(), sock, addr, port, opts));
   }
 
   /**
@@ -195,7 +199,7 @@ export class Netns {
    * (R94); a TCP socket resets its connection or stops listening (tcp-disconnect.ts).
    */
   disconnect(sock: SockId): Result {
-    return disconnectCall(this.core, sock);
+    return this.ended(disconnectCall(this.begun(), sock));
   }
 
   /**
@@ -210,11 +214,11 @@ export class Netns {
     to: Endpoint,
     opts: { follow?: SockId } = {},
   ): Result<DeliveryResult> {
-    return deliverCall(this.core, proto, from, to, opts.follow);
+    return this.ended(deliverCall(this.begun(), proto, from, to, opts.follow));
   }
 
   getsockname(sock: SockId): Result<Endpoint> {
-    return getsocknameCall(this.core, sock);
+    return this.ended(getsocknameCall(this.begun(), sock));
   }
 
   /**
@@ -238,6 +242,27 @@ export class Netns {
   isPossible(sock: SockId, call: ChoiceCall, result: number | 'fail'): boolean {
     const phases = phasesFor(this.core, sock, call);
     return phases !== null && isOutcome(phases, result);
+  }
+
+  /**
+   * The spec rules that decided the last call (bind, connect, close, sysctl, ...), on success as
+   * on failure (a failure's `rule` is among them); queries (outcomes, inspect, ...) leave it as
+   * it was. The array is reused by the next call: copy it to keep it.
+   */
+  lastCallRules(): readonly RuleId[] {
+    return this.core.rules.list();
+  }
+
+  /** Starts a call: the rule log forgets the previous one. */
+  private begun(): Core {
+    this.core.rules.clear();
+    return this.core;
+  }
+
+  /** Ends a call: a failure's rule decided it. */
+  private ended<R extends Result<object>>(r: R): R {
+    if (!r.ok) this.core.rules.add(r.rule);
+    return r;
   }
 
   /** Rebuilds every index from the flat lists and reports each difference (empty = consistent). */

@@ -130,6 +130,20 @@ export class PortBitmap implements PortFinder {
     return -1;
   }
 
+  /** Does the set hold a port of [from, to]? A word at a time (rule reports read it, not searches). */
+  anyIn(from: number, to: number): boolean {
+    if (this.count === 0 || from > to) return false;
+    const last = to >>> 5;
+    for (let w = from >>> 5; w <= last; w++) {
+      let word = this.l0[w] ?? 0;
+      if (word === 0) continue;
+      if (w === from >>> 5) word &= -1 << (from & 31);
+      if (w === last && (to & 31) !== 31) word &= (1 << ((to & 31) + 1)) - 1;
+      if (word !== 0) return true;
+    }
+    return false;
+  }
+
   *[Symbol.iterator](): IterableIterator<number> {
     for (let w = 0; w < WORDS; w++) {
       let word = this.l0[w] ?? 0;

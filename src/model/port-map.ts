@@ -71,6 +71,13 @@ export class PortMap<T> implements PortFinder {
     } else yield* this.map.entries();
   }
 
+  /** Does the map hold a port of [from, to]? */
+  anyIn(from: number, to: number): boolean {
+    if (this.bits) return this.bits.anyIn(from, to);
+    for (const p of this.map.keys()) if (from <= p && p <= to) return true;
+    return false;
+  }
+
   nextClear(from: number, to: number, step: 1 | 2): number {
     if (this.bits) return this.bits.nextClear(from, to, step);
     let p = from;
@@ -103,6 +110,11 @@ export class PortCounts implements PortFinder {
 
   *entries(): IterableIterator<[number, number]> {
     for (const p of this.bits) yield [p, this.counts[p] ?? 0];
+  }
+
+  /** Is a port of [from, to] held at least once? */
+  anyIn(from: number, to: number): boolean {
+    return this.bits.anyIn(from, to);
   }
 
   nextClear(from: number, to: number, step: 1 | 2): number {

@@ -98,6 +98,7 @@ export function remotePeerClosedCall(core: Core, sock: SockId, rst: boolean): Re
     return fail('ENOTCONN', 'R60', `socket #${sock} is not a connected TCP socket`);
   if (s.peer || s.peerEntry)
     return fail('EINVAL', 'R60', `socket #${sock} is connected inside this namespace: close its peer`);
+  core.rules.add(rst ? 'R61' : 'R60');
   if (rst) core.resetByPeer(s);
   else s.state = 'CLOSE_WAIT';
   return { ok: true };
@@ -130,6 +131,8 @@ export function disconnectCall(core: Core, sock: SockId): Result {
 export function getsocknameCall(core: Core, sock: SockId): Result<Endpoint> {
   const s = core.socket(sock);
   if (!s?.userOpen) return badf(sock);
+  if (s.namePort !== s.lport) core.rules.add('R61'); // the port went back, getsockname still shows it
+  if (s.laddr.wildcard && s.portLocked) core.rules.add('R21'); // the address is filled in at connect()
   return { ok: true, addr: s.laddr.text, port: s.namePort };
 }
 

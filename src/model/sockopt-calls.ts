@@ -8,9 +8,21 @@ import { forgetReuseAddrSummary } from './bucket-flags.js';
 import type { Core } from './core.js';
 import type { SockId } from './entities.js';
 import { missingOption } from './profile.js';
-import { fail, type Result } from './result.js';
+import { fail, type Result, type RuleId } from './result.js';
 import { badf } from './socket-checks.js';
 import { type OptValue, type ReadableOpt, readOption, valueFromBuffer } from './sockopt.js';
+
+/**
+ * The options whose value a spec rule is about, reported by setsockopt() and getsockopt():
+ * IPV6_V6ONLY (R36), IP_FREEBIND (R7), IP_LOCAL_PORT_RANGE (R70). The others matter where a
+ * later call reads them (R22, R32, R33), and that call reports them.
+ */
+const OPTION_RULE: Partial<Record<SockOpt, RuleId>> = {
+  IPV6_V6ONLY: 'R36',
+  IP_FREEBIND: 'R7',
+  IPV6_FREEBIND: 'R7',
+  IP_LOCAL_PORT_RANGE: 'R70',
+};
 
 export function setsockoptCall(
   core: Core,
@@ -32,6 +44,8 @@ export function setsockoptCall(
     value = v.value;
   }
   const flag = typeof value === 'number' ? value !== 0 : value[0] !== 0;
+  const rule = OPTION_RULE[opt];
+  if (rule) core.rules.add(rule);
   switch (opt) {
     case 'SO_REUSEADDR':
       s.reuseAddr = flag;
@@ -86,6 +100,8 @@ export function getsockoptCall(core: Core, sock: SockId, opt: ReadableOpt): Resu
   if (!s?.userOpen) return badf(sock);
   const absent = missingOption(core.profile, opt);
   if (absent) return absent;
+  const rule = OPTION_RULE[opt];
+  if (rule) core.rules.add(rule);
   const r = readOption(s, opt);
   return 'ok' in r ? r : { ok: true, value: r.value };
 }

@@ -2,7 +2,7 @@
  * Per-namespace sysctls that drive port allocation (spec section 2, R1-R8), with Linux 6.18
  * defaults and the kernel's own validation: a bad write is a value (EINVAL), never a crash.
  */
-import { type Failure, fail } from './result.js';
+import { type Failure, fail, type RuleId } from './result.js';
 
 export interface Sysctls {
   /** R1: inclusive [lo, hi]. */
@@ -63,6 +63,22 @@ export const SYSCTL_NAMES = [
   'net.ipv6.bindv6only',
 ] as const;
 export type SysctlName = (typeof SYSCTL_NAMES)[number];
+
+/** The spec rule that describes each sysctl (R1-R8): what setting or reading it reports. */
+export const SYSCTL_RULE: Readonly<Record<SysctlName, RuleId>> = {
+  'net.ipv4.ip_local_port_range': 'R1',
+  'net.ipv4.ip_local_reserved_ports': 'R2',
+  'net.ipv4.ip_unprivileged_port_start': 'R3',
+  'net.ipv4.tcp_tw_reuse': 'R4',
+  'net.ipv4.tcp_tw_reuse_delay': 'R4',
+  'net.ipv4.tcp_timestamps': 'R4',
+  'net.ipv4.ip_autobind_reuse': 'R5',
+  'net.ipv4.tcp_fin_timeout': 'R6',
+  'net.ipv4.tcp_max_tw_buckets': 'R6',
+  'net.ipv4.ip_nonlocal_bind': 'R7',
+  'net.ipv6.ip_nonlocal_bind': 'R7',
+  'net.ipv6.bindv6only': 'R8',
+};
 
 /** Accepts "net.ipv4.x", "ipv4.x", "net/ipv4/x" and the bare "x" for net.ipv4 names. */
 export function canonicalSysctlName(name: string): SysctlName | null {

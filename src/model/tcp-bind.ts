@@ -4,6 +4,7 @@
  * IP_BIND_ADDRESS_NO_PORT (R22).
  */
 import type { Addr } from './addr.js';
+import { recordAutobindRules, recordExplicitPortRules } from './bind-rules.js';
 import { fastPathAccepts, updateFlags } from './bucket-flags.js';
 import { conflictingOwners } from './conflict.js';
 import type { Core } from './core.js';
@@ -87,7 +88,9 @@ export function checkBindArgs(
 export function takeExplicitPort(core: Core, s: Socket, view: OwnerView, port: number): Failure | null {
   const b = core.ports.bucket(port);
   const already = s.lport === port;
-  if (!fastPathAccepts(b, view)) {
+  const fast = fastPathAccepts(b, view);
+  recordExplicitPortRules(core, view, s, b, fast);
+  if (!fast) {
     const blockers = conflictingOwners(view, s, b, 'explicit-bind');
     if (blockers.length > 0) {
       return fail(
@@ -136,6 +139,7 @@ function copyFlagsToSub(core: Core, s: Socket, port: number): void {
 
 /** Runs an autobind search (R40) and takes the port found. `pick` replaces the random choice (follow mode). */
 export function autobind(core: Core, s: Socket, view: OwnerView, pick?: Picker): Failure | number {
+  recordAutobindRules(core, s, view);
   const phases = autobindPhases(core, view, s.lpr);
   const found = pick ? pick(phases) : choose(phases);
   if (!found) {
@@ -167,9 +171,15 @@ export function bindTcp(
   port: number,
   pick?: Picker,
 ): Failure | { port: number } {
+  // R3: a port below ip_unprivileged_port_start needs privilege.
+  if (port !== 0 && port < core.sysctl.unprivilegedPortStart) core.rules.add('R3');
   const plan = planBind(core, s, addr, port);
   if ('ok' in plan) return plan;
+  // R7: an address that is not this host's, bound through ip_nonlocal_bind or IP_FREEBIND.
+  if (!addr.wildcard && !core.isLocal(addr)) core.rules.add('R7');
+  if (s.family === 6) core.rules.add('R36');
   if (plan.kind === 'noport') {
+    core.rules.add('R22');
     // No port is taken, so this bind never fails with EADDRINUSE.
     s.laddr = addr;
     s.v6only = plan.v6only;
@@ -180,6 +190,7 @@ export function bindTcp(
     const f = takeExplicitPort(core, s, plan.view, port);
     if (f) return f;
     s.portLocked = true;
+    if (s.lpr !== 0) core.rules.add('R70'); // IP_LOCAL_PORT_RANGE does not limit an explicit port
   } else {
     const r = autobind(core, s, plan.view, pick);
     if (typeof r !== 'number') return r;
@@ -197,6 +208,8 @@ export function listenTcp(core: Core, s: Socket, pick?: Picker): Failure | { por
   if (s.lport === 0) {
     // R50: autobind as bind(0) would, but as a listener (never reusable in the bucket summary),
     // on the wildcard or on the IP_BIND_ADDRESS_NO_PORT address.
+    core.rules.add('R50');
+    if (s.noPort && !s.laddr.wildcard) core.rules.add('R22');
     const view = viewAs(s, s.laddr, s.v6only, true);
     s.state = 'LISTEN';
     const r = autobind(core, s, view, pick);
@@ -206,6 +219,7 @@ export function listenTcp(core: Core, s: Socket, pick?: Picker): Failure | { por
     }
   } else {
     // R51: the explicit-port check runs again, now as a listener.
+    core.rules.add('R51');
     s.state = 'LISTEN';
     const f = takeExplicitPort(core, s, viewAs(s, s.laddr, s.v6only, true), s.lport);
     if (f) {

@@ -26,7 +26,10 @@ export function resetPeer(core: Core, s: Socket): void {
 }
 
 export function closeTcp(core: Core, s: Socket, rst: boolean): void {
+  core.rules.add('R60');
   if (rst) s.linger0 = true;
+  // R61: an abort (RST, SO_LINGER {1, 0}) keeps nothing of a connection.
+  if (s.linger0 && (s.state === 'ESTABLISHED' || s.state === 'CLOSE_WAIT')) core.rules.add('R61');
   switch (s.state) {
     case 'LISTEN': {
       // Connections still in the accept queue are reset: their clients see ECONNRESET.

@@ -142,9 +142,21 @@ export function connectTcp(
   const { src, dest } = plan;
   const hadPort = s.lport !== 0;
   const oldAddr = s.laddr;
+  const log = core.rules;
+  if (src !== oldAddr) log.add('R10'); // the route chose the source address
+  if (dport === 0) log.add('R53');
+  if (s.lpr !== 0) {
+    log.add('R70');
+    log.add('R71');
+    if (s.family === 6) log.add('R72');
+  }
   if (plan.kind === 'bound') {
     // R20/R63: only the 4-tuple is checked; a TIME_WAIT holding it is recycled if it has timestamps.
+    log.add('R20');
+    if (src !== s.laddr) log.add('R21');
+    if (!s.portLocked) log.add('R23'); // the port came from bind(0) or a listen() autobind
     const e = core.ports.tupleOwner(src, s.lport, dest, dport);
+    if (e?.kind === 'timewait') log.add('R63');
     if (e) {
       if (e.kind === 'timewait' && twRecyclable(core, e, 'BOUND')) core.removeTimeWait(e);
       else {
@@ -161,7 +173,10 @@ export function connectTcp(
     if (src !== s.laddr) core.ports.moveAddress(s, s.lport, s.laddr, () => Object.assign(s, { laddr: src }));
   } else {
     const search = plan.search;
+    if (s.noPort) log.add('R22');
     const found: Taken | null = pick ? pick(plan) : chooseOneInto(search, search) ? search : null;
+    // R11-R14, R62: what the search's window holds is worked out only if the log is read.
+    log.defer(search, found ? found.port : -1);
     if (!found) {
       keepLockedSource(core, s, src);
       return fail(
@@ -177,7 +192,10 @@ export function connectTcp(
       core.host.perturb.add(plan.idx, Math.max(found.i, r * plan.step) + plan.step);
     }
     const tw = plan.search.timeWaitAt(found.port);
-    if (tw) core.removeTimeWait(tw);
+    if (tw) {
+      log.add('R62');
+      core.removeTimeWait(tw);
+    }
     s.laddr = src;
     s.lport = found.port;
     s.namePort = found.port;

@@ -29,6 +29,10 @@ function takeUdpPort(core: Core, s: Socket, laddr: Addr, v6only: boolean, port: 
 
 /** R90 autobind on the socket's current address; the caller maps failure to its errno (R93). */
 export function udpAutobind(core: Core, s: Socket, pick?: Picker): boolean {
+  core.rules.add('R90');
+  // R92: an owner that may share the port (R91) does not make it busy for this socket.
+  if (s.reuseAddr || s.reusePort) core.rules.add('R92');
+  if (s.lpr !== 0) core.rules.add('R72'); // the effective range (D7) narrows UDP autobind too
   const phases = udpAutobindPhases(core, udpView(s), s.lpr);
   const found = pick ? pick(phases) : choose(phases);
   if (!found) return false;
@@ -47,12 +51,14 @@ export function bindUdp(
   if ('ok' in args) return args;
   if (port === 0 && s.noPort) {
     // R96: the address is recorded, the port waits for connect().
+    core.rules.add('R96');
     s.laddr = addr;
     s.v6only = args.v6only;
     s.addrLocked = !addr.wildcard;
     return { port: 0 };
   }
   if (port !== 0) {
+    core.rules.add('R91');
     const blockers = udpConflicts(udpView(s, addr, args.v6only), s, core.udp.owners(port));
     if (blockers.length > 0) {
       return fail(
@@ -89,6 +95,7 @@ export function releaseUdpPort(core: Core, s: Socket): void {
 }
 
 export function closeUdp(core: Core, s: Socket): void {
+  core.rules.add('R95'); // the port is free at once: no TIME_WAIT
   releaseUdpPort(core, s);
   s.userOpen = false;
   core.sockets.remove(s);

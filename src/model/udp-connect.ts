@@ -30,6 +30,12 @@ interface Route {
   readonly dest: Addr;
 }
 
+/** R94 decides connect(), connect(AF_UNSPEC) and sendto(); R96 when bind() fixed only the address. */
+function connectedRules(core: Core, s: Socket): void {
+  core.rules.add('R94');
+  if (s.noPort && s.lport === 0) core.rules.add('R96');
+}
+
 function autobindIfNeeded(core: Core, s: Socket, pick?: Picker): Failure | null {
   if (s.lport !== 0 || udpAutobind(core, s, pick)) return null;
   return fail(
@@ -88,6 +94,7 @@ export function connectUdp(
   dport: number,
   pick?: Picker,
 ): Failure | null {
+  connectedRules(core, s);
   // A wildcard destination means this host (measured, as for TCP).
   const dest = wildcardDestination(s, target);
   const f = autobindIfNeeded(core, s, pick) ?? familyCheck(s, dest, 'connect') ?? mappedSourceCheck(s, dest);
@@ -109,6 +116,7 @@ export function connectUdp(
 
 /** connect(AF_UNSPEC): always succeeds. */
 export function disconnectUdp(core: Core, s: Socket): void {
+  connectedRules(core, s);
   s.raddr = null;
   s.rport = 0;
   core.udp.disconnected(s);
@@ -121,6 +129,7 @@ export function disconnectUdp(core: Core, s: Socket): void {
 }
 
 export function sendtoUdp(core: Core, s: Socket, target: Addr, dport: number, pick?: Picker): Failure | null {
+  connectedRules(core, s);
   const dest = wildcardDestination(s, target);
   const f = autobindIfNeeded(core, s, pick) ?? familyCheck(s, dest, 'sendto');
   if (f) return f;

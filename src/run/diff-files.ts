@@ -4,8 +4,8 @@
  * harness errors, the rules covered and the TCP rules no script hit). The CLI renders.
  */
 import type { Script } from '../script/ast.js';
-import { TCP_RULES } from './coverage.js';
 import { type DiffOptions, type DiffReport, type Divergence, diffScript } from './differential.js';
+import { sortRules, TCP_RULES } from './spec-rules.js';
 
 /** What every diff of several scripts counts (files here, random scripts in fuzz/random-diff.ts). */
 export interface DiffTotals {
@@ -16,7 +16,7 @@ export interface DiffTotals {
   readonly errors: number;
   /** Sorted by rule number. */
   readonly rulesCovered: readonly string[];
-  /** TCP rules of the spec (coverage.ts TCP_RULES) that no script hit. */
+  /** TCP rules of the spec (spec-rules.ts TCP_RULES) that no script hit. */
   readonly rulesMissing: readonly string[];
 }
 
@@ -75,9 +75,4 @@ export async function diffFiles(
     firstDivergence: first,
     reports,
   };
-}
-
-/** Rule names in the spec's order: R2 before R10. */
-export function sortRules(rules: Iterable<string>): string[] {
-  return [...rules].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)) || a.localeCompare(b));
 }

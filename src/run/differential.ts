@@ -20,10 +20,10 @@ import type { Pos, Script, Step } from '../script/ast.js';
 import { printCallStatement, printScript } from '../script/print.js';
 import { sameOptval } from '../script/sockopt-syntax.js';
 import type { Backend } from './backend.js';
-import { Coverage } from './coverage.js';
 import { matchExpect, printOutcome } from './match.js';
 import type { ExecOptions } from './model-backend.js';
 import { type CallContext, type RunReport, runScript } from './runner.js';
+import { sortRules } from './spec-rules.js';
 
 /** What the differential runner needs of the model: ModelBackend, or a decorator around it. */
 export interface DiffModel {
@@ -86,7 +86,7 @@ export interface DiffReport {
   readonly failures: { readonly kernel: readonly string[]; readonly model: readonly string[] };
   /** Model invariant violations (ns.checkInvariants), with the call after which they appeared. */
   readonly invariantErrors: readonly string[];
-  /** Spec rules the run exercised (script header, model results, and the classifier in coverage.ts). */
+  /** Spec rules the run exercised: the script header's tags and the model's report of each call (Netns.lastCallRules). */
   readonly rulesCovered: readonly string[];
   /** A harness error (kernel helper died, bad call): the run stopped there. Not a divergence. */
   readonly error: string | null;
@@ -194,8 +194,8 @@ export function scriptUpTo(script: Script, pos: Pos, note: string): string {
 export async function diffScript(script: Script, opts: DiffOptions): Promise<DiffReport> {
   const started = Date.now();
   const model = opts.makeModel();
-  const coverage = new Coverage(model.ns);
-  for (const r of script.rules) coverage.add(r);
+  const covered = new Set<string>(script.rules);
+  const rulesCovered = () => sortRules(covered);
   let kernel: Backend;
   try {
     kernel = await opts.makeKernel();
@@ -209,7 +209,7 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
       divergence: null,
       failures: { kernel: [], model: [] },
       invariantErrors: [],
-      rulesCovered: coverage.list(),
+      rulesCovered: rulesCovered(),
       error: `starting the kernel failed: ${e instanceof Error ? e.message : String(e)}`,
       kernelReport: null,
       ms: Date.now() - started,
@@ -234,7 +234,6 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
     // divergence report (it can be the whole range).
     const random = model.makesChoice(call);
     let candidates: Outcomes | null = null;
-    const pre = coverage.before(call);
     let k: Outcome;
     try {
       k = await kernel.exec(call);
@@ -328,7 +327,7 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
     const diff = compareOutcomes(call, k, m);
     if (diff !== '') diverge(diff, m);
     agreements++;
-    coverage.after(call, pre, k, m.detail, random);
+    for (const r of model.ns.lastCallRules()) covered.add(r);
     const mc = matchExpect(call, ctx.expect, m);
     if (!mc.pass) modelFailures.push(`${where}: ${stmt}: ${mc.message}`);
     if (index < invariantCalls) {
@@ -367,7 +366,7 @@ export async function diffScript(script: Script, opts: DiffOptions): Promise<Dif
     divergence,
     failures: { kernel: kernelFailures, model: divergence === null && error === null ? modelFailures : [] },
     invariantErrors,
-    rulesCovered: coverage.list(),
+    rulesCovered: rulesCovered(),
     error,
     kernelReport: report,
     ms: Date.now() - started,

@@ -22,9 +22,9 @@ import { type RandomDiffSummary, randomDiff } from '../../src/fuzz/random-diff.j
 import { KNOWN_MODEL_BUGS, planArb, planToScript, planToText } from '../../src/fuzz/random-scripts.js';
 import { kernelAvailability } from '../../src/kernel/availability.js';
 import { KernelBackend } from '../../src/kernel/kernel-backend.js';
-import { TCP_RULES } from '../../src/run/coverage.js';
 import { diffScript, formatDivergence } from '../../src/run/differential.js';
 import { ModelBackend } from '../../src/run/model-backend.js';
+import { TCP_RULES } from '../../src/run/spec-rules.js';
 import { parseScript, printScript } from '../../src/script/index.js';
 
 const availability = await kernelAvailability();

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Failure, Netns, OwnerRef, Result, SockId } from '../../src/model/index.js';
-import { asUid, bind, connect, listen, listener, makeTimeWait, netns, sock } from './helpers.js';
+import { asUid, bind, boundPair, connect, listen, listener, makeTimeWait, netns, sock } from './helpers.js';
 
 function failure(r: Result): Failure {
   if (r.ok) return assert.fail('expected a failure, the call succeeded');
@@ -82,19 +82,14 @@ test('R51 the second SO_REUSEADDR listener on one address fails at listen(), nam
 
 test('R64 a TIME_WAIT entry holds its port against a bind and is named as a timewait owner', () => {
   const ns = netns();
-  const l = listener(ns, '127.0.0.1', 5000);
-  const c = sock(ns);
-  assert.equal(bind(ns, c, '127.0.0.1', 40000), 40000);
-  assert.equal(connect(ns, c, '127.0.0.1', 5000), 40000);
-  const a = ns.accept(l);
-  if (!a.ok) return assert.fail(a.errno);
-  makeTimeWait(ns, c, a.sock);
+  const p = boundPair(ns, listener(ns, '127.0.0.1', 5000), '127.0.0.1', 40000, 5000);
+  makeTimeWait(ns, p.c, p.s);
   const f = failure(ns.bind(sock(ns), '127.0.0.1', 40000));
   assert.equal(f.rule, 'R31');
   assert.equal(f.conflictsWith.length, 1);
   const [tw] = f.conflictsWith;
   assert.equal(tw?.kind, 'timewait');
-  assert.match(tw?.label ?? '', new RegExp(`^TIME_WAIT entry of socket #${c} 127\\.0\\.0\\.1:40000 -> `));
+  assert.match(tw?.label ?? '', new RegExp(`^TIME_WAIT entry of socket #${p.c} 127\\.0\\.0\\.1:40000 -> `));
 });
 
 test('R20 connect() from a bound port whose 4-tuple is taken names the socket that has it', () => {

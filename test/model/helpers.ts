@@ -162,6 +162,23 @@ export function pair(
   return { c, s: a.sock, port: p };
 }
 
+/** A client bound to addr:`lport`, connected to the listener `l` at addr:`dport`, and the accepted side. */
+export function boundPair(
+  ns: Netns,
+  l: SockId,
+  addr: string,
+  lport: number,
+  dport: number,
+): { c: SockId; s: SockId } {
+  const c = sock(ns, { kind: addr.includes(':') ? 'tcp6' : 'tcp4' });
+  assert.equal(bind(ns, c, addr, lport), lport, `boundPair: bind ${addr}:${lport}`);
+  assert.equal(connect(ns, c, addr, dport), lport, `boundPair: connect to ${addr}:${dport}`);
+  const a = ns.accept(l);
+  if (!a.ok) return assert.fail(`accept: ${a.errno}`);
+  inv(ns);
+  return { c, s: a.sock };
+}
+
 /** kx.py make_timewait(): `first` closes, then `second`: `first` ends in TIME_WAIT. */
 export function makeTimeWait(ns: Netns, first: SockId, second: SockId): void {
   close(ns, first);

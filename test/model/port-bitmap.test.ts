@@ -77,3 +77,26 @@ test('nextClearInAll over a bitmap and a small PortMap equals a scan over their 
     { numRuns: 500 },
   );
 });
+
+test('anyIn (the rule reports of connect() and bind(0)) equals a scan, for PortBitmap and small and dense PortMaps', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 39990, max: 40200 }), { maxLength: 60 }),
+      fc.integer({ min: 39980, max: 40210 }),
+      fc.nat(120),
+      (ports, from, span) => {
+        const to = from + span;
+        const b = new PortBitmap();
+        const m = new PortMap<true>();
+        for (const p of ports) {
+          b.add(p);
+          m.set(p, true);
+        }
+        const want = ports.some((p) => from <= p && p <= to);
+        assert.equal(b.anyIn(from, to), want, `bitmap [${from}, ${to}]`);
+        assert.equal(m.anyIn(from, to), want, `map [${from}, ${to}]`);
+      },
+    ),
+    { numRuns: 400, seed: 7 },
+  );
+});
