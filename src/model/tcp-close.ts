@@ -25,6 +25,16 @@ export function resetPeer(core: Core, s: Socket): void {
   else core.removeTimeWait(p); // an RST ends a FIN_WAIT2 orphan (and TIME_WAIT, tcp_rfc1337 = 0)
 }
 
+/** A listener stops: connections still in its accept queue are reset (their clients see ECONNRESET). */
+export function resetAcceptQueue(core: Core, s: Socket): void {
+  for (const child of s.acceptQueue) {
+    if (core.socket(child.id) !== child) continue;
+    resetPeer(core, child);
+    core.destroy(child);
+  }
+  s.acceptQueue.length = 0;
+}
+
 export function closeTcp(core: Core, s: Socket, rst: boolean): void {
   core.rules.add('R60');
   if (rst) s.linger0 = true;
@@ -32,13 +42,7 @@ export function closeTcp(core: Core, s: Socket, rst: boolean): void {
   if (s.linger0 && (s.state === 'ESTABLISHED' || s.state === 'CLOSE_WAIT')) core.rules.add('R61');
   switch (s.state) {
     case 'LISTEN': {
-      // Connections still in the accept queue are reset: their clients see ECONNRESET.
-      for (const child of s.acceptQueue) {
-        if (core.socket(child.id) !== child) continue;
-        resetPeer(core, child);
-        core.destroy(child);
-      }
-      s.acceptQueue.length = 0;
+      resetAcceptQueue(core, s);
       core.destroy(s);
       return;
     }

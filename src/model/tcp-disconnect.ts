@@ -21,17 +21,12 @@ import { ANY4, ANY6 } from './addr.js';
 import type { Core } from './core.js';
 import type { Socket } from './entities.js';
 import { type Failure, fail } from './result.js';
-import { resetPeer } from './tcp-close.js';
+import { resetAcceptQueue, resetPeer } from './tcp-close.js';
 
 export function disconnectTcp(core: Core, s: Socket): void {
   switch (s.state) {
     case 'LISTEN': {
-      for (const child of s.acceptQueue) {
-        if (core.socket(child.id) !== child) continue;
-        resetPeer(core, child);
-        core.destroy(child);
-      }
-      s.acceptQueue.length = 0;
+      resetAcceptQueue(core, s);
       if (s.portLocked) core.unlisten(s);
       else core.releasePort(s); // leaves the listener set too; getsockname keeps the port
       s.state = 'CLOSE';

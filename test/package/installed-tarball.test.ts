@@ -251,6 +251,18 @@ console.log('library ok');
     assert.match(must(sh(process.execPath, ['library.mjs'], app), 'node library.mjs'), /library ok/);
   });
 
+  test("the README's library example runs from the installed package", () => {
+    // The first js block after "**The library**": what a user copies first.
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const from = readme.indexOf('**The library**');
+    const block = /```js\n([\s\S]*?)\n```/.exec(readme.slice(from));
+    assert.ok(from >= 0 && block?.[1], 'README.md has the library section and its js block');
+    writeFileSync(join(app, 'readme-example.mjs'), block[1]);
+    const out = must(sh(process.execPath, ['readme-example.mjs'], app), 'node readme-example.mjs');
+    assert.match(out, /ok: true/);
+    assert.match(out, /headroom: 1/);
+  });
+
   test('the types resolve through the exports map (tsc, nodenext)', () => {
     writeFileSync(
       join(app, 'types.ts'),
