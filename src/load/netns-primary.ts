@@ -235,8 +235,8 @@ async function runStrategy(o: LoadOptions, strategy: Strategy, hostNetns: string
     for (const c of clients) c.send({ type: 'close' });
     let after = countInProc(o.to);
     // /proc/net/tcp is read in several read() calls while sockets move from FIN_WAIT2 to
-    // TIME_WAIT (the kernel swaps the entry in its hash chain), so one reading can skip an entry
-    // that is changing state. Settled means two readings in a row agree and nothing is closing.
+    // TIME_WAIT, and the file is no atomic picture: one reading may miss or repeat an entry that
+    // changes state meanwhile. Settled means two readings in a row agree and nothing is closing.
     let previous: ProcCount | null = null;
     const closedOk =
       (await until(() => states.every((s) => s.closed), left(), 10, false)) &&

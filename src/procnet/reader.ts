@@ -113,7 +113,12 @@ export function readProcSnapshot(proc: string, opts: ReadOptions = {}): Snapshot
 
 /** The kernel's counts say net/tcp6 has no line (sockstat.ts); a copy without them never does. */
 function provedEmpty(proc: string, v4TimeWaitRows: number): boolean {
-  const inUse6 = sockstat6TcpInUse(readText(join(proc, 'net', 'sockstat6')));
-  if (inUse6 !== 0) return false;
-  return tcp6ProvedEmpty(inUse6, sockstatTimeWait(readText(join(proc, 'net', 'sockstat'))), v4TimeWaitRows);
+  try {
+    const inUse6 = sockstat6TcpInUse(readText(join(proc, 'net', 'sockstat6')));
+    if (inUse6 !== 0) return false;
+    return tcp6ProvedEmpty(inUse6, sockstatTimeWait(readText(join(proc, 'net', 'sockstat'))), v4TimeWaitRows);
+  } catch {
+    // An unreadable sockstat proves nothing: tcp6 is read, and its own errors are reported.
+    return false;
+  }
 }

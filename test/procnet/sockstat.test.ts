@@ -84,3 +84,15 @@ test('net/tcp6 is read when the counts do not prove it empty', () => {
     assert.ok(r.read.includes('net/tcp6'), why);
   }
 });
+
+test('an unreadable sockstat6 (a directory here) proves nothing: net/tcp6 is read', () => {
+  const dir = procCopy({ tcp: TCP, tcp6: TCP6, sockstat: sockstat(2) });
+  try {
+    mkdirSync(join(dir, 'net', 'sockstat6'));
+    const snap = readProcSnapshot(dir);
+    assert.equal(snap.tcp.count, 4);
+    assert.deepEqual(snap.provedEmptyFiles, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
