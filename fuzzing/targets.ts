@@ -11,8 +11,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/cli.js';
-import { Output } from '../src/cli/output.js';
 import {
   AddressTable,
   type ParseIssues,
@@ -22,6 +20,8 @@ import {
   SYSCTL_FILES,
 } from '../src/procnet/index.js';
 import { parseScript, printScript } from '../src/script/index.js';
+// The CLI run in this process with its output captured: the same helper the CLI tests use.
+import { runInProcess } from '../test/cli/in-process.js';
 import type { Corpus } from './corpus.js';
 import { generateLine, mutateProcNet, mutateScript, mutateSysctl, NUMBERS, ODD } from './mutate.js';
 import type { Rng } from './prng.js';
@@ -256,14 +256,7 @@ const cliTarget: FuzzTarget = {
   async run(rng, corpus) {
     const args = argv(rng, corpus);
     const input = { text: JSON.stringify(args) };
-    let stdout = '';
-    let stderr = '';
-    const out = new Output(
-      { write: (t: string) => (stdout += t), isTTY: false },
-      { write: (t: string) => (stderr += t), isTTY: false },
-      { NO_COLOR: '1' },
-    );
-    const code = await main(args, out);
+    const { code, stdout, stderr } = await runInProcess(args);
     if (code === 70) return { input, problem: `internal error: ${(stderr || stdout).slice(0, 300)}` };
     if (![0, 1, 2].includes(code)) return { input, problem: `exit ${code}` };
     if (/\n\s+at .*:\d+:\d+\)?\n/.test(stderr)) return { input, problem: 'a stack trace on stderr' };

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/web/browser.js';
 
 declare const document: { body: { dataset: Record<string, string | undefined> } };
 declare const window: {
@@ -43,17 +44,9 @@ const url = await new Promise<string>((resolve, reject) => {
 });
 const profile = mkdtempSync(join(tmpdir(), 'portspace-shots-'));
 const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
+  executablePath: CHROMIUM,
   headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
+  args: CHROMIUM_ARGS,
   viewport: { width: 1180, height: 760 },
   deviceScaleFactor: 1,
 });

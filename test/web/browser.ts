@@ -16,7 +16,8 @@ export const CHROMIUM = '/usr/bin/chromium';
 declare const window: PageWindow;
 declare const document: PageDocument;
 
-const ARGS = [
+/** Chromium's flags for a headless run in CI (also used by scripts/web-screenshots.ts). */
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -51,7 +52,7 @@ export async function launch(t: TestContext): Promise<Session | null> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: CHROMIUM_ARGS,
     viewport: { width: 1400, height: 1000 },
     deviceScaleFactor: 1,
     timeout: 60_000,
