@@ -255,6 +255,7 @@ export class Core {
       listening: false,
       isTimeWait: true,
       bucketSlot: -1,
+      timer: null,
     };
     // The entry joins the bucket before the socket leaves it, as in the kernel, so the release
     // rule (R15) sees the entry among the remaining owners.
@@ -263,7 +264,7 @@ export class Core {
     this.ports.addTuple(tw, tw.raddr, tw.rport, tw.lport);
     if (peer) peer.peerEntry = tw;
     this.timewaits.set(tw.id, tw);
-    this.timers.push(tw.expiresMs, tw);
+    tw.timer = this.timers.push(tw.expiresMs, tw);
     // R64: the entry keeps a port bind() chose: a later bind() meets it as an ordinary owner.
     if (s.portLocked) this.rules.add('R64');
     this.destroy(s);
@@ -273,6 +274,9 @@ export class Core {
   /** The entry's time is up, or it was recycled (R62/R63) or killed by an RST. */
   removeTimeWait(tw: TimeWait): void {
     if (!this.timewaits.delete(tw.id)) return;
+    // Out of the timer heap now, not at its due time: a recycled entry must not outlive its use.
+    if (tw.timer) this.timers.remove(tw.timer);
+    tw.timer = null;
     this.ports.removeTuple(tw, tw.raddr, tw.rport, tw.lport);
     this.releaseOwner(tw, tw.lport);
   }
@@ -282,7 +286,8 @@ export class Core {
     tw.substate = 'TIME_WAIT';
     tw.peer = null;
     tw.expiresMs = this.now + TIME_WAIT_MS;
-    this.timers.push(tw.expiresMs, tw);
+    if (tw.timer) this.timers.reschedule(tw.timer, tw.expiresMs);
+    else tw.timer = this.timers.push(tw.expiresMs, tw);
   }
 
   /**
@@ -307,11 +312,9 @@ export class Core {
     while (this.timers.peekAt() <= target) {
       const item = this.timers.pop();
       if (!item) break;
-      const tw = item.value;
-      // Lazy deletion: skip entries already gone or rescheduled.
-      if (!this.timewaits.has(tw.id) || tw.expiresMs !== item.at) continue;
+      // Entries that left early were taken out of the heap then, so every item popped is due.
       this.now = Math.max(this.now, item.at);
-      this.removeTimeWait(tw);
+      this.removeTimeWait(item.value);
     }
     this.now = target;
   }

@@ -3,6 +3,7 @@
  * bucket; the conflict rules read the same few attributes from either.
  */
 import { type Addr, ANY4, ANY6 } from './addr.js';
+import type { TimerSlot } from './timers.js';
 
 export type SockId = number & { readonly __brand: 'SockId' };
 export type Proto = 'tcp' | 'udp';
@@ -367,6 +368,8 @@ export interface TimeWait extends OwnerView {
   peer: Socket | null;
   readonly listening: false;
   readonly isTimeWait: true;
+  /** Its place in the Core's timer heap while it waits to expire; null once it has left. */
+  timer: TimerSlot<TimeWait> | null;
 }
 
 export type Owner = Socket | TimeWait;
