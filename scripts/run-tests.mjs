@@ -29,7 +29,9 @@ if (files.length === 0) {
   );
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+// test/support/fixed-seed.ts fixes fast-check's seed in every test process (Node passes --import on).
+const preload = ['--import', 'tsx', '--import', './test/support/fixed-seed.ts'];
+const result = spawnSync(process.execPath, [...preload, '--test', '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',
 });

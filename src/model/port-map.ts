@@ -10,22 +10,32 @@ import { PortTable } from './port-table.js';
 const BITMAP_FROM = 24;
 
 export class PortMap<T> implements PortFinder {
-  /** The values while the map is small; emptied when `dense` takes over. */
-  private readonly map = new Map<number, T>();
+  /**
+   * One port held inline, before any Map: most maps of the 4-tuple table stay empty (the
+   * TIME_WAIT side) or hold one port (a server's accepted socket). -1 = none.
+   */
+  private onePort = -1;
+  private oneValue: T | undefined = undefined;
+  /** The values while the map is small (from the second port); null again once `dense` takes over. */
+  private map: Map<number, T> | null = null;
   /** Values by port once the map has grown past BITMAP_FROM (with `bits` saying which are set). */
   private dense: PortTable<T> | null = null;
   private bits: PortBitmap | null = null;
 
   get size(): number {
-    return this.bits ? this.bits.size : this.map.size;
+    if (this.bits) return this.bits.size;
+    return this.map ? this.map.size : this.onePort >= 0 ? 1 : 0;
   }
 
   get(port: number): T | undefined {
-    return this.dense ? this.dense.get(port) : this.map.get(port);
+    if (this.dense) return this.dense.get(port);
+    if (this.map) return this.map.get(port);
+    return port === this.onePort ? this.oneValue : undefined;
   }
 
   has(port: number): boolean {
-    return this.bits ? this.bits.has(port) : this.map.has(port);
+    if (this.bits) return this.bits.has(port);
+    return this.map ? this.map.has(port) : port === this.onePort;
   }
 
   set(port: number, value: T): void {
@@ -33,6 +43,16 @@ export class PortMap<T> implements PortFinder {
       this.dense.set(port, value);
       this.bits.add(port);
       return;
+    }
+    if (!this.map) {
+      if (this.onePort < 0 || this.onePort === port) {
+        this.onePort = port;
+        this.oneValue = value;
+        return;
+      }
+      this.map = new Map([[this.onePort, this.oneValue as T]]);
+      this.onePort = -1;
+      this.oneValue = undefined;
     }
     this.map.set(port, value);
     if (this.map.size > BITMAP_FROM) {
@@ -42,7 +62,7 @@ export class PortMap<T> implements PortFinder {
         dense.set(p, v);
         bits.add(p);
       }
-      this.map.clear();
+      this.map = null;
       this.dense = dense;
       this.bits = bits;
     }
@@ -55,7 +75,11 @@ export class PortMap<T> implements PortFinder {
       this.dense.set(port, undefined);
       return true;
     }
-    return this.map.delete(port);
+    if (this.map) return this.map.delete(port);
+    if (port !== this.onePort || port < 0) return false;
+    this.onePort = -1;
+    this.oneValue = undefined;
+    return true;
   }
 
   /** The values: in insertion order while small, in port order once dense. */
@@ -68,20 +92,24 @@ export class PortMap<T> implements PortFinder {
     const { dense, bits } = this;
     if (dense && bits) {
       for (const p of bits) yield [p, dense.get(p) as T];
-    } else yield* this.map.entries();
+    } else if (this.map) yield* this.map.entries();
+    else if (this.onePort >= 0) yield [this.onePort, this.oneValue as T];
   }
 
   /** Does the map hold a port of [from, to]? */
   anyIn(from: number, to: number): boolean {
     if (this.bits) return this.bits.anyIn(from, to);
-    for (const p of this.map.keys()) if (from <= p && p <= to) return true;
-    return false;
+    if (this.map) {
+      for (const p of this.map.keys()) if (from <= p && p <= to) return true;
+      return false;
+    }
+    return from <= this.onePort && this.onePort <= to;
   }
 
   nextClear(from: number, to: number, step: 1 | 2): number {
     if (this.bits) return this.bits.nextClear(from, to, step);
     let p = from;
-    while (p <= to && this.map.has(p)) p += step;
+    while (p <= to && this.has(p)) p += step;
     return p <= to ? p : -1;
   }
 }

@@ -216,9 +216,10 @@ export class TcpPorts {
     const side = owner.kind === 'timewait' ? t?.tw : t?.live;
     if (!t || !side || side.get(lport) !== owner)
       throw new Error(`model bug: 4-tuple ${owner.laddr.key}:${lport} > ${raddr.key}:${rport} not held`);
-    // Empty slots stay: they keep the triple's cached hash, and a caller may hold the slot
-    // across a recycle that empties it (connect's known-slot path).
     side.delete(lport);
+    // A slot connect() searched keeps its finders and stays (a search may hold it across the
+    // recycle that empties it); one only a server's accepted socket used goes with it.
+    this.tuples.dropIfIdle(owner.laddr, raddr, rport, t);
   }
 
   tupleOwner(laddr: Addr, lport: number, raddr: Addr, rport: number): Owner | undefined {

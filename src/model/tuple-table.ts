@@ -22,37 +22,39 @@ export interface TupleSlot {
 }
 
 /**
- * The 4-tuple table: (local address, remote address, remote port) -> ports. Keyed by one number
- * built from the interned addresses' ids (a single map lookup on connect's hot path), with a
- * string-keyed map for the rare namespace that has met more than 2^18 distinct addresses.
+ * The 4-tuple table: (local address, remote address, remote port) -> ports. Keyed by the
+ * interned addresses' ids, then the remote port (small-integer keys, a single lookup chain on
+ * connect's hot path), with a string-keyed map for the rare namespace that has met more than
+ * 2^15 distinct addresses. The remote port is the inner key so that a server's accepted sockets,
+ * one triple per client port, share one inner map instead of making one each.
  */
 export class TupleTable {
-  /** local address id and remote port -> remote address id -> slot: small-integer keys only. */
+  /** (local address id, remote address id) -> remote port -> slot. */
   private readonly bySmall = new Map<number, Map<number, TupleSlot>>();
   private readonly byString = new Map<string, TupleSlot>();
   private count = 0;
 
   /** Small-integer outer key, or -1 when the ids are too large for one (then a string key is used). */
-  private static outer(laddr: Addr, rport: number): number {
+  private static outer(laddr: Addr, raddr: Addr): number {
     const l = laddr.canon.id;
-    return l < 32768 ? l * 65536 + rport : -1;
+    const r = raddr.canon.id;
+    return l < 32768 && r < 32768 ? l * 32768 + r : -1;
   }
 
-  /** The last slot found by small keys: slots are never removed, so it can never be stale. */
+  /** The last slot found by small keys (forgotten when a slot is dropped). */
   private lastOuter = -1;
   private lastInner = -1;
   private lastSlot: TupleSlot | undefined = undefined;
 
   get(laddr: Addr, raddr: Addr, rport: number): TupleSlot | undefined {
-    const o = TupleTable.outer(laddr, rport);
+    const o = TupleTable.outer(laddr, raddr);
     if (o < 0) return this.byString.get(`${laddr.key}>${raddr.key}:${rport}`);
-    const inner = raddr.canon.id;
     // A run of connects to one destination asks for the same slot again and again.
-    if (o === this.lastOuter && inner === this.lastInner) return this.lastSlot;
-    const slot = this.bySmall.get(o)?.get(inner);
+    if (o === this.lastOuter && rport === this.lastInner) return this.lastSlot;
+    const slot = this.bySmall.get(o)?.get(rport);
     if (slot) {
       this.lastOuter = o;
-      this.lastInner = inner;
+      this.lastInner = rport;
       this.lastSlot = slot;
     }
     return slot;
@@ -62,7 +64,7 @@ export class TupleTable {
     let slot = this.get(laddr, raddr, rport);
     if (slot) return slot;
     slot = { live: new PortMap<Owner>(), tw: new PortMap<Owner>(), idx: -1, base: 0 };
-    const o = TupleTable.outer(laddr, rport);
+    const o = TupleTable.outer(laddr, raddr);
     if (o < 0) this.byString.set(`${laddr.key}>${raddr.key}:${rport}`, slot);
     else {
       let inner = this.bySmall.get(o);
@@ -70,10 +72,36 @@ export class TupleTable {
         inner = new Map();
         this.bySmall.set(o, inner);
       }
-      inner.set(raddr.canon.id, slot);
+      inner.set(rport, slot);
     }
     this.count++;
     return slot;
+  }
+
+  /**
+   * Drops a slot that holds nothing and remembers nothing: no owner, and no hash, finder list or
+   * search that connect() cached in it (a search holding a slot has set its finders, so a slot
+   * in use by a connect() in progress is never dropped). Such slots are the server side's (one per accepted connection);
+   * keeping them would grow the table with every client port ever seen.
+   */
+  dropIfIdle(laddr: Addr, raddr: Addr, rport: number, slot: TupleSlot): void {
+    if (slot.live.size !== 0 || slot.tw.size !== 0 || slot.idx >= 0) return;
+    if (slot.finders || slot.findersRecycling || slot.search) return;
+    const o = TupleTable.outer(laddr, raddr);
+    if (o < 0) {
+      if (!this.byString.delete(`${laddr.key}>${raddr.key}:${rport}`)) return;
+    } else {
+      const inner = this.bySmall.get(o);
+      if (inner?.get(rport) !== slot) return;
+      inner.delete(rport);
+      if (inner.size === 0) this.bySmall.delete(o);
+    }
+    if (this.lastSlot === slot) {
+      this.lastOuter = -1;
+      this.lastInner = -1;
+      this.lastSlot = undefined;
+    }
+    this.count--;
   }
 
   get size(): number {

@@ -44,6 +44,36 @@ test('D4 PortMap answers get/has/size/delete/nextClear like a Map, before and af
   );
 });
 
+test('D4 PortMap with few ports (the inline single port, then a Map) matches a Map after every write', () => {
+  // A server's accepted socket makes a 4-tuple slot holding one port: the inline form must turn
+  // into a Map on the second port and back to empty on delete, answering the same throughout.
+  const fewOps = fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 40000, max: 40004 }), fc.integer()), {
+    maxLength: 12,
+  });
+  fc.assert(
+    fc.property(fewOps, (ops) => {
+      const pm = new PortMap<number>();
+      const ref = new Map<number, number>();
+      for (const [put, port, value] of ops) {
+        if (put) {
+          pm.set(port, value);
+          ref.set(port, value);
+        } else assert.equal(pm.delete(port), ref.delete(port), `delete ${port}`);
+        assert.equal(pm.size, ref.size, 'size');
+        for (let p = 39999; p <= 40005; p++) {
+          assert.equal(pm.get(p), ref.get(p), `get ${p}`);
+          assert.equal(pm.has(p), ref.has(p), `has ${p}`);
+        }
+        assert.deepEqual([...pm.entries()], [...ref.entries()], 'entries, in insertion order');
+        assert.equal(pm.anyIn(40001, 40002), ref.has(40001) || ref.has(40002), 'anyIn');
+        const free = [40000, 40001, 40002, 40003, 40004].find((p) => !ref.has(p)) ?? -1;
+        assert.equal(pm.nextClear(40000, 40004, 1), free, 'nextClear');
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
+
 test('D2 PortTable reads back what was written, undefined elsewhere, on any page', () => {
   fc.assert(
     fc.property(fc.array(fc.tuple(portArb, fc.option(fc.integer(), { nil: undefined }))), (writes) => {
