@@ -195,7 +195,7 @@ export class Connector {
 
   /** A node:https Agent: TLS (with Node's session cache) on top of this connector's TCP sockets. */
   httpsAgent(opts: https.AgentOptions = {}): https.Agent {
-    return makeHttpsAgent(this, opts);
+    return makeHttpsAgent(this, this.live, opts);
   }
 
   /**
@@ -203,7 +203,7 @@ export class Connector {
    * The options are undici's buildConnector options (TLS: ca, rejectUnauthorized, allowH2...).
    */
   undiciConnect(tlsOptions: UndiciConnectOptions = {}): ReturnType<typeof makeUndiciConnect> {
-    return makeUndiciConnect(this, tlsOptions);
+    return makeUndiciConnect(this, this.live, tlsOptions);
   }
 
   /**

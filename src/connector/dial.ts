@@ -3,8 +3,9 @@
  * an AbortSignal. Whatever happens, the socket is either handed over connected or destroyed:
  * no file descriptor outlives a failed try.
  */
-import net from 'node:net';
+import type net from 'node:net';
 import { abortError, ConnectorError } from './errors.js';
+import { ConnectorSocket } from './lifecycle.js';
 
 export interface DialOptions {
   readonly host: string;
@@ -29,16 +30,17 @@ export function dial(o: DialOptions): Promise<net.Socket> {
     // libuv sets SO_REUSEADDR before bind() when localAddress is given: one source port is
     // shared across destinations, and only the 4-tuple must be unique (R20, R32). A no-port
     // descriptor is already bound to its address: Node wraps it and connect() picks the port.
+    // What net.connect() does, with our socket class (lifecycle.ts: it notes resets we send).
     const socket =
       o.fd === undefined
-        ? net.connect({
+        ? new ConnectorSocket().connect({
             host: o.host,
             port: o.port,
             family: o.family,
             localAddress: o.localAddress,
             ...(o.localPort === undefined ? {} : { localPort: o.localPort }),
           })
-        : new net.Socket({ fd: o.fd, readable: true, writable: true }).connect(o.port, o.host);
+        : new ConnectorSocket({ fd: o.fd, readable: true, writable: true }).connect(o.port, o.host);
     let timer: NodeJS.Timeout | undefined;
     const done = () => {
       if (timer) clearTimeout(timer);

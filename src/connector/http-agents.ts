@@ -10,7 +10,7 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import type { Connector } from './connector.js';
-import { watchAlso } from './lifecycle.js';
+import type { LiveSockets } from './live-sockets.js';
 
 type Callback = (err: Error | null, socket?: Duplex) => void;
 
@@ -42,7 +42,11 @@ export function makeHttpAgent(connector: Connector, opts: http.AgentOptions = {}
   return new PortspaceHttpAgent(opts);
 }
 
-export function makeHttpsAgent(connector: Connector, opts: https.AgentOptions = {}): https.Agent {
+export function makeHttpsAgent(
+  connector: Connector,
+  live: LiveSockets,
+  opts: https.AgentOptions = {},
+): https.Agent {
   // https.Agent.prototype.createConnection makes the TLS socket (session cache, servername).
   const parentCreate = https.Agent.prototype.createConnection as unknown as (
     this: https.Agent,
@@ -60,7 +64,7 @@ export function makeHttpsAgent(connector: Connector, opts: https.AgentOptions = 
             cb(err as Error);
             return;
           }
-          watchAlso(tcp, secure);
+          live.watchUpper(tcp, secure);
           cb(null, secure);
         },
         (err: Error) => cb(err),

@@ -1,55 +1,74 @@
 /**
- * Watches a connected Node socket until it closes and says how it ended, in the terms the
- * model needs (R60/R61): who sent the first FIN, or whether a reset ended it. A TLS socket on
- * top of ours sees the peer's FIN and errors instead of the TCP socket (TLS reads the stream
- * itself), so it can be watched too (`watchAlso`); the TCP socket's 'close' still ends it all.
+ * How a connection ended, in the terms the model needs (R60/R61): who sent the first FIN, or
+ * whether a reset ended it. Worked out when the TCP socket closes, from what Node's socket says
+ * then, so that watching costs one shared 'end' listener per socket and no closure, bound
+ * function or per-socket property: the 50,000-connection benchmark lost a fifth of its rate to
+ * per-socket watchers (docs/load.md).
+ *  - A reset we sent: resetAndDestroy() on our socket class (ConnectorSocket) notes it.
+ *  - A reset the peer sent: the socket was destroyed with ECONNRESET or EPIPE (`errored`).
+ *  - The peer's FIN first: 'end' arrived while our side was still writable.
+ * A TLS socket on top of ours reads the stream itself, so it sees the peer's FIN and resets
+ * instead of the TCP socket: it is watched too (`watchUpper`); the TCP socket's 'close' ends it all.
  */
-import type net from 'node:net';
+import net from 'node:net';
 import type { Ending } from './mirror.js';
 
-interface Watch {
+/** What the close alone cannot tell, kept with the connection's record. */
+export interface EndingWatch {
+  /** The peer's FIN came before we ended our side (R60: no TIME_WAIT on our side). */
   peerFinFirst: boolean;
-  reset: boolean;
-  weReset: boolean;
+  /** The TLS socket over ours, if any. */
+  upper: net.Socket | null;
+  /** resetAndDestroy() was called on the TLS socket over ours. */
+  upperReset: boolean;
 }
 
-const watches = new WeakMap<net.Socket, Watch>();
+/**
+ * The sockets the connector dials. The one thing Node does not tell at 'close' is whether we
+ * sent a reset (resetAndDestroy() clears its own mark before the socket closes), so the class
+ * notes it in a field every instance has from birth: no per-socket closure or added property.
+ */
+export class ConnectorSocket extends net.Socket {
+  resetByUs = false;
 
-export function watchEnding(socket: net.Socket, onEnded: (how: Ending) => void): void {
-  const w: Watch = { peerFinFirst: false, reset: false, weReset: false };
-  watches.set(socket, w);
-  observe(socket, w);
-  socket.once('close', () => {
-    onEnded(
-      w.weReset
-        ? 'aborted'
-        : w.reset
-          ? 'peer-reset'
-          : w.peerFinFirst
-            ? 'peer-closed-first'
-            : 'we-closed-first',
-    );
-  });
+  override resetAndDestroy(): this {
+    this.resetByUs = true;
+    return super.resetAndDestroy();
+  }
 }
 
-/** Also watch `upper` (a TLS socket over `tcp`) for the peer's FIN, resets and resetAndDestroy. */
-export function watchAlso(tcp: net.Socket, upper: net.Socket): void {
-  const w = watches.get(tcp);
-  if (w) observe(upper, w);
+function wasResetByUs(s: net.Socket): boolean {
+  return s instanceof ConnectorSocket && s.resetByUs;
 }
 
-function observe(socket: net.Socket, w: Watch): void {
-  socket.on('end', () => {
-    // The peer's FIN arrived; if we had not ended our side yet, the peer closed first (R60).
-    if (!socket.writableEnded) w.peerFinFirst = true;
-  });
-  socket.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') w.reset = true;
-  });
-  // resetAndDestroy() sends an RST (SO_LINGER {1, 0}): nothing stays behind (R61).
-  const original = socket.resetAndDestroy.bind(socket);
-  socket.resetAndDestroy = () => {
-    w.weReset = true;
+function isResetError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+/** The ending, once the TCP socket has closed. */
+export function endingOf(tcp: net.Socket, w: EndingWatch): Ending {
+  if (wasResetByUs(tcp) || w.upperReset) return 'aborted';
+  if (isResetError(tcp.errored) || (w.upper !== null && isResetError(w.upper.errored))) return 'peer-reset';
+  return w.peerFinFirst ? 'peer-closed-first' : 'we-closed-first';
+}
+
+/** The peer's FIN: if we had not ended our side yet, the peer closed first (R60). */
+export function notePeerEnd(socket: net.Socket, w: EndingWatch): void {
+  if (!socket.writableEnded) w.peerFinFirst = true;
+}
+
+/**
+ * Also watch `upper` (a TLS socket over the TCP socket of `w`). Per-connection closures are fine
+ * here: TLS costs far more. A TLS socket has no TCP handle of its own, so its resetAndDestroy()
+ * is noted before Node acts on it.
+ */
+export function watchUpper(upper: net.Socket, w: EndingWatch): void {
+  w.upper = upper;
+  upper.on('end', () => notePeerEnd(upper, w));
+  const original = upper.resetAndDestroy.bind(upper);
+  upper.resetAndDestroy = () => {
+    w.upperReset = true;
     return original();
   };
 }

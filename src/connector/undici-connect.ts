@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type { buildConnector } from 'undici';
 import type { Connector } from './connector.js';
-import { watchAlso } from './lifecycle.js';
+import type { LiveSockets } from './live-sockets.js';
 
 export type UndiciConnectOptions = buildConnector.BuildOptions;
 
@@ -28,6 +28,7 @@ type UndiciCallback = (...args: [null, net.Socket] | [Error, null]) => void;
 
 export function makeUndiciConnect(
   connector: Connector,
+  live: LiveSockets,
   tlsOptions: UndiciConnectOptions = {},
 ): (opts: UndiciConnectArgs, cb: UndiciCallback) => void {
   // One TLS connector for the lifetime of this function: it owns the session cache. undici is
@@ -65,7 +66,7 @@ export function makeUndiciConnect(
           cb(err as Error, null);
           return;
         }
-        if (secure) watchAlso(tcp, secure);
+        if (secure) live.watchUpper(tcp, secure);
       },
       (err: Error) => cb(err, null),
     );

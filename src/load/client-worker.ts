@@ -8,7 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { isExhaustion, strategyConnect } from './client-connect.js';
+import { isExhaustion, type StrategyConnect, strategyConnect } from './client-connect.js';
 import type { ClientCommand, ClientEvent, ClientResult, ConnectError } from './types.js';
 
 /** Connects in flight at once per worker: enough to keep the kernel busy, few enough to stay fair. */
@@ -71,13 +71,22 @@ function keep(sock: net.Socket): void {
   });
 }
 
-async function connectPhase(cmd: Extract<ClientCommand, { type: 'start' }>): Promise<ClientResult> {
-  const base = {
-    worker: cmd.worker,
-    share: cmd.share,
-    startedAt: performance.timeOrigin + performance.now(),
-    rssBefore: process.memoryUsage.rss(),
-  };
+type StartCommand = Extract<ClientCommand, { type: 'start' }>;
+
+/** What 'start' prepared: the strategy's connect (or why it cannot run) and how long that took. */
+interface Prepared {
+  readonly cmd: StartCommand;
+  readonly setup: StrategyConnect | { unavailable: string };
+  readonly setupMs: number;
+}
+
+/**
+ * Sets the strategy up (the connector's modules and createConnector, for userspace) before the
+ * primary's 'go': every worker then starts connecting at once, and the connect phase measures
+ * connections, not module loading (4 workers loading the model on 2 cores took about 1 s).
+ */
+async function prepare(cmd: StartCommand): Promise<Prepared> {
+  const t0 = performance.now();
   const setup = await strategyConnect({
     strategy: cmd.strategy,
     to: cmd.to,
@@ -87,6 +96,18 @@ async function connectPhase(cmd: Extract<ClientCommand, { type: 'start' }>): Pro
     ports: cmd.range,
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
   });
+  return { cmd, setup, setupMs: performance.now() - t0 };
+}
+
+async function connectPhase(p: Prepared, deadlineAt: number): Promise<ClientResult> {
+  const { cmd, setup, setupMs } = p;
+  const base = {
+    worker: cmd.worker,
+    share: cmd.share,
+    setupMs,
+    startedAt: performance.timeOrigin + performance.now(),
+    rssBefore: process.memoryUsage.rss(),
+  };
   if ('unavailable' in setup)
     return {
       ...base,
@@ -123,7 +144,7 @@ async function connectPhase(cmd: Extract<ClientCommand, { type: 'start' }>): Pro
       timedOut = true;
       abort.abort();
     },
-    Math.max(cmd.deadline - Date.now(), 0),
+    Math.max(deadlineAt - Date.now(), 0),
   );
   await new Promise<void>((resolve) => {
     const finished = () => abort.signal.aborted || broken || started >= cmd.share;
@@ -212,8 +233,16 @@ async function closeAll(): Promise<void> {
   send({ type: 'closed', open: sockets.size });
 }
 
+let prepared: Promise<Prepared> | null = null;
 process.on('message', (m: ClientCommand) => {
-  if (m.type === 'start') void connectPhase(m).then((result) => send({ type: 'connected', result }));
+  if (m.type === 'start') {
+    const p = prepare(m);
+    prepared = p;
+    void p.then(() => send({ type: 'set-up' }));
+  } else if (m.type === 'go' && prepared !== null)
+    void prepared
+      .then((p) => connectPhase(p, m.deadline))
+      .then((result) => send({ type: 'connected', result }));
   else if (m.type === 'stop') abort.abort();
   else if (m.type === 'close') void closeAll();
 });

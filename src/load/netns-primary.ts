@@ -161,6 +161,7 @@ async function runStrategy(o: LoadOptions, strategy: Strategy, hostNetns: string
     closed: false,
   }));
   let ready = 0;
+  let setUp = 0;
   plan.clientShares.forEach((_share, i) => {
     const c = fork(entryFile('client-worker'), [], { execArgv: childExecArgv(), serialization: 'advanced' });
     clients.push(c);
@@ -168,6 +169,7 @@ async function runStrategy(o: LoadOptions, strategy: Strategy, hostNetns: string
       const s = states[i];
       if (!s) return;
       if (m.type === 'ready') ready++;
+      else if (m.type === 'set-up') setUp++;
       else if (m.type === 'progress') {
         s.established = m.established;
         s.failed = m.failed;
@@ -190,8 +192,6 @@ async function runStrategy(o: LoadOptions, strategy: Strategy, hostNetns: string
     100,
   );
   try {
-    phase = 'connect';
-    const deadline = Date.now() + o.timeoutSeconds * 1000;
     const rate = o.rate === null ? null : o.rate / clients.length;
     onAbort.push(() => {
       for (const c of clients) c.send({ type: 'stop' });
@@ -207,9 +207,16 @@ async function runStrategy(o: LoadOptions, strategy: Strategy, hostNetns: string
         sources: o.sources,
         range: o.range,
         rate,
-        deadline,
       });
     });
+    // Every worker sets its strategy up first; then all start connecting together.
+    if (!(await until(() => setUp === clients.length, START_MS)))
+      throw new Fatal(
+        aborted ? 'stopped during setup' : `client workers did not set up within ${START_MS} ms`,
+      );
+    phase = 'connect';
+    const deadline = Date.now() + o.timeoutSeconds * 1000;
+    for (const c of clients) c.send({ type: 'go', deadline });
     // The workers stop at their own deadline; this bound only catches a worker that hangs.
     const bound = o.timeoutSeconds * 1000 + 30_000;
     if (!(await until(() => states.every((s) => s.result !== null), bound, 50, false)))
@@ -275,6 +282,7 @@ async function runStrategy(o: LoadOptions, strategy: Strategy, hostNetns: string
       procEstablished: count.clientEstablished,
       procServerEnds: count.serverEstablished,
       firstError,
+      setupSeconds: Math.max(...results.map((r) => r.setupMs)) / 1000,
       connectSeconds: Math.max(endMs - startMs, 0) / 1000,
       tenths: tenths(times, startMs),
       clientRssBefore: results.reduce((a, r) => a + r.rssBefore, 0),

@@ -28,6 +28,8 @@ export interface StrategyReport {
   /** reached equals the model's prediction. */
   readonly modelAgrees: boolean;
   readonly firstError: ExplainedError | null;
+  /** The slowest client worker's set-up (modules, createConnector), before the connect phase. */
+  readonly setupSeconds: number;
   readonly connectSeconds: number;
   readonly perSecond: number;
   readonly tenths: readonly Tenth[];
@@ -101,6 +103,7 @@ export function strategyReport(run: StrategyRun, p: Prediction): StrategyReport 
     procAgrees: run.procEstablished === run.reached && run.procServerEnds === run.reached,
     modelAgrees: run.reached === p.reached,
     firstError: run.firstError === null ? null : explainError(run.firstError, p),
+    setupSeconds: run.setupSeconds,
     connectSeconds: run.connectSeconds,
     perSecond: run.connectSeconds > 0 ? run.reached / run.connectSeconds : 0,
     tenths: run.tenths,
@@ -140,6 +143,7 @@ export function failedReport(
     procAgrees: false,
     modelAgrees: false,
     firstError: null,
+    setupSeconds: 0,
     connectSeconds: 0,
     perSecond: 0,
     tenths: [],

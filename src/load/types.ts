@@ -77,6 +77,8 @@ export interface ClientResult {
   readonly share: number;
   /** Wall-clock ms when this worker began connecting. */
   readonly startedAt: number;
+  /** Ms from 'start' until the strategy was set up (loading modules, createConnector). */
+  readonly setupMs: number;
   readonly established: number;
   readonly failed: number;
   /** Attempts not made: their lane (source) had already answered "no port left". */
@@ -105,6 +107,8 @@ export interface StrategyRun {
   /** ESTABLISHED entries whose local end is the destination (the server ends). */
   readonly procServerEnds: number;
   readonly firstError: ConnectError | null;
+  /** The slowest worker's set-up, before the connect phase and not counted in it. */
+  readonly setupSeconds: number;
   readonly connectSeconds: number;
   readonly tenths: readonly Tenth[];
   readonly clientRssBefore: number;
@@ -160,14 +164,17 @@ export type ClientCommand =
       readonly range: readonly [number, number];
       /** Connections per second for this worker; null: no limit. */
       readonly rate: number | null;
-      readonly deadline: number;
     }
+  /** Every worker has set up (module loading, createConnector): connect until the deadline. */
+  | { readonly type: 'go'; readonly deadline: number }
   | { readonly type: 'stop' }
   | { readonly type: 'close' };
 
 /** Client worker -> namespace primary. */
 export type ClientEvent =
   | { readonly type: 'ready' }
+  /** The strategy is set up: the worker waits for 'go'. */
+  | { readonly type: 'set-up' }
   | { readonly type: 'progress'; readonly established: number; readonly failed: number }
   | { readonly type: 'connected'; readonly result: ClientResult }
   | { readonly type: 'closed'; readonly open: number };

@@ -131,7 +131,7 @@ function strategyText(s: StrategyReport, out: Output): string[] {
     );
   }
   lines.push(
-    `  speed        ${fmt(s.perSecond)} conn/s over ${s.connectSeconds.toFixed(2)} s; per tenth: ${s.tenths.map((t) => rateText(t.perSecond)).join(' ')}`,
+    `  speed        ${fmt(s.perSecond)} conn/s over ${s.connectSeconds.toFixed(2)} s (after ${s.setupSeconds.toFixed(2)} s of set-up); per tenth: ${s.tenths.map((t) => rateText(t.perSecond)).join(' ')}`,
   );
   const m = s.memory;
   lines.push(
