@@ -35,10 +35,9 @@ const DEST = { host: '127.0.0.1', port: 9000 };
 const CONCURRENCY = 64;
 /**
  * Below this growth (bytes per cycle) a slope counts as flat: one leaked object per cycle (a
- * JS object with a field and the slot that keeps it) is more. The model keeps each TIME_WAIT
- * entry's timer until its 60 s are up, even when the entry was recycled at once (R63), so the
- * heap's steady level follows the cycle rate of the last minute; on this shared machine the rate
- * wanders, and with it the heap, by a few MiB (measured: 48-57 MiB at 1.5k-2.2k cycles/s).
+ * JS object with a field and the slot that keeps it) is more. (Until the model's timer heap let
+ * recycled TIME_WAIT entries go at once, R63, the heap followed the cycle rate of the last minute;
+ * docs/load.md, "Soak".)
  */
 const FLAT_BYTES_PER_CYCLE = 32;
 const SAMPLES = 100;

@@ -81,8 +81,8 @@ export class TupleTable {
   /**
    * Drops a slot that holds nothing and remembers nothing: no owner, and no hash, finder list or
    * search that connect() cached in it (a search holding a slot has set its finders, so a slot
-   * in use by a connect() in progress is never dropped). Such slots are the server side's (one per accepted connection);
-   * keeping them would grow the table with every client port ever seen.
+   * in use by a connect() in progress is never dropped). Such slots are the server side's, one
+   * per accepted connection: keeping them would grow the table with every client port seen.
    */
   dropIfIdle(laddr: Addr, raddr: Addr, rport: number, slot: TupleSlot): void {
     if (slot.live.size !== 0 || slot.tw.size !== 0 || slot.idx >= 0) return;
