@@ -1,14 +1,15 @@
 /**
  * How a connection ended, in the terms the model needs (R60/R61): who sent the first FIN, or
  * whether a reset ended it. Worked out when the TCP socket closes, from what Node's socket says
- * then, so that watching costs one shared 'end' listener per socket and no closure, bound
- * function or per-socket property: the 50,000-connection benchmark lost a fifth of its rate to
- * per-socket watchers (docs/load.md).
+ * then, so that watching needs only listeners shared by all sockets (live-sockets.ts) and no
+ * closure, bound function or added property per socket: the 50,000-connection benchmark lost a
+ * fifth of its rate to per-socket watchers (docs/load.md).
  *  - A reset we sent: resetAndDestroy() on our socket class (ConnectorSocket) notes it.
  *  - A reset the peer sent: the socket was destroyed with ECONNRESET or EPIPE (`errored`).
  *  - The peer's FIN first: 'end' arrived while our side was still writable.
  * A TLS socket on top of ours reads the stream itself, so it sees the peer's FIN and resets
- * instead of the TCP socket: it is watched too (`watchUpper`); the TCP socket's 'close' ends it all.
+ * instead of the TCP socket: it is watched too (`watchUpper`); the TCP socket's 'close' ends
+ * it all.
  */
 import net from 'node:net';
 import type { Ending } from './mirror.js';
