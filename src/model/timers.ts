@@ -29,9 +29,8 @@ export class TimerHeap<T> {
   }
 
   push(at: number, value: T): TimerSlot<T> {
-    const slot: TimerSlot<T> = { at, seq: this.seq++, value, index: this.items.length };
-    this.items.push(slot);
-    this.siftUp(slot.index);
+    const slot: TimerSlot<T> = { at, seq: this.seq++, value, index: -1 };
+    this.insert(slot);
     return slot;
   }
 
@@ -48,17 +47,10 @@ export class TimerHeap<T> {
 
   /** Gives a slot a new due time; it goes behind others already due then. */
   reschedule(slot: TimerSlot<T>, at: number): void {
-    if (slot.index < 0 || this.items[slot.index] !== slot) {
-      slot.at = at;
-      slot.seq = this.seq++;
-      slot.index = this.items.length;
-      this.items.push(slot);
-      this.siftUp(slot.index);
-      return;
-    }
     slot.at = at;
     slot.seq = this.seq++;
-    this.siftDown(this.siftUp(slot.index));
+    if (slot.index < 0 || this.items[slot.index] !== slot) this.insert(slot);
+    else this.siftDown(this.siftUp(slot.index));
   }
 
   peekAt(): number {
@@ -69,6 +61,11 @@ export class TimerHeap<T> {
     const top = this.items[0];
     if (top) this.remove(top);
     return top;
+  }
+
+  private insert(slot: TimerSlot<T>): void {
+    this.items.push(slot);
+    this.siftUp(this.items.length - 1);
   }
 
   private place(slot: TimerSlot<T>, i: number): void {
