@@ -259,9 +259,8 @@ export class Core {
     };
     // The entry joins the bucket before the socket leaves it, as in the kernel, so the release
     // rule (R15) sees the entry among the remaining owners.
-    this.removeTuple(s);
     this.ports.join(tw, s.lport);
-    this.ports.addTuple(tw, tw.raddr, tw.rport, tw.lport);
+    this.ports.passTuple(s, tw);
     if (peer) peer.peerEntry = tw;
     this.timewaits.set(tw.id, tw);
     tw.timer = this.timers.push(tw.expiresMs, tw);

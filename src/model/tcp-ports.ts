@@ -10,7 +10,7 @@
  *  - tuples: per (local address, remote address, remote port), the ports in use (R12, R14).
  */
 import type { Addr } from './addr.js';
-import type { Owner } from './entities.js';
+import type { Owner, TimeWait } from './entities.js';
 import type { AddrView } from './overlap.js';
 import { PortBitmap, type PortFinder } from './port-bitmap.js';
 import {
@@ -220,6 +220,16 @@ export class TcpPorts {
     // A slot connect() searched keeps its finders and stays (a search may hold it across the
     // recycle that empties it); one only a server's accepted socket used goes with it.
     this.tuples.dropIfIdle(owner.laddr, raddr, rport, t);
+  }
+
+  /**
+   * A closing socket's 4-tuple passes to its TIME_WAIT entry (R60) within its slot: removing the
+   * socket first would drop a slot it held alone (dropIfIdle), only for the entry to make it again.
+   */
+  passTuple(from: Owner, to: TimeWait): void {
+    const t = this.tuples.get(to.laddr, to.raddr, to.rport);
+    if (t?.live.get(to.lport) === from) t.live.delete(to.lport);
+    this.addTuple(to, to.raddr, to.rport, to.lport);
   }
 
   tupleOwner(laddr: Addr, lport: number, raddr: Addr, rport: number): Owner | undefined {
