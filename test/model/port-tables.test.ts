@@ -14,17 +14,24 @@ const portArb = fc.oneof(fc.integer({ min: 0, max: 65535 }), fc.integer({ min: 4
 // Long enough to cross PortMap's threshold (24 ports) and then delete from the dense form.
 const opsArb = fc.array(fc.tuple(fc.boolean(), portArb, fc.integer()), { minLength: 40, maxLength: 300 });
 
+/** One write on the PortMap and on the Map it must behave like; a delete must answer alike. */
+function applyBoth(
+  pm: PortMap<number>,
+  ref: Map<number, number>,
+  [put, port, value]: [boolean, number, number],
+): void {
+  if (put) {
+    pm.set(port, value);
+    ref.set(port, value);
+  } else assert.equal(pm.delete(port), ref.delete(port), `delete ${port}`);
+}
+
 test('D4 PortMap answers get/has/size/delete/nextClear like a Map, before and after it turns dense', () => {
   fc.assert(
     fc.property(opsArb, fc.integer({ min: 39990, max: 40070 }), (ops, from) => {
       const pm = new PortMap<number>();
       const ref = new Map<number, number>();
-      for (const [put, port, value] of ops) {
-        if (put) {
-          pm.set(port, value);
-          ref.set(port, value);
-        } else assert.equal(pm.delete(port), ref.delete(port), `delete ${port}`);
-      }
+      for (const op of ops) applyBoth(pm, ref, op);
       assert.equal(pm.size, ref.size, 'size');
       for (const [, port] of ops) {
         assert.equal(pm.get(port), ref.get(port), `get ${port}`);
@@ -54,11 +61,8 @@ test('D4 PortMap with few ports (the inline single port, then a Map) matches a M
     fc.property(fewOps, (ops) => {
       const pm = new PortMap<number>();
       const ref = new Map<number, number>();
-      for (const [put, port, value] of ops) {
-        if (put) {
-          pm.set(port, value);
-          ref.set(port, value);
-        } else assert.equal(pm.delete(port), ref.delete(port), `delete ${port}`);
+      for (const op of ops) {
+        applyBoth(pm, ref, op);
         assert.equal(pm.size, ref.size, 'size');
         for (let p = 39999; p <= 40005; p++) {
           assert.equal(pm.get(p), ref.get(p), `get ${p}`);
