@@ -1,30 +1,40 @@
 /**
- * `npm run bench:connector-50k [-- --json] [-- --connections N]` (also the second half of
- * `npm run bench:connector`, after the connector's own costs in bench/connector.ts): 50,000 connections to one
- * destination (127.0.0.1:9000 in a private namespace, ip_local_port_range 1024-65535, one
- * source address 127.0.0.2), three ways side by side in one run, each in a fresh namespace with
- * the same process split (src/load: client workers, cluster server workers):
+ * `npm run bench:connector-50k [-- --json] [-- --connections N] [-- --rounds R]`
+ * (also the second half of `npm run bench:connector`, after the connector's own costs in
+ * bench/connector.ts): 50,000 connections to one destination (127.0.0.1:9000 in a private namespace,
+ * ip_local_port_range 1024-65535, one source address 127.0.0.2), each run in a fresh namespace
+ * with the same process split (src/load: client workers, cluster server workers):
  *  - connector: createConnector (userspace strategy), each client worker with its shard of ports;
- *  - net.connect: the kernel picks the port (from 127.0.0.1, the route's source);
- *  - hand-written: net.connect({ localAddress, localPort }) walking the worker's own slice.
- * Reported: connections/s over the connect phase (all workers start it together, after each has
- * set its strategy up; the set-up is reported apart), its first and last tenth, and ratios
- * (connector over hand-written, connector over net.connect, last tenth over first). Timing never
- * passes or fails anything; the machine is shared, so ratios within one run are the numbers to
- * read.
+ *  - hand-written: net.connect({ localAddress, localPort }) walking the worker's own slice;
+ *  - net.connect: the kernel picks the port (from 127.0.0.1, the route's source), once at the end
+ *    (it takes a minute: past half the range every connect() scans the used half, R14).
+ * The connector and the hand-written loop run in R rounds (default 3), their order swapped every
+ * round (C H, H C, C H, ...), so that neither always runs first or after the slow net.connect:
+ * on these shared 2-core machines one strategy's rate moves by a third from run to run, more than
+ * the gap being measured. Reported per run: connections/s over the connect phase (all workers
+ * start it together, after each has set its strategy up; the set-up is reported apart), its
+ * first and last tenth, and the client workers' CPU time per connection (process.cpuUsage: what
+ * the strategy costs, whatever else the machine was doing). Per round: connector over
+ * hand-written; then the medians. Timing never passes or fails anything.
  */
 import { loadAvailability } from '../src/load/availability.js';
 import type { StrategyReport } from '../src/load/report.js';
 import { runLoad } from '../src/load/run-load.js';
 import type { LoadOptions, Strategy } from '../src/load/types.js';
 
-const asJson = process.argv.includes('--json');
-const nArg = process.argv.indexOf('--connections');
-const connections = nArg > 0 ? Number(process.argv[nArg + 1]) : 50_000;
-if (!Number.isInteger(connections) || connections < 10 || connections > 64_000) {
-  console.error('bench:connector: --connections must be an integer from 10 to 64000');
-  process.exit(2);
+function intArg(name: string, fallback: number, min: number, max: number): number {
+  const i = process.argv.indexOf(name);
+  const v = i > 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(v) || v < min || v > max) {
+    console.error(`bench:connector: ${name} must be an integer from ${min} to ${max}`);
+    process.exit(2);
+  }
+  return v;
 }
+
+const asJson = process.argv.includes('--json');
+const connections = intArg('--connections', 50_000, 10, 64_000);
+const rounds = intArg('--rounds', 3, 1, 10);
 
 const available = loadAvailability();
 if (!available.ok) {
@@ -39,11 +49,17 @@ const LABEL: Readonly<Record<Strategy, string>> = {
   bind: 'bind',
 };
 
+// C H, H C, C H, ...: the pair of each round is adjacent in time, and each goes first as often.
+const order: Strategy[] = [];
+for (let r = 0; r < rounds; r++)
+  order.push(...(r % 2 === 0 ? (['userspace', 'explicit'] as const) : (['explicit', 'userspace'] as const)));
+order.push('kernel');
+
 const options: LoadOptions = {
   to: { addr: '127.0.0.1', port: 9000 },
   connections,
   sources: ['127.0.0.2'],
-  strategies: ['userspace', 'kernel', 'explicit'],
+  strategies: order,
   rate: null,
   holdSeconds: 0,
   range: [1024, 65535],
@@ -52,13 +68,18 @@ const options: LoadOptions = {
 };
 
 const report = await runLoad(options, {
-  onStrategy: (s) => {
-    if (!asJson) console.error(`${LABEL[s]}: ${connections.toLocaleString('en-US')} connections ...`);
+  onStrategy: (s, i) => {
+    if (!asJson)
+      console.error(
+        `${LABEL[s]}${s === 'kernel' ? '' : `, round ${Math.floor(i / 2) + 1}`}: ${connections.toLocaleString('en-US')} connections ...`,
+      );
   },
 });
 
 interface Row {
   readonly way: string;
+  /** 1-based round of the connector / hand-written pair; null for net.connect. */
+  readonly round: number | null;
   readonly reached: number;
   /** The slowest client worker's set-up (module loading, createConnector): not in `seconds`. */
   readonly setupSeconds: number;
@@ -67,17 +88,20 @@ interface Row {
   readonly firstTenth: number;
   readonly lastTenth: number;
   readonly lastOverFirst: number;
+  /** Client workers' user + system CPU over the connect phase, per connection reached. */
+  readonly cpuMicrosPerConnection: number | null;
   readonly rssPerConnection: number | null;
   readonly firstError: string | null;
   /** Why the run could not be made, when it could not. */
   readonly runError: string | null;
 }
 
-function row(s: StrategyReport): Row {
+function row(s: StrategyReport, i: number): Row {
   const first = s.tenths[0]?.perSecond ?? 0;
   const last = s.tenths[s.tenths.length - 1]?.perSecond ?? 0;
   return {
     way: LABEL[s.strategy],
+    round: s.strategy === 'kernel' ? null : Math.floor(i / 2) + 1,
     reached: s.reached,
     setupSeconds: s.setupSeconds,
     seconds: s.connectSeconds,
@@ -85,6 +109,7 @@ function row(s: StrategyReport): Row {
     firstTenth: first,
     lastTenth: last,
     lastOverFirst: first > 0 ? last / first : 0,
+    cpuMicrosPerConnection: s.cpu.perConnectionMicros,
     rssPerConnection: s.memory.perConnection,
     firstError: s.error !== null ? 'run failed' : (s.firstError?.code ?? null),
     runError: s.error,
@@ -92,21 +117,55 @@ function row(s: StrategyReport): Row {
 }
 
 const rows = report.strategies.map(row);
-const by = (w: string) => rows.find((r) => r.way === w);
-const ratio = (a: Row | undefined, b: Row | undefined) =>
-  a && b && b.perSecond > 0 ? a.perSecond / b.perSecond : null;
-const ratios = {
-  connectorOverHandWritten: ratio(by('connector'), by('hand-written')),
-  connectorOverNetConnect: ratio(by('connector'), by('net.connect')),
-  connectorLastOverFirstTenth: by('connector')?.lastOverFirst ?? null,
+const median = (xs: readonly number[]): number | null => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] ?? null) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+};
+const of = (way: string) => rows.filter((r) => r.way === way && r.runError === null);
+const perRound = Array.from({ length: rounds }, (_, k) => {
+  const c = of('connector').find((r) => r.round === k + 1);
+  const h = of('hand-written').find((r) => r.round === k + 1);
+  return {
+    round: k + 1,
+    connectorOverHandWritten: c && h && h.perSecond > 0 ? c.perSecond / h.perSecond : null,
+    extraCpuMicrosPerConnection:
+      c?.cpuMicrosPerConnection != null && h?.cpuMicrosPerConnection != null
+        ? c.cpuMicrosPerConnection - h.cpuMicrosPerConnection
+        : null,
+  };
+});
+const present = (xs: readonly (number | null)[]) => xs.filter((x): x is number => x !== null);
+const connectorRate = median(of('connector').map((r) => r.perSecond));
+const netConnectRate = median(of('net.connect').map((r) => r.perSecond));
+const summary = {
+  /** The median over rounds of (connector / hand-written) within the round. */
+  connectorOverHandWritten: median(present(perRound.map((r) => r.connectorOverHandWritten))),
+  connectorOverNetConnect:
+    connectorRate !== null && netConnectRate !== null && netConnectRate > 0
+      ? connectorRate / netConnectRate
+      : null,
+  connectorLastOverFirstTenth: median(of('connector').map((r) => r.lastOverFirst)),
+  cpuMicrosPerConnection: {
+    connector: median(present(of('connector').map((r) => r.cpuMicrosPerConnection))),
+    handWritten: median(present(of('hand-written').map((r) => r.cpuMicrosPerConnection))),
+    netConnect: median(present(of('net.connect').map((r) => r.cpuMicrosPerConnection))),
+  },
+  /** The median over rounds of the connector's extra client CPU per connection. */
+  connectorExtraCpuMicros: median(present(perRound.map((r) => r.extraCpuMicrosPerConnection))),
 };
 
 if (asJson) {
-  console.log(JSON.stringify({ connections, range: options.range, rows, ratios }, null, 2));
+  console.log(
+    JSON.stringify({ connections, range: options.range, rounds, rows, perRound, summary }, null, 2),
+  );
 } else {
   const f = (n: number) => Math.round(n).toLocaleString('en-US');
+  const opt = (n: number | null, d = 2) => (n === null ? 'n/a' : n.toFixed(d));
   const cells = rows.map((r) => [
     r.way,
+    r.round === null ? '-' : String(r.round),
     f(r.reached),
     r.setupSeconds.toFixed(2),
     r.seconds.toFixed(2),
@@ -114,11 +173,13 @@ if (asJson) {
     f(r.firstTenth),
     f(r.lastTenth),
     r.lastOverFirst.toFixed(2),
+    r.cpuMicrosPerConnection === null ? 'n/a' : `${r.cpuMicrosPerConnection.toFixed(0)} µs`,
     r.rssPerConnection === null ? 'n/a' : `${(r.rssPerConnection / 1024).toFixed(1)} KiB`,
     r.firstError ?? 'none',
   ]);
   const head = [
     'way',
+    'round',
     'reached',
     'set-up s',
     'seconds',
@@ -126,6 +187,7 @@ if (asJson) {
     'first tenth/s',
     'last tenth/s',
     'last/first',
+    'CPU/conn',
     'RSS/conn',
     'first error',
   ];
@@ -133,13 +195,19 @@ if (asJson) {
   const line = (c: string[]) =>
     c.map((x, i) => (i === 0 ? x.padEnd(w[i] ?? 0) : x.padStart(w[i] ?? 0))).join('  ');
   console.log(
-    `${f(connections)} connections to 127.0.0.1:9000, range 1024-65535, one source, each way in a fresh namespace`,
+    `${f(connections)} connections to 127.0.0.1:9000, range 1024-65535, one source, each run in a fresh namespace, in this order`,
   );
   console.log(line(head));
   for (const c of cells) console.log(line(c));
   for (const r of rows) if (r.runError !== null) console.log(`${r.way}: ${r.runError}`);
-  const pct = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
   console.log(
-    `connector / hand-written: ${pct(ratios.connectorOverHandWritten)}; connector / net.connect: ${pct(ratios.connectorOverNetConnect)}; connector last tenth / first tenth: ${pct(ratios.connectorLastOverFirstTenth)}`,
+    `connector / hand-written per round: ${perRound.map((r) => opt(r.connectorOverHandWritten)).join(', ')}; median ${opt(summary.connectorOverHandWritten)}`,
+  );
+  const cpu = summary.cpuMicrosPerConnection;
+  console.log(
+    `client CPU per connection (median): connector ${opt(cpu.connector, 0)} µs, hand-written ${opt(cpu.handWritten, 0)} µs, net.connect ${opt(cpu.netConnect, 0)} µs; the connector's extra (median of rounds) ${opt(summary.connectorExtraCpuMicros, 0)} µs`,
+  );
+  console.log(
+    `connector / net.connect: ${opt(summary.connectorOverNetConnect)}; connector last tenth / first tenth (median): ${opt(summary.connectorLastOverFirstTenth)}`,
   );
 }

@@ -43,8 +43,9 @@ export class Mirror {
   private readonly localDests = new Set<string>();
   private readonly localCache = new Map<string, boolean>();
   private readonly listeners = new Map<string, SockId>();
-  /** Model sockets that are not ours (stand-in listeners and servers): left out of views. */
-  private readonly standIns = new Set<number>();
+  /** The stand-in listener last asked for (a run of connects goes to one destination). */
+  private lastListener: { readonly dest: string; readonly dport: number; readonly sock: SockId } | null =
+    null;
   private lastNow: number;
   /** Times the model and the kernel disagreed (the bind strategy follows the kernel's choice). */
   divergences = 0;
@@ -113,13 +114,14 @@ export class Mirror {
     return { sock, child: this.acceptChild(listener) };
   }
 
-  /** The stand-in server accepts the connection's server side (a local destination only). */
+  /**
+   * The stand-in server accepts the connection's server side (a local destination only). Its
+   * sockets are told from ours by their local end, the listener's (see standInEnds).
+   */
   private acceptChild(listener: SockId | null): SockId | null {
     if (listener === null) return null;
     const a = this.ns.accept(listener);
-    if (!a.ok) return null;
-    this.standIns.add(a.sock);
-    return a.sock;
+    return a.ok ? a.sock : null;
   }
 
   /**
@@ -164,7 +166,6 @@ export class Mirror {
       return;
     }
     // A local stand-in server: its socket does what the real peer did.
-    this.standIns.delete(child);
     switch (how) {
       case 'we-closed-first':
         this.ns.close(sock);
@@ -197,29 +198,36 @@ export class Mirror {
   /** Our sockets and TIME_WAIT entries as the model sees them: `local -> remote STATE`, sorted. */
   view(ours: (local: { addr: string; port: number }) => boolean): string[] {
     const v = this.ns.inspect();
+    const standIn = this.standInEnds(v.sockets);
     const out: string[] = [];
-    const ep = (e: { addr: string; port: number }) =>
-      e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
     for (const s of v.sockets) {
-      if (this.standIns.has(s.id) || !s.remote || !ours(s.local)) continue;
-      out.push(`${ep(s.local)} -> ${ep(s.remote)} ${s.state}`);
+      if (standIn.has(endpointText(s.local)) || !s.remote || !ours(s.local)) continue;
+      out.push(`${endpointText(s.local)} -> ${endpointText(s.remote)} ${s.state}`);
     }
     for (const t of v.timewaits) {
       if (!ours(t.local)) continue;
-      out.push(`${ep(t.local)} -> ${ep(t.remote)} ${t.substate}`);
+      out.push(`${endpointText(t.local)} -> ${endpointText(t.remote)} ${t.substate}`);
     }
     return out.sort();
   }
 
   /** Open model sockets that are ours (for leak checks): neither stand-ins nor closed. */
   openSockets(): number {
-    return this.ns.inspect().sockets.filter((s) => !this.standIns.has(s.id) && !this.isStandInListener(s.id))
-      .length;
+    const sockets = this.ns.inspect().sockets;
+    const standIn = this.standInEnds(sockets);
+    return sockets.filter((s) => !standIn.has(endpointText(s.local))).length;
   }
 
-  private isStandInListener(id: number): boolean {
-    for (const l of this.listeners.values()) if (l === id) return true;
-    return false;
+  /**
+   * The local ends of the stand-in listeners: every stand-in socket (the listener and the server
+   * sides it accepted) has one, and none of ours can (the listener holds that address and port,
+   * so the model refuses our bind there). Worked out when asked, so that open() keeps no set.
+   */
+  private standInEnds(
+    sockets: readonly { id: unknown; local: { addr: string; port: number } }[],
+  ): Set<string> {
+    const ids = new Set<unknown>(this.listeners.values());
+    return new Set(sockets.filter((s) => ids.has(s.id)).map((s) => endpointText(s.local)));
   }
 
   private bind(sock: SockId, addr: string, port: number, follow: number | undefined) {
@@ -232,9 +240,14 @@ export class Mirror {
   }
 
   private standInListener(kind: 'tcp4' | 'tcp6', dest: string, dport: number): SockId | null {
+    const last = this.lastListener;
+    if (last !== null && last.dest === dest && last.dport === dport) return last.sock;
     const key = `${dest}|${dport}`;
     const known = this.listeners.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.lastListener = { dest, dport, sock: known };
+      return known;
+    }
     const s = this.ns.socket(kind);
     if (!s.ok) return null;
     this.ns.setsockopt(s.sock, 'SO_REUSEADDR', 1);
@@ -245,6 +258,11 @@ export class Mirror {
       return null;
     }
     this.listeners.set(key, s.sock);
+    this.lastListener = { dest, dport, sock: s.sock };
     return s.sock;
   }
+}
+
+function endpointText(e: { readonly addr: string; readonly port: number }): string {
+  return e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
 }

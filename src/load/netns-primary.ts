@@ -287,6 +287,8 @@ async function runStrategy(o: LoadOptions, strategy: Strategy, hostNetns: string
       tenths: tenths(times, startMs),
       clientRssBefore: results.reduce((a, r) => a + r.rssBefore, 0),
       clientRssAfter: results.reduce((a, r) => a + r.rssAfter, 0),
+      clientCpuUserMs: results.reduce((a, r) => a + r.cpuUserMs, 0),
+      clientCpuSystemMs: results.reduce((a, r) => a + r.cpuSystemMs, 0),
       closeSeconds,
       leftAfterClose: after.clientEstablished + after.serverEstablished + after.closing,
       timeWaitAfterClose: after.timeWait,

@@ -39,6 +39,13 @@ export interface StrategyReport {
     /** (RSS after - before) over the connections reached, bytes; null with none. */
     readonly perConnection: number | null;
   };
+  /** CPU time of the client workers over the connect phase (not the servers', not the kernel's softirq work). */
+  readonly cpu: {
+    readonly clientUserSeconds: number;
+    readonly clientSystemSeconds: number;
+    /** (user + system) over the connections reached, microseconds; null with none. */
+    readonly perConnectionMicros: number | null;
+  };
   readonly closeSeconds: number | null;
   readonly leftAfterClose: number;
   readonly timeWaitAfterClose: number;
@@ -112,6 +119,12 @@ export function strategyReport(run: StrategyRun, p: Prediction): StrategyReport 
       clientRssAfter: run.clientRssAfter,
       perConnection: run.reached > 0 ? grew / run.reached : null,
     },
+    cpu: {
+      clientUserSeconds: run.clientCpuUserMs / 1000,
+      clientSystemSeconds: run.clientCpuSystemMs / 1000,
+      perConnectionMicros:
+        run.reached > 0 ? ((run.clientCpuUserMs + run.clientCpuSystemMs) * 1000) / run.reached : null,
+    },
     closeSeconds: run.closeSeconds,
     leftAfterClose: run.leftAfterClose,
     timeWaitAfterClose: run.timeWaitAfterClose,
@@ -148,6 +161,7 @@ export function failedReport(
     perSecond: 0,
     tenths: [],
     memory: { clientRssBefore: 0, clientRssAfter: 0, perConnection: null },
+    cpu: { clientUserSeconds: 0, clientSystemSeconds: 0, perConnectionMicros: null },
     closeSeconds: null,
     leftAfterClose: 0,
     timeWaitAfterClose: 0,

@@ -88,6 +88,9 @@ export interface ClientResult {
   readonly times: readonly number[];
   readonly rssBefore: number;
   readonly rssAfter: number;
+  /** CPU time this worker used over the connect phase, ms (process.cpuUsage: user and kernel). */
+  readonly cpuUserMs: number;
+  readonly cpuSystemMs: number;
   readonly timedOut: boolean;
   /** Connections that broke after they were established (reset, ...) before the close phase. */
   readonly lost: number;
@@ -113,6 +116,9 @@ export interface StrategyRun {
   readonly tenths: readonly Tenth[];
   readonly clientRssBefore: number;
   readonly clientRssAfter: number;
+  /** CPU time of all client workers over the connect phase, ms: user and system (kernel) time. */
+  readonly clientCpuUserMs: number;
+  readonly clientCpuSystemMs: number;
   /** From "close" to the last socket closed, and /proc holding no non-TIME_WAIT entry to it. */
   readonly closeSeconds: number | null;
   /** Entries left in /proc (not TIME_WAIT, not LISTEN) when the close phase ended. */

@@ -64,6 +64,10 @@ async function one(strategy: Strategy, o: Partial<LoadOptions> = {}) {
     s.tenths.reduce((a, t) => a + (t.to - t.from), 0),
     s.reached,
   );
+  // The client workers' CPU over the connect phase was measured (process.cpuUsage in each).
+  const cpu = s.cpu.clientUserSeconds + s.cpu.clientSystemSeconds;
+  assert.ok(cpu > 0, `client CPU measured: ${JSON.stringify(s.cpu)}`);
+  assert.ok(Math.abs((s.cpu.perConnectionMicros ?? 0) - (cpu * 1e6) / s.reached) < 1e-6 * cpu * 1e6);
   assert.equal(r.ok, true);
   return s;
 }

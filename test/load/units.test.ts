@@ -7,8 +7,8 @@ import { parseDestination, parsePortRange, parseSources } from '../../src/load/a
 import { portShard, workerPlan } from '../../src/load/plan.js';
 import { predict } from '../../src/load/prediction.js';
 import { tenths } from '../../src/load/rates.js';
-import { explainError } from '../../src/load/report.js';
-import type { ConnectError, LoadOptions } from '../../src/load/types.js';
+import { explainError, strategyReport } from '../../src/load/report.js';
+import type { ConnectError, LoadOptions, StrategyRun } from '../../src/load/types.js';
 
 const options = (o: Partial<LoadOptions>): LoadOptions => ({
   to: { addr: '127.0.0.1', port: 9000 },
@@ -154,4 +154,40 @@ test('explainError: the model explains an errno it met, and says so when it did 
   const none = explainError(e, predict(options({ connections: 10 }), 'kernel'));
   assert.equal(none.modelAgrees, false);
   assert.match(none.explanation, /not a port-allocation limit/);
+});
+
+test('strategyReport: client CPU per connection is user + system time over the connections reached', () => {
+  const run: StrategyRun = {
+    strategy: 'userspace',
+    target: 400,
+    reached: 300,
+    failed: 100,
+    skipped: 0,
+    procEstablished: 300,
+    procServerEnds: 300,
+    firstError: null,
+    setupSeconds: 0.5,
+    connectSeconds: 2,
+    tenths: [],
+    clientRssBefore: 1000,
+    clientRssAfter: 4000,
+    clientCpuUserMs: 45,
+    clientCpuSystemMs: 15,
+    closeSeconds: 1,
+    leftAfterClose: 0,
+    timeWaitAfterClose: 300,
+    timeWaitEntered: 300,
+    clientWorkers: 3,
+    serverWorkers: 4,
+    timedOut: false,
+    interrupted: false,
+    lost: 0,
+    unavailable: null,
+  };
+  const r = strategyReport(run, predict(options({}), 'userspace'));
+  // 60 ms over 300 connections: 200 us each; failed attempts count in the time, not the divisor.
+  assert.deepEqual(r.cpu, { clientUserSeconds: 0.045, clientSystemSeconds: 0.015, perConnectionMicros: 200 });
+  assert.equal(r.memory.perConnection, 10);
+  const none = strategyReport({ ...run, reached: 0 }, predict(options({}), 'userspace'));
+  assert.equal(none.cpu.perConnectionMicros, null);
 });

@@ -137,6 +137,10 @@ function strategyText(s: StrategyReport, out: Output): string[] {
   lines.push(
     `  memory       client RSS ${bytesText(m.clientRssBefore)} -> ${bytesText(m.clientRssAfter)}${m.perConnection === null ? '' : `: ${bytesText(m.perConnection)} per connection`} (${s.workers.clients} client, ${s.workers.servers} server workers)`,
   );
+  const c = s.cpu;
+  lines.push(
+    `  client CPU   ${c.clientUserSeconds.toFixed(2)} s user + ${c.clientSystemSeconds.toFixed(2)} s system over the connect phase${c.perConnectionMicros === null ? '' : `: ${c.perConnectionMicros.toFixed(0)} µs per connection`}`,
+  );
   lines.push(
     s.closeSeconds === null
       ? `  close        ${p('red', 'not everything closed')}: ${fmt(s.leftAfterClose)} entries left`
@@ -160,6 +164,7 @@ function summaryTable(r: LoadReport): string[] {
       s.unavailable !== null ? 'n/a' : fmt(s.perSecond),
       s.unavailable !== null || first === 0 ? 'n/a' : `${((last / first) * 100).toFixed(0)} %`,
       s.memory.perConnection === null ? 'n/a' : bytesText(s.memory.perConnection),
+      s.cpu.perConnectionMicros === null ? 'n/a' : `${s.cpu.perConnectionMicros.toFixed(0)} µs`,
       s.closeSeconds === null ? 'n/a' : s.closeSeconds.toFixed(2),
       s.unavailable !== null ? 'not run' : (s.firstError?.code ?? 'none'),
     ];
@@ -172,6 +177,7 @@ function summaryTable(r: LoadReport): string[] {
     'conn/s',
     'last/first tenth',
     'RSS/conn',
+    'CPU/conn',
     'close s',
     'first error',
   ];
