@@ -41,8 +41,8 @@ Clients run in worker processes and the server side in cluster workers sharing o
 socket (one process may hold 20,000 files here; a loopback connection costs two). Reports per
 strategy: connections reached against the model's prediction and the ESTABLISHED entries in the
 namespace's /proc/net/tcp, the first error with its errno and the model's explanation,
-connections/s for each tenth of the run, client memory per connection, and the time to close
-everything.
+connections/s for each tenth of the run, client memory and CPU time per connection, and the
+time to close everything.
 
 options:
   --to ADDR:PORT     the destination, on loopback (127.0.0.0/8 or [::1])
