@@ -11,6 +11,7 @@
  * Uses only the model's public index.
  */
 import { type Failure, Netns, NotAnOutcomeError, parseAddr, type SockId } from '../model/index.js';
+import { fmtDest } from './destination.js';
 import type { SourceAddr } from './options.js';
 
 export interface HostSysctls {
@@ -263,6 +264,7 @@ export class Mirror {
   }
 }
 
+/** A view's endpoint as `ip:port` or `[ip6]:port`. */
 function endpointText(e: { readonly addr: string; readonly port: number }): string {
-  return e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
+  return fmtDest(e.addr, e.port);
 }

@@ -3,6 +3,7 @@
  * that decides: "127.0.0.2 -> 10.1.1.1:5432: 0 of 31,744 ports free; 31,500 in use, 244 in
  * TIME_WAIT without timestamps (R63)". Pure.
  */
+import { fmtDest } from './destination.js';
 import type { Strategy } from './options.js';
 
 export interface SourceRow {
@@ -24,7 +25,7 @@ export function exhaustedReason(
   rows: readonly SourceRow[],
   ctx: { strategy: Strategy; timestamps: number; hostRange: readonly [number, number] },
 ): { text: string; rule: string } {
-  const to = dest.includes(':') ? `[${dest}]:${dport}` : `${dest}:${dport}`;
+  const to = fmtDest(dest, dport);
   if (rows.length === 0) return { text: `no source address of ${to}'s family`, rule: 'R10' };
   let rule = 'R14';
   const parts = rows.map((r) => {
